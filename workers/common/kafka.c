@@ -1,0 +1,244 @@
+/* kafka.c - client set-up and dead letters (see kafka.h). */
+#include "kafka.h"
+#include "err.h"
+#include "log.h"
+#include "util.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct consumer_ctx {
+        dlp_rebalance_fn fn;
+        void *opaque;
+};
+
+static void on_log(const rd_kafka_t *rk, int level, const char *fac,
+                   const char *buf)
+{
+        enum dlp_log_level l = level <= 3   ? DLP_LOG_ERROR
+                               : level <= 4 ? DLP_LOG_WARN
+                               : level <= 6 ? DLP_LOG_INFO
+                                            : DLP_LOG_DEBUG;
+        DLP_LOG(l, NULL, "librdkafka %s: %s", fac, buf);
+}
+
+static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+        if (rd_kafka_fatal_error(rk, NULL, 0) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+                /* a fatal producer error (e.g. fenced): stop gracefully so
+                 * nothing unfinished is committed */
+                LOG_ERROR("kafka fatal error: %s", reason);
+                dlp_stopping = 1;
+                return;
+        }
+        LOG_WARN("kafka error %s: %s",
+                 rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
+}
+
+static int set(rd_kafka_conf_t *conf, const char *name, const char *value,
+               char *errstr, size_t errstr_size)
+{
+        char why[256];
+
+        if (rd_kafka_conf_set(conf, name, value, why, sizeof(why)) !=
+            RD_KAFKA_CONF_OK) {
+                snprintf(errstr, errstr_size, "kafka property %s: %s", name,
+                         why);
+                return DLP_ERR_CONFIG;
+        }
+        return DLP_OK;
+}
+
+static rd_kafka_conf_t *conf_new(const struct dlp_common_config *cc,
+                                 const char *client_id,
+                                 const char *const *defaults,
+                                 const char *const *extra, char *errstr,
+                                 size_t errstr_size)
+{
+        rd_kafka_conf_t *conf = rd_kafka_conf_new();
+
+        if (set(conf, "bootstrap.servers", cc->bootstrap, errstr,
+                errstr_size) ||
+            set(conf, "client.id", client_id, errstr, errstr_size))
+                goto fail;
+        for (const char *const *p = defaults; p && *p; p += 2)
+                if (set(conf, p[0], p[1], errstr, errstr_size))
+                        goto fail;
+        for (const char *const *p = extra; p && *p; p += 2)
+                if (set(conf, p[0], p[1], errstr, errstr_size))
+                        goto fail;
+        for (size_t i = 0; i < cc->kafka.cnt; i++)
+                if (set(conf, cc->kafka.name[i], cc->kafka.value[i], errstr,
+                        errstr_size))
+                        goto fail;
+        rd_kafka_conf_set_log_cb(conf, on_log);
+        rd_kafka_conf_set_error_cb(conf, on_error);
+        return conf;
+fail:
+        rd_kafka_conf_destroy(conf);
+        return NULL;
+}
+
+rd_kafka_t *dlp_kafka_producer_new(const struct dlp_common_config *cc,
+                                   const char *client_id,
+                                   const char *const *extra,
+                                   void (*dr_msg_cb)(rd_kafka_t *,
+                                                     const rd_kafka_message_t *,
+                                                     void *),
+                                   void *opaque, char *errstr,
+                                   size_t errstr_size)
+{
+        static const char *const defaults[] = {
+                "enable.idempotence", "true", "acks", "all", "linger.ms", "5",
+                NULL};
+        rd_kafka_conf_t *conf;
+        rd_kafka_t *rk;
+
+        conf = conf_new(cc, client_id, defaults, extra, errstr, errstr_size);
+        if (!conf)
+                return NULL;
+        if (dr_msg_cb)
+                rd_kafka_conf_set_dr_msg_cb(conf, dr_msg_cb);
+        rd_kafka_conf_set_opaque(conf, opaque);
+        rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, errstr_size);
+        if (!rk)
+                rd_kafka_conf_destroy(conf);
+        /* else conf is now owned by rk */
+        return rk;
+}
+
+static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                         rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+        struct consumer_ctx *ctx = opaque;
+
+        if (ctx->fn)
+                ctx->fn(ctx->opaque, err, parts);
+        if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+                LOG_INFO("assigned %d partition(s)", parts->cnt);
+                rd_kafka_assign(rk, parts);
+        } else {
+                LOG_INFO("revoked %d partition(s)", parts->cnt);
+                rd_kafka_assign(rk, NULL);
+        }
+}
+
+rd_kafka_t *dlp_kafka_consumer_new(const struct dlp_common_config *cc,
+                                   const char *client_id, const char *group,
+                                   const char *topic, const char *const *extra,
+                                   dlp_rebalance_fn fn, void *opaque,
+                                   char *errstr, size_t errstr_size)
+{
+        static const char *const defaults[] = {
+                "enable.auto.commit", "false",
+                "enable.auto.offset.store", "false",
+                "auto.offset.reset", "earliest",
+                "partition.assignment.strategy", "range",
+                NULL};
+        rd_kafka_conf_t *conf;
+        rd_kafka_t *rk;
+        rd_kafka_topic_partition_list_t *sub;
+        struct consumer_ctx *ctx;
+        rd_kafka_resp_err_t err;
+
+        conf = conf_new(cc, client_id, defaults, extra, errstr, errstr_size);
+        if (!conf)
+                return NULL;
+        if (set(conf, "group.id", group, errstr, errstr_size)) {
+                rd_kafka_conf_destroy(conf);
+                return NULL;
+        }
+        /* the context lives as long as the process: consumers are made once */
+        ctx = calloc(1, sizeof(*ctx));
+        if (!ctx) {
+                rd_kafka_conf_destroy(conf);
+                snprintf(errstr, errstr_size, "out of memory");
+                return NULL;
+        }
+        ctx->fn = fn;
+        ctx->opaque = opaque;
+        rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
+        rd_kafka_conf_set_opaque(conf, ctx);
+        rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, errstr_size);
+        if (!rk) {
+                rd_kafka_conf_destroy(conf);
+                free(ctx);
+                return NULL;
+        }
+        conf = NULL; /* now owned by rk */
+        rd_kafka_poll_set_consumer(rk);
+        sub = rd_kafka_topic_partition_list_new(1);
+        rd_kafka_topic_partition_list_add(sub, topic, RD_KAFKA_PARTITION_UA);
+        err = rd_kafka_subscribe(rk, sub);
+        rd_kafka_topic_partition_list_destroy(sub);
+        if (err) {
+                snprintf(errstr, errstr_size, "subscribe to %s: %s", topic,
+                         rd_kafka_err2str(err));
+                rd_kafka_destroy(rk);
+                free(ctx);
+                return NULL;
+        }
+        return rk;
+}
+
+int dlp_kafka_deadletter(rd_kafka_t *producer, const char *topic,
+                         const char *stage, const rd_kafka_message_t *orig,
+                         const char *reason, void *msg_opaque)
+{
+        char ts[40], part[16], off[24];
+        const char *otopic = orig->rkt ? rd_kafka_topic_name(orig->rkt) : "";
+        char *b64 = dlp_base64(orig->payload ? orig->payload : "",
+                               orig->payload ? orig->len : 0);
+        json_t *rec;
+        char *value;
+        rd_kafka_resp_err_t err;
+
+        if (!b64)
+                return DLP_ERR_NOMEM;
+        dlp_rfc3339_now(ts, sizeof(ts));
+        rec = json_pack("{s:s, s:s, s:s, s:s, s:i, s:I, s:s, s:s}", "schema",
+                        "dlp.deadletter/1", "stage", stage, "reason", reason,
+                        "topic", otopic, "partition", (int)orig->partition,
+                        "offset", (json_int_t)orig->offset, "original_base64",
+                        b64, "failed_at", ts);
+        free(b64);
+        if (!rec)
+                return DLP_ERR_NOMEM;
+        if (orig->key)
+                json_object_set_new(rec, "key",
+                                    json_stringn(orig->key, orig->key_len));
+        value = json_dumps(rec, JSON_COMPACT);
+        json_decref(rec);
+        if (!value)
+                return DLP_ERR_NOMEM;
+        snprintf(part, sizeof(part), "%d", (int)orig->partition);
+        snprintf(off, sizeof(off), "%lld", (long long)orig->offset);
+        err = rd_kafka_producev(
+                producer, RD_KAFKA_V_TOPIC(topic),
+                RD_KAFKA_V_KEY(orig->key, orig->key ? orig->key_len : 0),
+                RD_KAFKA_V_VALUE(value, strlen(value)),
+                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE),
+                RD_KAFKA_V_HEADER("dlp-stage", stage, -1),
+                RD_KAFKA_V_HEADER("dlp-reason", reason, -1),
+                RD_KAFKA_V_HEADER("dlp-topic", otopic, -1),
+                RD_KAFKA_V_HEADER("dlp-partition", part, -1),
+                RD_KAFKA_V_HEADER("dlp-offset", off, -1),
+                RD_KAFKA_V_OPAQUE(msg_opaque), RD_KAFKA_V_END);
+        if (err) {
+                free(value);
+                LOG_ERROR("dead letter to %s: %s", topic,
+                          rd_kafka_err2str(err));
+                return DLP_ERR_KAFKA;
+        }
+        LOG_WARN("dead-lettered %s [%d] @%lld: %s", otopic,
+                 (int)orig->partition, (long long)orig->offset, reason);
+        return DLP_OK;
+}
+
+int dlp_kafka_drain(rd_kafka_t *producer, int timeout_ms)
+{
+        rd_kafka_flush(producer, timeout_ms);
+        return rd_kafka_outq_len(producer);
+}

@@ -1,0 +1,54 @@
+/* kafka.h - Kafka clients configured the dlpfleet way, and dead letters.
+ *
+ * Producers are idempotent with acks=all: a record counts as written only
+ * when its delivery report says so. Consumers never auto-commit and use an
+ * eager assignor (librdkafka 2.0.2 has cooperative-sticky bugs, DESIGN §7).
+ * Properties passed through from KAFKA_* / --kafka are applied last, so an
+ * operator can override any default. */
+#ifndef DLP_KAFKA_H
+#define DLP_KAFKA_H
+
+#include <librdkafka/rdkafka.h>
+
+#include "config.h"
+
+/* Called on every assignment change, before the consumer (un)assigns:
+ * \p err is RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS or
+ * RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS. */
+typedef void (*dlp_rebalance_fn)(void *opaque, rd_kafka_resp_err_t err,
+                                 const rd_kafka_topic_partition_list_t *parts);
+
+/* A producer for worker \p client_id. \p dr_msg_cb receives delivery
+ * reports (opaque = \p opaque); \p extra is NULL or a NULL-terminated list of
+ * name, value pairs applied before the passed-through properties. Returns
+ * NULL and fills errstr (naming the property) on failure. */
+rd_kafka_t *dlp_kafka_producer_new(const struct dlp_common_config *cc,
+                                   const char *client_id,
+                                   const char *const *extra,
+                                   void (*dr_msg_cb)(rd_kafka_t *,
+                                                     const rd_kafka_message_t *,
+                                                     void *),
+                                   void *opaque, char *errstr,
+                                   size_t errstr_size);
+
+/* A consumer in \p group subscribed to \p topic, manual commits, eager
+ * assignment; \p on_rebalance may be NULL. */
+rd_kafka_t *dlp_kafka_consumer_new(const struct dlp_common_config *cc,
+                                   const char *client_id, const char *group,
+                                   const char *topic, const char *const *extra,
+                                   dlp_rebalance_fn on_rebalance, void *opaque,
+                                   char *errstr, size_t errstr_size);
+
+/* Produces a dead-letter record for \p orig (stage names the worker) with
+ * the reason, as a dlp.deadletter/1 JSON value plus dlp-* headers. The
+ * delivery report reaches the producer's dr_msg_cb with \p msg_opaque.
+ * Returns DLP_OK or DLP_ERR_KAFKA. */
+int dlp_kafka_deadletter(rd_kafka_t *producer, const char *topic,
+                         const char *stage, const rd_kafka_message_t *orig,
+                         const char *reason, void *msg_opaque);
+
+/* Waits until every produced record has a delivery report or the stop
+ * deadline passes; returns the number still outstanding. */
+int dlp_kafka_drain(rd_kafka_t *producer, int timeout_ms);
+
+#endif

@@ -1,0 +1,207 @@
+/* util.c - clocks, stop flag, JSON escaping, base64, files (see util.h). */
+#include "util.h"
+
+#include <errno.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+volatile sig_atomic_t dlp_stopping;
+
+static void stop_handler(int sig)
+{
+        (void)sig;
+        dlp_stopping = 1;
+}
+
+void dlp_stop_install(void)
+{
+        struct sigaction sa;
+
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = stop_handler;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGTERM, &sa, NULL);
+        sigaction(SIGINT, &sa, NULL);
+        signal(SIGPIPE, SIG_IGN);
+}
+
+double dlp_wall_s(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int64_t dlp_mono_ms(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void dlp_rfc3339_now(char *buf, size_t size)
+{
+        struct timespec ts;
+        struct tm tm;
+        char day[24];
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        gmtime_r(&ts.tv_sec, &tm);
+        strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm);
+        snprintf(buf, size, "%s.%03ldZ", day, ts.tv_nsec / 1000000);
+}
+
+int dlp_sleep_ms(int64_t ms)
+{
+        int64_t end = dlp_mono_ms() + ms;
+
+        while (!dlp_stopping) {
+                int64_t left = end - dlp_mono_ms();
+                struct timespec ts;
+
+                if (left <= 0)
+                        return DLP_OK;
+                if (left > 100)
+                        left = 100; /* wake up to look at the stop flag */
+                ts.tv_sec = left / 1000;
+                ts.tv_nsec = (left % 1000) * 1000000;
+                nanosleep(&ts, NULL);
+        }
+        return DLP_ERR_STOPPED;
+}
+
+size_t dlp_json_escape(char *dst, size_t cap, const char *src)
+{
+        size_t n = 0;
+        const unsigned char *s = (const unsigned char *)src;
+
+        if (cap < 3)
+                return 0;
+        dst[n++] = '"';
+        for (; *s; s++) {
+                char esc[8];
+                size_t elen;
+
+                switch (*s) {
+                case '"':
+                        memcpy(esc, "\\\"", 3);
+                        break;
+                case '\\':
+                        memcpy(esc, "\\\\", 3);
+                        break;
+                case '\n':
+                        memcpy(esc, "\\n", 3);
+                        break;
+                case '\r':
+                        memcpy(esc, "\\r", 3);
+                        break;
+                case '\t':
+                        memcpy(esc, "\\t", 3);
+                        break;
+                default:
+                        if (*s < 0x20)
+                                snprintf(esc, sizeof(esc), "\\u%04x", *s);
+                        else {
+                                esc[0] = (char)*s;
+                                esc[1] = '\0';
+                        }
+                }
+                elen = strlen(esc);
+                /* keep room for the closing quote and the NUL; never cut a
+                 * UTF-8 sequence in the middle */
+                if (n + elen + 2 > cap) {
+                        while (n > 1 && ((unsigned char)dst[n - 1] & 0xC0) == 0x80)
+                                n--;
+                        if (n > 1 && ((unsigned char)dst[n - 1] & 0xC0) == 0xC0)
+                                n--;
+                        break;
+                }
+                memcpy(dst + n, esc, elen);
+                n += elen;
+        }
+        dst[n++] = '"';
+        dst[n] = '\0';
+        return n;
+}
+
+char *dlp_base64(const void *data, size_t len)
+{
+        char *out = malloc(4 * ((len + 2) / 3) + 1);
+
+        if (!out)
+                return NULL;
+        EVP_EncodeBlock((unsigned char *)out, data, (int)len);
+        return out;
+}
+
+char *dlp_read_file(const char *path, size_t *lenp, char *errstr,
+                    size_t errstr_size)
+{
+        FILE *fp = fopen(path, "rb");
+        char *buf = NULL;
+        size_t len = 0, cap = 0;
+
+        if (!fp) {
+                snprintf(errstr, errstr_size, "cannot open %s: %s", path,
+                         strerror(errno));
+                return NULL;
+        }
+        for (;;) {
+                if (len + 4096 + 1 > cap) {
+                        char *nb;
+
+                        cap = cap ? cap * 2 : 8192;
+                        nb = realloc(buf, cap);
+                        if (!nb) {
+                                free(buf);
+                                fclose(fp);
+                                snprintf(errstr, errstr_size, "out of memory");
+                                return NULL;
+                        }
+                        buf = nb;
+                }
+                size_t r = fread(buf + len, 1, 4096, fp);
+                len += r;
+                if (r < 4096)
+                        break;
+        }
+        if (ferror(fp)) {
+                snprintf(errstr, errstr_size, "cannot read %s: %s", path,
+                         strerror(errno));
+                free(buf);
+                fclose(fp);
+                return NULL;
+        }
+        fclose(fp);
+        if (len > 0 && buf[len - 1] == '\n')
+                len--;
+        if (len > 0 && buf[len - 1] == '\r')
+                len--;
+        buf[len] = '\0';
+        if (lenp)
+                *lenp = len;
+        return buf;
+}
+
+int dlp_parse_hostport(const char *addr, char *host, size_t host_size,
+                       int *port)
+{
+        const char *colon = strrchr(addr, ':');
+        char *end;
+        long p;
+
+        if (!colon || colon == addr || (size_t)(colon - addr) >= host_size)
+                return DLP_ERR_INVALID;
+        p = strtol(colon + 1, &end, 10);
+        if (*end || end == colon + 1 || p < 0 || p > 65535)
+                return DLP_ERR_INVALID;
+        memcpy(host, addr, (size_t)(colon - addr));
+        host[colon - addr] = '\0';
+        *port = (int)p;
+        return DLP_OK;
+}

@@ -1,0 +1,46 @@
+/* util.h - small shared helpers: clocks, the stop flag, JSON text, base64. */
+#ifndef DLP_UTIL_H
+#define DLP_UTIL_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+/* The only global state: set by SIGTERM/SIGINT, read by every loop. */
+extern volatile sig_atomic_t dlp_stopping;
+/* Installs the handlers for SIGTERM and SIGINT (which only set the flag)
+ * and ignores SIGPIPE. */
+void dlp_stop_install(void);
+
+/* Wall clock in seconds since the epoch, with sub-second precision. */
+double dlp_wall_s(void);
+/* Monotonic clock in milliseconds. */
+int64_t dlp_mono_ms(void);
+/* Writes the current UTC time as RFC 3339 with milliseconds
+ * ("2026-11-23T14:50:00.123Z"); \p size must be >= 25. */
+void dlp_rfc3339_now(char *buf, size_t size);
+/* Sleeps \p ms milliseconds, returning early (DLP_ERR_STOPPED) when the stop
+ * flag is set. */
+int dlp_sleep_ms(int64_t ms);
+
+/* Writes \p src as a quoted JSON string into \p dst (capacity \p cap >= 3).
+ * Always writes a complete, NUL-terminated string literal; input that does
+ * not fit is cut at a character boundary. Returns the bytes written. */
+size_t dlp_json_escape(char *dst, size_t cap, const char *src);
+
+/* Base64 of \p len bytes; returns a new NUL-terminated string (free()) or
+ * NULL on allocation failure. */
+char *dlp_base64(const void *data, size_t len);
+
+/* Reads a whole file into a new NUL-terminated buffer, stripping one
+ * trailing newline; returns NULL and fills errstr on failure. */
+char *dlp_read_file(const char *path, size_t *lenp, char *errstr,
+                    size_t errstr_size);
+
+/* Splits "host:port" into \p host (capacity \p host_size) and \p port. */
+int dlp_parse_hostport(const char *addr, char *host, size_t host_size,
+                       int *port);
+
+#endif

@@ -1,0 +1,452 @@
+/* main.c - dlp-collector: Slack Events API callbacks (or a JSONL replay)
+ * into event records on Kafka.
+ *
+ * Delivery rule (DESIGN §3): Slack gets 200 only after the Kafka delivery
+ * report for the event arrived; if Kafka cannot take it within the ack
+ * deadline the answer is 503 and Slack retries. Waiting requests are
+ * suspended, not parked on threads. */
+#include "config.h"
+#include "err.h"
+#include "event.h"
+#include "httpd.h"
+#include "kafka.h"
+#include "log.h"
+#include "slack_sig.h"
+#include "util.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+struct collector_config {
+        struct dlp_common_config common; /* first: the loader needs it */
+        char *listen_addr;
+        char *secret;
+        char *secret_previous;
+        long tolerance_s;
+        long ack_timeout_ms;
+        long max_body;
+        long http_threads;
+        int include_bots;
+        char *replay;
+};
+
+#define CFG struct collector_config
+static const struct dlp_setting collector_settings[] = {
+        DLP_COMMON_SETTINGS(CFG),
+        {"DLP_LISTEN_ADDR", "listen-addr", DLP_SET_STR, "127.0.0.1:3000", 0, 0,
+         offsetof(CFG, listen_addr),
+         "host:port of the Slack Events endpoint (POST /slack/events)"},
+        {"SLACK_SIGNING_SECRET", "signing-secret", DLP_SET_SECRET, NULL, 0, 0,
+         offsetof(CFG, secret), "Slack app signing secret (required to serve)"},
+        {"SLACK_SIGNING_SECRET_PREVIOUS", "signing-secret-previous",
+         DLP_SET_SECRET, NULL, 0, 0, offsetof(CFG, secret_previous),
+         "previous signing secret, also accepted during a rotation"},
+        {"DLP_SIGNATURE_TOLERANCE_S", "signature-tolerance-s", DLP_SET_INT,
+         "300", 1, 3600, offsetof(CFG, tolerance_s),
+         "accepted distance of X-Slack-Request-Timestamp from now, seconds"},
+        {"DLP_ACK_TIMEOUT_MS", "ack-timeout-ms", DLP_SET_INT, "2500", 100,
+         60000, offsetof(CFG, ack_timeout_ms),
+         "answer 503 when Kafka has not confirmed an event by then (Slack "
+         "waits 3 s)"},
+        {"DLP_MAX_BODY_BYTES", "max-body-bytes", DLP_SET_INT, "1048576", 1024,
+         67108864, offsetof(CFG, max_body),
+         "larger request bodies are refused with 413"},
+        {"DLP_HTTP_THREADS", "http-threads", DLP_SET_INT, "2", 1, 64,
+         offsetof(CFG, http_threads), "HTTP server threads"},
+        {"DLP_INCLUDE_BOTS", "include-bots", DLP_SET_BOOL, "true", 0, 0,
+         offsetof(CFG, include_bots), "inspect bot_message events"},
+        {"DLP_REPLAY", "replay", DLP_SET_STR, NULL, 0, 0,
+         offsetof(CFG, replay),
+         "replay JSONL envelopes (or bare message events) from FILE or - "
+         "(stdin) into the topic, then exit"},
+};
+#undef CFG
+
+static int validate(const void *config, char *errstr, size_t errstr_size)
+{
+        const struct collector_config *cfg = config;
+
+        if (!cfg->replay && (!cfg->secret || !*cfg->secret)) {
+                snprintf(errstr, errstr_size,
+                         "SLACK_SIGNING_SECRET (--signing-secret) is required "
+                         "to serve Slack events (or use --replay)");
+                return DLP_ERR_CONFIG;
+        }
+        return DLP_OK;
+}
+
+static const struct dlp_config_spec collector_spec = {
+        .worker = "dlp-collector",
+        .summary = "Receives Slack Events API callbacks (or replays JSONL) and "
+                   "writes each message event to Kafka.",
+        .settings = collector_settings,
+        .cnt = sizeof(collector_settings) / sizeof(collector_settings[0]),
+        .validate = validate,
+};
+
+struct collector {
+        struct collector_config cfg;
+        rd_kafka_t *rk;
+        const char *secrets[2];
+        size_t nsecrets;
+        atomic_int closing;  /* refuse new events: we are stopping */
+        atomic_long inflight; /* requests waiting for a delivery report */
+        /* counters */
+        atomic_ulong accepted, skipped, duplicates_retried, refused_auth,
+                refused_bad, failed_kafka;
+        /* replay */
+        long replay_delivered, replay_failed;
+};
+
+/* Delivery report: the moment an event is safe, or is not. */
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
+                        void *opaque)
+{
+        struct collector *col = opaque;
+        struct dlp_http_pending *pending = rkm->_private;
+        struct dlp_http_resp resp = {0};
+
+        if (!pending) { /* replay: no one is waiting */
+                if (rkm->err) {
+                        col->replay_failed++;
+                        LOG_ERROR("replay: not written: %s",
+                                  rd_kafka_err2str(rkm->err));
+                } else
+                        col->replay_delivered++;
+                return;
+        }
+        if (rkm->err) {
+                atomic_fetch_add(&col->failed_kafka, 1);
+                LOG_WARN("event not written, answering 503: %s",
+                         rd_kafka_err2str(rkm->err));
+                dlp_http_resp_text(&resp, 503, "event not stored, retry\n");
+        } else {
+                atomic_fetch_add(&col->accepted, 1);
+                dlp_http_resp_text(&resp, 200, "");
+        }
+        dlp_http_complete(pending, &resp);
+        atomic_fetch_sub(&col->inflight, 1);
+}
+
+static int produce(struct collector *col, json_t *record, const char *event_id,
+                   void *msg_opaque)
+{
+        char *value = json_dumps(record, JSON_COMPACT);
+        rd_kafka_resp_err_t err;
+
+        if (!value)
+                return DLP_ERR_NOMEM;
+        err = rd_kafka_producev(
+                col->rk, RD_KAFKA_V_TOPIC(col->cfg.common.topic_events),
+                RD_KAFKA_V_KEY(event_id, strlen(event_id)),
+                RD_KAFKA_V_VALUE(value, strlen(value)),
+                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE),
+                RD_KAFKA_V_OPAQUE(msg_opaque), RD_KAFKA_V_END);
+        if (err) {
+                free(value);
+                LOG_EV(DLP_LOG_WARN, event_id, "produce: %s",
+                       rd_kafka_err2str(err));
+                return err == RD_KAFKA_RESP_ERR__QUEUE_FULL ? DLP_ERR_RETRY
+                                                            : DLP_ERR_KAFKA;
+        }
+        return DLP_OK;
+}
+
+static int handle_event(struct collector *col, struct dlp_http_req *req,
+                        struct dlp_http_resp *resp)
+{
+        json_error_t jerr;
+        json_t *env, *record;
+        const char *type, *event_id;
+        char why[256], now[40];
+        struct event_opts opts = {.source = "events-api",
+                                  .include_bots = col->cfg.include_bots};
+        struct dlp_http_pending *pending;
+        enum event_verdict v;
+
+        env = json_loadb(req->body, req->body_len, 0, &jerr);
+        if (!env || !json_is_object(env)) {
+                atomic_fetch_add(&col->refused_bad, 1);
+                snprintf(why, sizeof(why), "malformed JSON: %s\n",
+                         env ? "not an object" : jerr.text);
+                json_decref(env);
+                dlp_http_resp_text(resp, 400, why);
+                return DLP_OK;
+        }
+        type = json_string_value(json_object_get(env, "type"));
+        if (type && !strcmp(type, "url_verification")) {
+                const char *ch = json_string_value(
+                        json_object_get(env, "challenge"));
+                if (ch)
+                        dlp_http_resp_text(resp, 200, ch);
+                else
+                        dlp_http_resp_text(resp, 400,
+                                           "url_verification without "
+                                           "challenge\n");
+                json_decref(env);
+                return DLP_OK;
+        }
+        dlp_rfc3339_now(now, sizeof(now));
+        opts.received_at = now;
+        v = event_from_envelope(env, &opts, &record, &event_id, why,
+                                sizeof(why));
+        if (v == EVENT_SKIP) {
+                atomic_fetch_add(&col->skipped, 1);
+                LOG_DEBUG("acknowledged without producing: %s", why);
+                dlp_http_resp_text(resp, 200, "");
+                json_decref(env);
+                return DLP_OK;
+        }
+        if (v == EVENT_INVALID) {
+                atomic_fetch_add(&col->refused_bad, 1);
+                strncat(why, "\n", sizeof(why) - strlen(why) - 1);
+                dlp_http_resp_text(resp, 400, why);
+                json_decref(env);
+                return DLP_OK;
+        }
+        if (dlp_http_req_header(req, "X-Slack-Retry-Num"))
+                atomic_fetch_add(&col->duplicates_retried, 1);
+
+        /* suspend before producing: the report may arrive at once */
+        atomic_fetch_add(&col->inflight, 1);
+        pending = dlp_http_req_suspend(req);
+        if (produce(col, record, event_id, pending) != DLP_OK) {
+                struct dlp_http_resp busy = {0};
+                atomic_fetch_add(&col->failed_kafka, 1);
+                dlp_http_resp_text(&busy, 503, "event not stored, retry\n");
+                dlp_http_complete(pending, &busy);
+                atomic_fetch_sub(&col->inflight, 1);
+        }
+        json_decref(record);
+        json_decref(env);
+        return DLP_HTTP_PENDING;
+}
+
+static int on_request(void *opaque, struct dlp_http_req *req,
+                      struct dlp_http_resp *resp)
+{
+        struct collector *col = opaque;
+        const char *ctype;
+
+        if (strcmp(req->path, "/slack/events") != 0) {
+                dlp_http_resp_text(resp, 404, "not found\n");
+                return DLP_OK;
+        }
+        if (strcmp(req->method, "POST") != 0) {
+                dlp_http_resp_text(resp, 405, "method not allowed\n");
+                dlp_http_resp_header(resp, "Allow", "POST");
+                return DLP_OK;
+        }
+        ctype = dlp_http_req_header(req, "Content-Type");
+        if (ctype && strncasecmp(ctype, "application/json", 16) != 0) {
+                dlp_http_resp_text(resp, 415, "expected application/json\n");
+                return DLP_OK;
+        }
+        if (atomic_load(&col->closing)) {
+                dlp_http_resp_text(resp, 503, "shutting down, retry\n");
+                return DLP_OK;
+        }
+        if (slack_sig_verify(col->secrets, col->nsecrets,
+                             dlp_http_req_header(req,
+                                                 "X-Slack-Request-Timestamp"),
+                             dlp_http_req_header(req, "X-Slack-Signature"),
+                             req->body, req->body_len, time(NULL),
+                             col->cfg.tolerance_s) != DLP_OK) {
+                atomic_fetch_add(&col->refused_auth, 1);
+                dlp_http_resp_text(resp, 401, ""); /* no detail, by design */
+                return DLP_OK;
+        }
+        return handle_event(col, req, resp);
+}
+
+static int serve(struct collector *col)
+{
+        char errstr[256];
+        struct dlp_httpd *httpd;
+        int64_t deadline;
+
+        httpd = dlp_httpd_start(col->cfg.listen_addr,
+                                (unsigned)col->cfg.http_threads,
+                                (size_t)col->cfg.max_body, on_request, col,
+                                errstr, sizeof(errstr));
+        if (!httpd) {
+                LOG_ERROR("DLP_LISTEN_ADDR: %s", errstr);
+                return DLP_ERR_CONFIG;
+        }
+        LOG_INFO("listening on %s, writing to %s", col->cfg.listen_addr,
+                 col->cfg.common.topic_events);
+        while (!dlp_stopping)
+                rd_kafka_poll(col->rk, 100); /* serves delivery reports */
+
+        /* stop taking events, let every waiting request get its answer */
+        atomic_store(&col->closing, 1);
+        deadline = dlp_mono_ms() + col->cfg.ack_timeout_ms + 2000;
+        while (atomic_load(&col->inflight) > 0 && dlp_mono_ms() < deadline)
+                rd_kafka_poll(col->rk, 50);
+        dlp_httpd_stop(httpd);
+        LOG_INFO("stopped: accepted=%lu skipped=%lu refused_auth=%lu "
+                 "refused_bad=%lu failed_kafka=%lu retries_seen=%lu",
+                 atomic_load(&col->accepted), atomic_load(&col->skipped),
+                 atomic_load(&col->refused_auth),
+                 atomic_load(&col->refused_bad),
+                 atomic_load(&col->failed_kafka),
+                 atomic_load(&col->duplicates_retried));
+        return DLP_OK;
+}
+
+static void count_reason(json_t *by_reason, const char *why)
+{
+        json_t *n = json_object_get(by_reason, why);
+
+        json_object_set_new(by_reason, why,
+                            json_integer(n ? json_integer_value(n) + 1 : 1));
+}
+
+/* Replays JSONL into the topic: every line is produced, skipped (with a
+ * reason) or reported by line number; exit status says whether all went. */
+static int replay(struct collector *col)
+{
+        const char *path = col->cfg.replay;
+        FILE *fp = strcmp(path, "-") ? fopen(path, "r") : stdin;
+        char *line = NULL, why[256], now[40];
+        size_t cap = 0;
+        ssize_t len;
+        long lineno = 0, produced = 0, invalid = 0, first_bad = 0;
+        json_t *by_reason = json_object();
+        int tty = isatty(STDERR_FILENO);
+        struct event_opts opts = {.source = "replay",
+                                  .include_bots = col->cfg.include_bots};
+
+        if (!fp) {
+                LOG_ERROR("DLP_REPLAY: cannot open %s", path);
+                json_decref(by_reason);
+                return DLP_ERR_IO;
+        }
+        while (!dlp_stopping && (len = getline(&line, &cap, fp)) >= 0) {
+                json_error_t jerr;
+                json_t *env, *record;
+                const char *event_id;
+                enum event_verdict v;
+                int err;
+
+                lineno++;
+                if (len <= 1 && (len == 0 || line[0] == '\n'))
+                        continue;
+                env = json_loadb(line, (size_t)len, 0, &jerr);
+                if (!env) {
+                        LOG_ERROR("%s line %ld: malformed JSON: %s", path,
+                                  lineno, jerr.text);
+                        invalid++;
+                        if (!first_bad)
+                                first_bad = lineno;
+                        continue;
+                }
+                dlp_rfc3339_now(now, sizeof(now));
+                opts.received_at = now;
+                v = event_from_envelope(env, &opts, &record, &event_id, why,
+                                        sizeof(why));
+                if (v == EVENT_SKIP)
+                        count_reason(by_reason, why);
+                else if (v == EVENT_INVALID) {
+                        LOG_ERROR("%s line %ld: %s", path, lineno, why);
+                        invalid++;
+                        if (!first_bad)
+                                first_bad = lineno;
+                } else {
+                        while ((err = produce(col, record, event_id, NULL)) ==
+                               DLP_ERR_RETRY)
+                                rd_kafka_poll(col->rk, 100); /* queue full */
+                        if (err) {
+                                LOG_ERROR("%s line %ld: cannot produce", path,
+                                          lineno);
+                                invalid++;
+                                if (!first_bad)
+                                        first_bad = lineno;
+                        } else
+                                produced++;
+                        json_decref(record);
+                }
+                json_decref(env);
+                rd_kafka_poll(col->rk, 0);
+                if (tty && lineno % 1000 == 0)
+                        fprintf(stderr, "\rreplay: %ld lines, %ld produced",
+                                lineno, produced);
+        }
+        free(line);
+        if (fp != stdin)
+                fclose(fp);
+        if (tty)
+                fputc('\n', stderr);
+        dlp_kafka_drain(col->rk, 30000);
+
+        json_t *summary = json_pack(
+                "{s:s, s:I, s:I, s:I, s:I, s:I, s:O}", "replay", path, "read",
+                (json_int_t)lineno, "produced", (json_int_t)produced,
+                "delivered", (json_int_t)col->replay_delivered,
+                "invalid", (json_int_t)invalid, "failed",
+                (json_int_t)col->replay_failed, "skipped_by_reason",
+                by_reason);
+        char *s = json_dumps(summary, JSON_COMPACT);
+        printf("%s\n", s);
+        free(s);
+        json_decref(summary);
+        json_decref(by_reason);
+        if (first_bad)
+                LOG_ERROR("%s: %ld bad line(s), first at line %ld", path,
+                          invalid, first_bad);
+        return invalid || col->replay_failed || col->replay_delivered != produced
+                       ? DLP_ERR_INVALID
+                       : DLP_OK;
+}
+
+int main(int argc, char **argv)
+{
+        struct collector col;
+        char errstr[512], timeout[24];
+        int err;
+
+        memset(&col, 0, sizeof(col));
+        dlp_log_init("collector", DLP_LOG_INFO);
+        err = dlp_config_load(&collector_spec, &col.cfg, argc, argv, errstr,
+                              sizeof(errstr));
+        if (err == DLP_ERR_HELP) {
+                dlp_config_free(&collector_spec, &col.cfg);
+                return 0;
+        }
+        if (err) {
+                LOG_ERROR("config: %s", errstr);
+                dlp_config_free(&collector_spec, &col.cfg);
+                return 2;
+        }
+        if (col.cfg.secret)
+                col.secrets[col.nsecrets++] = col.cfg.secret;
+        if (col.cfg.secret_previous && *col.cfg.secret_previous)
+                col.secrets[col.nsecrets++] = col.cfg.secret_previous;
+        dlp_stop_install();
+
+        /* the ack deadline is the producer's message timeout: a report,
+         * good or bad, always arrives before it */
+        snprintf(timeout, sizeof(timeout), "%ld", col.cfg.ack_timeout_ms);
+        const char *extra[] = {"message.timeout.ms", timeout, NULL};
+        col.rk = dlp_kafka_producer_new(&col.cfg.common, "dlp-collector",
+                                        col.cfg.replay ? NULL : extra,
+                                        on_delivery, &col, errstr,
+                                        sizeof(errstr));
+        if (!col.rk) {
+                LOG_ERROR("kafka producer: %s", errstr);
+                dlp_config_free(&collector_spec, &col.cfg);
+                return 2;
+        }
+        err = col.cfg.replay ? replay(&col) : serve(&col);
+
+        if (dlp_kafka_drain(col.rk, 10000) > 0)
+                LOG_ERROR("%d event(s) not confirmed by Kafka at exit",
+                          rd_kafka_outq_len(col.rk));
+        rd_kafka_destroy(col.rk);
+        dlp_config_free(&collector_spec, &col.cfg);
+        return err ? 1 : 0;
+}

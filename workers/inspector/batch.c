@@ -1,0 +1,293 @@
+/* batch.c - batch cutting, long-text chunks and finding merge (batch.h). */
+#include "batch.h"
+#include "err.h"
+#include "mask.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static size_t char_len(unsigned char c)
+{
+        return c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+}
+
+/* Steps back from \p pos to the start of the character holding it. */
+static size_t char_start(const char *text, size_t pos)
+{
+        while (pos > 0 && ((unsigned char)text[pos] & 0xC0) == 0x80)
+                pos--;
+        return pos;
+}
+
+int batch_plan_chunks(const char *text, size_t len, size_t cell_budget,
+                      size_t overlap, struct chunk *out, size_t max_chunks,
+                      size_t *n)
+{
+        size_t base = 0;
+
+        *n = 0;
+        while (base < len) {
+                size_t end = base, esc = 0;
+
+                while (end < len) {
+                        size_t cl = char_len((unsigned char)text[end]);
+                        size_t e;
+                        if (end + cl > len)
+                                cl = len - end;
+                        e = gdlp_escaped_len(text + end, cl);
+                        if (esc + e > cell_budget)
+                                break;
+                        esc += e;
+                        end += cl;
+                }
+                if (end == base || *n == max_chunks)
+                        return DLP_ERR_TOOBIG;
+                out[(*n)++] = (struct chunk){base, end - base};
+                if (end >= len)
+                        break;
+                /* the next chunk repeats the tail of this one, so that a
+                 * value across the cut is seen whole in one of them */
+                size_t next = end - base > overlap * 2
+                                      ? char_start(text, end - overlap)
+                                      : end;
+                base = next > base ? next : end;
+        }
+        return DLP_OK;
+}
+
+void batch_init(struct batch *b, size_t max_items, size_t max_bytes)
+{
+        memset(b, 0, sizeof(*b));
+        b->max_items = max_items;
+        b->max_bytes = max_bytes;
+        b->bytes = gdlp_envelope_bytes();
+}
+
+static void entry_free(struct batch_entry *e)
+{
+        if (e->rkm)
+                rd_kafka_message_destroy(e->rkm);
+        json_decref(e->event);
+        json_decref(e->findings);
+}
+
+void batch_clear(struct batch *b)
+{
+        for (size_t i = 0; i < b->n_entries; i++)
+                entry_free(&b->entries[i]);
+        free(b->entries);
+        free(b->rows);
+        batch_init(b, b->max_items, b->max_bytes);
+}
+
+int batch_empty(const struct batch *b)
+{
+        return b->n_entries == 0;
+}
+
+static struct batch_entry *entry_new(struct batch *b)
+{
+        if (b->n_entries == b->cap_entries) {
+                size_t cap = b->cap_entries ? b->cap_entries * 2 : 64;
+                struct batch_entry *ne =
+                        realloc(b->entries, cap * sizeof(*ne));
+                if (!ne)
+                        return NULL;
+                b->entries = ne;
+                b->cap_entries = cap;
+        }
+        struct batch_entry *e = &b->entries[b->n_entries];
+        memset(e, 0, sizeof(*e));
+        e->row_first = b->n_rows;
+        return e;
+}
+
+static int rows_reserve(struct batch *b, size_t extra)
+{
+        if (b->n_rows + extra > b->cap_rows) {
+                size_t cap = (b->n_rows + extra) * 2;
+                struct batch_row *nr = realloc(b->rows, cap * sizeof(*nr));
+                if (!nr)
+                        return DLP_ERR_NOMEM;
+                b->rows = nr;
+                b->cap_rows = cap;
+        }
+        return DLP_OK;
+}
+
+int batch_add_dead(struct batch *b, rd_kafka_message_t *rkm,
+                   const char *reason)
+{
+        struct batch_entry *e = entry_new(b);
+
+        if (!e)
+                return DLP_ERR_NOMEM;
+        e->rkm = rkm;
+        e->dead = 1;
+        snprintf(e->reason, sizeof(e->reason), "%s", reason);
+        b->n_entries++;
+        return DLP_OK;
+}
+
+int batch_add(struct batch *b, rd_kafka_message_t *rkm, json_t *event)
+{
+        json_t *jt = json_object_get(event, "text");
+        const char *text = json_string_value(jt);
+        size_t len = json_string_length(jt);
+        size_t row_overhead = gdlp_row_bytes("", 0);
+        size_t cell_budget = b->max_bytes - gdlp_envelope_bytes() - row_overhead;
+        struct chunk one, *chunks = &one;
+        size_t n = 0, bytes = 0;
+        struct batch_entry *e;
+        int err;
+
+        if (len > 0 && gdlp_row_bytes(text, len) <= b->max_bytes -
+                                                          gdlp_envelope_bytes()) {
+                one = (struct chunk){0, len};
+                n = 1;
+                bytes = gdlp_row_bytes(text, len);
+        } else if (len > 0) {
+                /* too long for one request: overlapping chunks */
+                chunks = calloc(b->max_items, sizeof(*chunks));
+                if (!chunks)
+                        return DLP_ERR_NOMEM;
+                err = batch_plan_chunks(text, len, cell_budget,
+                                        BATCH_CHUNK_OVERLAP, chunks,
+                                        b->max_items, &n);
+                if (err) {
+                        free(chunks);
+                        json_decref(event);
+                        return batch_add_dead(b, rkm,
+                                              "text too long to inspect "
+                                              "within the request limits");
+                }
+                for (size_t i = 0; i < n; i++)
+                        bytes += row_overhead +
+                                 gdlp_escaped_len(text + chunks[i].base,
+                                                  chunks[i].len);
+        }
+        if (b->n_entries > 0 && (b->n_rows + n > b->max_items ||
+                                 b->bytes + bytes > b->max_bytes)) {
+                if (chunks != &one)
+                        free(chunks);
+                return DLP_ERR_TOOBIG;
+        }
+        if (rows_reserve(b, n) != DLP_OK || !(e = entry_new(b))) {
+                if (chunks != &one)
+                        free(chunks);
+                return DLP_ERR_NOMEM;
+        }
+        e->rkm = rkm;
+        e->event = event;
+        e->text = text;
+        e->text_len = len;
+        e->findings = json_array();
+        e->row_count = n;
+        for (size_t i = 0; i < n; i++)
+                b->rows[b->n_rows++] = (struct batch_row){
+                        b->n_entries, chunks[i].base, chunks[i].len};
+        b->bytes += bytes;
+        b->n_entries++;
+        if (chunks != &one)
+                free(chunks);
+        return DLP_OK;
+}
+
+void batch_kill_rows(struct batch *b, size_t lo, size_t hi,
+                     const char *reason)
+{
+        for (size_t r = lo; r < hi && r < b->n_rows; r++) {
+                struct batch_entry *e = &b->entries[b->rows[r].entry];
+                if (e->dead)
+                        continue;
+                e->dead = 1;
+                snprintf(e->reason, sizeof(e->reason), "%s", reason);
+        }
+}
+
+char *batch_request(const struct batch *b, size_t lo, size_t hi, size_t *len)
+{
+        size_t n = hi - lo;
+        const char **cells = calloc(n ? n : 1, sizeof(*cells));
+        size_t *lens = calloc(n ? n : 1, sizeof(*lens));
+        char *req = NULL;
+
+        if (cells && lens) {
+                for (size_t i = 0; i < n; i++) {
+                        const struct batch_row *r = &b->rows[lo + i];
+                        cells[i] = b->entries[r->entry].text + r->base;
+                        lens[i] = r->len;
+                }
+                req = gdlp_request_build(cells, lens, n, len);
+        }
+        free(cells);
+        free(lens);
+        return req;
+}
+
+void batch_on_finding(void *ctx, const struct gdlp_finding *f)
+{
+        struct batch_sink *sink = ctx;
+        struct batch *b = sink->b;
+        const struct batch_row *r;
+        struct batch_entry *e;
+        long long start, end;
+        char masked[MASK_MAX_CHARS * 3 + 8];
+        json_t *x;
+        size_t i;
+
+        if (sink->lo + f->row >= b->n_rows)
+                return;
+        r = &b->rows[sink->lo + f->row];
+        e = &b->entries[r->entry];
+        start = (long long)r->base + f->start;
+        end = (long long)r->base + f->end;
+        /* a value inside an overlap is reported by both chunks */
+        json_array_foreach(e->findings, i, x)
+        {
+                if (json_integer_value(json_object_get(x, "byte_start")) ==
+                            start &&
+                    json_integer_value(json_object_get(x, "byte_end")) == end &&
+                    !strcmp(json_string_value(json_object_get(x, "info_type")),
+                            f->info_type))
+                        return;
+        }
+        mask_quote(f->quote ? f->quote : "", f->quote ? f->quote_len : 0,
+                   masked, sizeof(masked));
+        json_array_append_new(
+                e->findings,
+                json_pack("{s:s, s:s, s:I, s:I, s:s}", "info_type",
+                          f->info_type, "likelihood", f->likelihood,
+                          "byte_start", (json_int_t)start, "byte_end",
+                          (json_int_t)end, "quote_masked", masked));
+}
+
+void batch_drop_partitions(struct batch *b, const char *topic,
+                           const rd_kafka_topic_partition_list_t *parts)
+{
+        struct batch old = *b;
+
+        batch_init(b, old.max_items, old.max_bytes);
+        for (size_t i = 0; i < old.n_entries; i++) {
+                struct batch_entry *e = &old.entries[i];
+                int gone = 0;
+
+                for (int p = 0; p < parts->cnt; p++)
+                        if (!strcmp(parts->elems[p].topic, topic) &&
+                            parts->elems[p].partition == e->rkm->partition)
+                                gone = 1;
+                if (gone) {
+                        entry_free(e);
+                        continue;
+                }
+                /* re-add in order; a batch that fit before still fits */
+                json_decref(e->findings);
+                if (e->dead)
+                        batch_add_dead(b, e->rkm, e->reason);
+                else
+                        batch_add(b, e->rkm, e->event);
+        }
+        free(old.entries);
+        free(old.rows);
+}

@@ -1,0 +1,94 @@
+/* batch.h - what one DLP request carries, and what came back for it.
+ *
+ * A batch holds up to max_items rows and a request of at most max_bytes
+ * (the size is computed exactly, see gdlp.h). Each event becomes one row,
+ * or several when its text alone would not fit a request: then its text is
+ * cut into overlapping chunks at character boundaries and the chunks'
+ * findings are merged back with offsets into the whole text. Events are
+ * never inspected in part: one that cannot fit even an empty batch is
+ * dead-lettered. The batch owns its Kafka messages until it is cleared. */
+#ifndef DLP_BATCH_H
+#define DLP_BATCH_H
+
+#include <jansson.h>
+#include <librdkafka/rdkafka.h>
+#include <stddef.h>
+
+#include "gdlp.h"
+
+#define BATCH_CHUNK_OVERLAP 256 /* bytes shared by neighbouring chunks */
+
+struct batch_entry {
+        rd_kafka_message_t *rkm; /* owned */
+        json_t *event;           /* parsed dlp.event/1, owned; NULL if dead */
+        const char *text;        /* borrowed from event */
+        size_t text_len;
+        size_t row_first, row_count;
+        json_t *findings;        /* merged findings (masked), owned */
+        int truncated;           /* the service truncated findings */
+        int dead;                /* dead-letter it */
+        char reason[256];        /* why it is dead */
+};
+
+struct batch_row {
+        size_t entry;
+        size_t base; /* byte offset of the cell in the entry's text */
+        size_t len;
+};
+
+struct batch {
+        size_t max_items, max_bytes;
+        struct batch_entry *entries;
+        size_t n_entries, cap_entries;
+        struct batch_row *rows;
+        size_t n_rows, cap_rows;
+        size_t bytes; /* request bytes for all rows */
+};
+
+/* A chunk of a text: [base, base + len). */
+struct chunk {
+        size_t base, len;
+};
+
+/* Cuts \p text into chunks whose rows each fit \p cell_budget escaped
+ * bytes, neighbours overlapping by up to \p overlap bytes, never splitting a
+ * UTF-8 character. Returns DLP_OK, or DLP_ERR_TOOBIG when more than
+ * \p max_chunks would be needed. An empty text has zero chunks. */
+int batch_plan_chunks(const char *text, size_t len, size_t cell_budget,
+                      size_t overlap, struct chunk *out, size_t max_chunks,
+                      size_t *n);
+
+void batch_init(struct batch *b, size_t max_items, size_t max_bytes);
+/* Frees everything, destroying the owned messages. */
+void batch_clear(struct batch *b);
+int batch_empty(const struct batch *b);
+
+/* Adds an event (\p rkm and \p event are taken over on DLP_OK). Returns
+ * DLP_ERR_TOOBIG, taking nothing, when the batch is not empty and the
+ * event's rows do not fit: send this batch first. An event too big for any
+ * batch is added as dead. */
+int batch_add(struct batch *b, rd_kafka_message_t *rkm, json_t *event);
+/* Adds a message that goes to the dead letters with \p reason (taken over). */
+int batch_add_dead(struct batch *b, rd_kafka_message_t *rkm,
+                   const char *reason);
+/* Marks every entry with a row in [lo, hi) dead with \p reason. */
+void batch_kill_rows(struct batch *b, size_t lo, size_t hi,
+                     const char *reason);
+
+/* Request for rows [lo, hi); new string, NULL on allocation failure. */
+char *batch_request(const struct batch *b, size_t lo, size_t hi,
+                    size_t *len);
+
+/* Merges one finding of the answer to rows [lo, ...): pass as the
+ * gdlp_finding_fn with a struct batch_sink as ctx. */
+struct batch_sink {
+        struct batch *b;
+        size_t lo;
+};
+void batch_on_finding(void *ctx, const struct gdlp_finding *f);
+
+/* Removes the entries of the given partitions of \p topic (revoked). */
+void batch_drop_partitions(struct batch *b, const char *topic,
+                           const rd_kafka_topic_partition_list_t *parts);
+
+#endif

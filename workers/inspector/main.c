@@ -1,0 +1,749 @@
+/* main.c - dlp-inspector: events topic -> one DLP request per batch ->
+ * inspection records, paced so that the whole fleet stays under the DLP
+ * service's rate limit.
+ *
+ * The cycle (DESIGN §3): poll a batch -> wait for an owned slot -> ONE
+ * content:inspect request -> one inspection record per event (dead letters
+ * for poison) -> wait for every delivery report -> commit the batch's
+ * offsets. A crash anywhere before the commit means the batch is inspected
+ * again (at-least-once). */
+#include "batch.h"
+#include "config.h"
+#include "err.h"
+#include "gdlp.h"
+#include "httpc.h"
+#include "kafka.h"
+#include "log.h"
+#include "pace.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+struct inspector_config {
+        struct dlp_common_config common; /* first: the loader needs it */
+        char *api_url;
+        char *project;
+        char *location;
+        char *token;
+        char *group;
+        double rate_limit;
+        double rate_safety;
+        long batch_max_items;
+        long batch_max_bytes;
+        long request_timeout_ms;
+        double retry_max_s;
+};
+
+#define CFG struct inspector_config
+static const struct dlp_setting inspector_settings[] = {
+        DLP_COMMON_SETTINGS(CFG),
+        {"DLP_API_URL", "api-url", DLP_SET_STR, "https://dlp.googleapis.com",
+         0, 0, offsetof(CFG, api_url), "base URL of the DLP service"},
+        {"DLP_GCP_PROJECT", "gcp-project", DLP_SET_STR, NULL, 0, 0,
+         offsetof(CFG, project), "Google Cloud project of the requests "
+                                 "(required)"},
+        {"DLP_GCP_LOCATION", "gcp-location", DLP_SET_STR, "global", 0, 0,
+         offsetof(CFG, location), "Google Cloud location of the requests"},
+        {"DLP_API_TOKEN", "api-token", DLP_SET_SECRET, NULL, 0, 0,
+         offsetof(CFG, token), "OAuth bearer token for the DLP service"},
+        {"DLP_GROUP_ID", "group-id", DLP_SET_STR, "dlp-inspector", 0, 0,
+         offsetof(CFG, group), "consumer group of the inspectors"},
+        {"DLP_RATE_LIMIT", "rate-limit", DLP_SET_DOUBLE, "10", 0.01, 100000,
+         offsetof(CFG, rate_limit),
+         "requests/s allowed for the WHOLE cluster of inspectors"},
+        {"DLP_RATE_SAFETY", "rate-safety", DLP_SET_DOUBLE, "0.97", 0.5, 1,
+         offsetof(CFG, rate_safety),
+         "fraction of the limit used, leaving room for jitter and clock skew"},
+        {"DLP_BATCH_MAX_ITEMS", "batch-max-items", DLP_SET_INT, "100", 1,
+         10000, offsetof(CFG, batch_max_items), "rows per request"},
+        {"DLP_BATCH_MAX_BYTES", "batch-max-bytes", DLP_SET_INT, "524288",
+         4096, 67108864, offsetof(CFG, batch_max_bytes),
+         "bytes per serialized request"},
+        {"DLP_REQUEST_TIMEOUT_MS", "request-timeout-ms", DLP_SET_INT, "30000",
+         100, 600000, offsetof(CFG, request_timeout_ms),
+         "DLP request timeout (then retried)"},
+        {"DLP_RETRY_MAX_S", "retry-max-s", DLP_SET_DOUBLE, "30", 0.1, 600,
+         offsetof(CFG, retry_max_s), "longest backoff between retries"},
+};
+#undef CFG
+
+static int validate(const void *config, char *errstr, size_t errstr_size)
+{
+        const struct inspector_config *cfg = config;
+
+        if (!cfg->project || !*cfg->project) {
+                snprintf(errstr, errstr_size,
+                         "DLP_GCP_PROJECT (--gcp-project) is required");
+                return DLP_ERR_CONFIG;
+        }
+        return DLP_OK;
+}
+
+static const struct dlp_config_spec inspector_spec = {
+        .worker = "dlp-inspector",
+        .summary = "Inspects event records with the DLP service, one request "
+                   "per batch, paced cluster-wide.",
+        .settings = inspector_settings,
+        .cnt = sizeof(inspector_settings) / sizeof(inspector_settings[0]),
+        .validate = validate,
+};
+
+struct range {
+        size_t lo, hi; /* rows [lo, hi) still to send */
+};
+
+struct inspector {
+        struct inspector_config cfg;
+        rd_kafka_t *consumer, *producer;
+        struct dlp_httpc *http;
+        char url[1024];
+        char instance[96];
+        struct pace pace;
+        struct batch batch;
+        /* messages polled while the batch could take no more */
+        rd_kafka_message_t **carry;
+        size_t n_carry, cap_carry;
+        /* the batch in flight: sealed once its first request went out */
+        int sealed;
+        struct range *todo;
+        size_t n_todo, cap_todo;
+        int attempt;      /* requests tried for this batch */
+        double retry_at;  /* no request before this wall time */
+        long long batch_seq;
+        int paused;
+        int64_t next_metadata_ms;
+        /* delivery reports */
+        long outstanding, delivery_failed;
+        /* counters */
+        unsigned long events, requests, rejected, retries, dead, findings,
+                commits;
+};
+
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
+                        void *opaque)
+{
+        struct inspector *ins = opaque;
+
+        ins->outstanding--;
+        if (rkm->err) {
+                ins->delivery_failed++;
+                LOG_ERROR("record not written to %s: %s",
+                          rd_kafka_topic_name(rkm->rkt),
+                          rd_kafka_err2str(rkm->err));
+        }
+}
+
+static void carry_drop_partitions(struct inspector *ins,
+                                  const rd_kafka_topic_partition_list_t *parts)
+{
+        size_t keep = 0;
+
+        for (size_t i = 0; i < ins->n_carry; i++) {
+                int gone = 0;
+                for (int p = 0; p < parts->cnt; p++)
+                        if (parts->elems[p].partition ==
+                            ins->carry[i]->partition)
+                                gone = 1;
+                if (gone)
+                        rd_kafka_message_destroy(ins->carry[i]);
+                else
+                        ins->carry[keep++] = ins->carry[i];
+        }
+        ins->n_carry = keep;
+}
+
+/* Assignment changes move slots at once. On revocation nothing unfinished is
+ * committed: the batch's messages of revoked partitions are dropped and the
+ * new owner reads them again. */
+static void on_rebalance(void *opaque, rd_kafka_resp_err_t err,
+                         const rd_kafka_topic_partition_list_t *parts)
+{
+        struct inspector *ins = opaque;
+        int assign = err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS;
+
+        for (int i = 0; i < parts->cnt; i++)
+                if (!strcmp(parts->elems[i].topic,
+                            ins->cfg.common.topic_events))
+                        pace_own(&ins->pace, parts->elems[i].partition,
+                                 assign);
+        if (!assign) {
+                batch_drop_partitions(&ins->batch,
+                                      ins->cfg.common.topic_events, parts);
+                carry_drop_partitions(ins, parts);
+                ins->n_todo = 0;
+                ins->sealed = 0;
+        }
+        ins->paused = 0; /* a new assignment starts unpaused */
+}
+
+static void refresh_partitions(struct inspector *ins)
+{
+        const struct rd_kafka_metadata *md;
+        rd_kafka_topic_t *rkt;
+        rd_kafka_resp_err_t err;
+
+        if (dlp_mono_ms() < ins->next_metadata_ms)
+                return;
+        ins->next_metadata_ms = dlp_mono_ms() + 30000;
+        rkt = rd_kafka_topic_new(ins->consumer, ins->cfg.common.topic_events,
+                                 NULL);
+        err = rd_kafka_metadata(ins->consumer, 0, rkt, &md, 5000);
+        rd_kafka_topic_destroy(rkt);
+        if (err || md->topic_cnt != 1 || md->topics[0].err) {
+                LOG_WARN("metadata of %s: %s", ins->cfg.common.topic_events,
+                         err ? rd_kafka_err2str(err)
+                             : md->topic_cnt == 1
+                                       ? rd_kafka_err2str(md->topics[0].err)
+                                       : "no topic");
+                ins->next_metadata_ms = dlp_mono_ms() + 2000;
+                if (!err)
+                        rd_kafka_metadata_destroy(md);
+                return;
+        }
+        if (md->topics[0].partition_cnt != ins->pace.nparts)
+                LOG_INFO("%s has %d partitions: slot %.1f ms, %d slots per "
+                         "round",
+                         ins->cfg.common.topic_events,
+                         md->topics[0].partition_cnt,
+                         ins->pace.slot_len * 1000,
+                         md->topics[0].partition_cnt);
+        pace_set_partitions(&ins->pace, md->topics[0].partition_cnt);
+        rd_kafka_metadata_destroy(md);
+}
+
+static void set_paused(struct inspector *ins, int pause)
+{
+        rd_kafka_topic_partition_list_t *parts;
+
+        if (ins->paused == pause)
+                return;
+        if (rd_kafka_assignment(ins->consumer, &parts))
+                return;
+        if (pause)
+                rd_kafka_pause_partitions(ins->consumer, parts);
+        else
+                rd_kafka_resume_partitions(ins->consumer, parts);
+        rd_kafka_topic_partition_list_destroy(parts);
+        ins->paused = pause;
+}
+
+/* Keeps a message the batch cannot take yet; it starts the next batch. */
+static void carry_push(struct inspector *ins, rd_kafka_message_t *rkm)
+{
+        if (ins->n_carry == ins->cap_carry) {
+                size_t cap = ins->cap_carry ? ins->cap_carry * 2 : 16;
+                void *nc = realloc(ins->carry, cap * sizeof(*ins->carry));
+                if (!nc) {
+                        LOG_ERROR("out of memory");
+                        dlp_stopping = 1;
+                        rd_kafka_message_destroy(rkm);
+                        return;
+                }
+                ins->carry = nc;
+                ins->cap_carry = cap;
+        }
+        ins->carry[ins->n_carry++] = rkm;
+}
+
+/* Parses a polled message into the batch, or into the carry when the batch
+ * is full; anything that is not a dlp.event/1 record becomes a dead
+ * letter. */
+static void take(struct inspector *ins, rd_kafka_message_t *rkm)
+{
+        static const char *const required[] = {"event_id", "team_id", "channel",
+                                               "ts", "kind", "text"};
+        json_error_t jerr;
+        json_t *ev;
+        char why[256];
+        const char *schema;
+
+        ev = json_loadb(rkm->payload ? rkm->payload : "", rkm->len, 0, &jerr);
+        if (!ev || !json_is_object(ev)) {
+                snprintf(why, sizeof(why), "not a JSON object: %s",
+                         ev ? "wrong type" : jerr.text);
+                json_decref(ev);
+                batch_add_dead(&ins->batch, rkm, why);
+                return;
+        }
+        schema = json_string_value(json_object_get(ev, "schema"));
+        if (!schema || strcmp(schema, "dlp.event/1") != 0) {
+                snprintf(why, sizeof(why), "schema is %.40s, not dlp.event/1",
+                         schema ? schema : "missing");
+                json_decref(ev);
+                batch_add_dead(&ins->batch, rkm, why);
+                return;
+        }
+        for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++)
+                if (!json_is_string(json_object_get(ev, required[i]))) {
+                        snprintf(why, sizeof(why),
+                                 "not a valid dlp.event/1 record: %s is "
+                                 "missing or not a string",
+                                 required[i]);
+                        json_decref(ev);
+                        batch_add_dead(&ins->batch, rkm, why);
+                        return;
+                }
+        if (batch_add(&ins->batch, rkm, ev) == DLP_ERR_TOOBIG) {
+                json_decref(ev);
+                carry_push(ins, rkm);
+                return;
+        }
+        ins->events++;
+}
+
+static int accepting(const struct inspector *ins)
+{
+        return !ins->sealed && ins->n_carry == 0;
+}
+
+/* Moves carried messages into a fresh batch, in order. */
+static void take_carry(struct inspector *ins)
+{
+        size_t n = ins->n_carry;
+        rd_kafka_message_t **c = ins->carry;
+
+        if (ins->sealed || n == 0)
+                return;
+        ins->carry = NULL;
+        ins->n_carry = ins->cap_carry = 0;
+        /* once one waits, all after it wait too: a batch must never hold a
+         * later offset of a partition than one still waiting, or its commit
+         * would pass the waiting one */
+        for (size_t i = 0; i < n; i++) {
+                if (ins->n_carry > 0)
+                        carry_push(ins, c[i]);
+                else
+                        take(ins, c[i]);
+        }
+        free(c);
+}
+
+/* Polls the consumer until wall time \p deadline, filling the batch while
+ * it takes more; serves rebalances either way. */
+static void poll_until(struct inspector *ins, double deadline)
+{
+        for (;;) {
+                double left = deadline - dlp_wall_s();
+                rd_kafka_message_t *rkm;
+                int ms;
+
+                if (dlp_stopping || left <= 0.002)
+                        break;
+                set_paused(ins, !accepting(ins));
+                ms = (int)((left - 0.002) * 1000);
+                rkm = rd_kafka_consumer_poll(ins->consumer,
+                                             ms > 100 ? 100 : ms);
+                if (!rkm)
+                        continue;
+                if (rkm->err) {
+                        if (rkm->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+                                LOG_WARN("consume: %s",
+                                         rd_kafka_message_errstr(rkm));
+                        rd_kafka_message_destroy(rkm);
+                        continue;
+                }
+                if (accepting(ins))
+                        take(ins, rkm);
+                else /* fetched before the pause took effect */
+                        carry_push(ins, rkm);
+        }
+}
+
+static void sleep_until(double t)
+{
+        struct timespec ts;
+        double now = dlp_wall_s();
+
+        if (t <= now)
+                return;
+        ts.tv_sec = (time_t)t;
+        ts.tv_nsec = (long)((t - (double)ts.tv_sec) * 1e9);
+        while (clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &ts, NULL) ==
+               EINTR)
+                ;
+}
+
+static int todo_push_front(struct inspector *ins, struct range a,
+                           struct range b)
+{
+        if (ins->n_todo + 1 > ins->cap_todo) {
+                size_t cap = ins->cap_todo ? ins->cap_todo * 2 : 8;
+                void *nt = realloc(ins->todo, cap * sizeof(*ins->todo));
+                if (!nt)
+                        return DLP_ERR_NOMEM;
+                ins->todo = nt;
+                ins->cap_todo = cap;
+        }
+        /* replace the head with a, b */
+        memmove(ins->todo + 2, ins->todo + 1,
+                (ins->n_todo - 1) * sizeof(*ins->todo));
+        ins->todo[0] = a;
+        ins->todo[1] = b;
+        ins->n_todo++;
+        return DLP_OK;
+}
+
+static void todo_pop(struct inspector *ins)
+{
+        memmove(ins->todo, ins->todo + 1,
+                (ins->n_todo - 1) * sizeof(*ins->todo));
+        ins->n_todo--;
+}
+
+static void backoff(struct inspector *ins, double retry_after)
+{
+        double d;
+
+        ins->attempt++;
+        ins->retries++;
+        d = pace_backoff(ins->attempt - 1, 0.5, ins->cfg.retry_max_s,
+                         retry_after, (double)rand() / RAND_MAX);
+        ins->retry_at = dlp_wall_s() + d;
+        LOG_INFO("retrying batch in %.2f s (attempt %d)", d, ins->attempt + 1);
+}
+
+/* Sends the head range in the current slot and handles the answer. */
+static void send_head(struct inspector *ins)
+{
+        struct range r = ins->todo[0];
+        struct dlp_http_result res;
+        char errstr[512], msg[512];
+        size_t len;
+        char *body = batch_request(&ins->batch, r.lo, r.hi, &len);
+        int err;
+
+        if (!body) {
+                LOG_ERROR("out of memory building a request");
+                dlp_stopping = 1;
+                return;
+        }
+        ins->sealed = 1;
+        ins->requests++;
+        err = dlp_httpc_post_json(ins->http, ins->url, ins->cfg.token, body,
+                                  len, &res, errstr, sizeof(errstr));
+        free(body);
+        if (err) {
+                LOG_WARN("DLP request failed: %s", errstr);
+                backoff(ins, -1);
+                return;
+        }
+        if (res.status == 200) {
+                struct batch_sink sink = {&ins->batch, r.lo};
+                int truncated;
+                if (gdlp_parse_result(res.body, res.body_len, r.hi - r.lo,
+                                      batch_on_finding, &sink, &truncated,
+                                      errstr, sizeof(errstr)) != DLP_OK) {
+                        LOG_WARN("DLP answer unusable: %s", errstr);
+                        dlp_http_result_free(&res);
+                        backoff(ins, -1);
+                        return;
+                }
+                if (truncated)
+                        for (size_t i = r.lo; i < r.hi; i++)
+                                ins->batch.entries[ins->batch.rows[i].entry]
+                                        .truncated = 1;
+                todo_pop(ins);
+                LOG_DEBUG("inspected rows %zu..%zu in %.0f ms", r.lo, r.hi,
+                          res.elapsed_s * 1000);
+        } else if (res.status == 400) {
+                /* INVALID_ARGUMENT: some row is poison. Halve the range
+                 * until the culprit is alone; its event is dead-lettered
+                 * with the service's message, the rest proceed. */
+                gdlp_error_message(res.body, res.body_len, msg, sizeof(msg));
+                if (r.hi - r.lo == 1) {
+                        batch_kill_rows(&ins->batch, r.lo, r.hi, msg);
+                        todo_pop(ins);
+                } else {
+                        size_t mid = r.lo + (r.hi - r.lo) / 2;
+                        LOG_WARN("DLP rejected rows %zu..%zu (%s): bisecting",
+                                 r.lo, r.hi, msg);
+                        if (todo_push_front(ins, (struct range){r.lo, mid},
+                                            (struct range){mid, r.hi}))
+                                dlp_stopping = 1;
+                }
+        } else {
+                /* 429 and 5xx are the service's own word to come back
+                 * later; anything else (401/403/404) is a set-up problem
+                 * that may be fixed while we wait: never drop the batch */
+                gdlp_error_message(res.body, res.body_len, msg, sizeof(msg));
+                if (res.status == 429)
+                        ins->rejected++;
+                DLP_LOG(res.status == 429 || res.status >= 500 ? DLP_LOG_WARN
+                                                               : DLP_LOG_ERROR,
+                        NULL, "DLP answered %ld: %s", res.status, msg);
+                backoff(ins, res.retry_after);
+        }
+        dlp_http_result_free(&res);
+}
+
+static json_t *inspection_record(struct inspector *ins,
+                                 const struct batch_entry *e,
+                                 const char *batch_id, const char *now)
+{
+        static const char *const copied[] = {"event_id", "team_id", "channel",
+                                             "ts",       "kind",    "user",
+                                             "bot_id",   "event_time"};
+        json_t *rec = json_object();
+
+        json_object_set_new(rec, "schema", json_string("dlp.inspection/1"));
+        for (size_t i = 0; i < sizeof(copied) / sizeof(copied[0]); i++) {
+                json_t *v = json_object_get(e->event, copied[i]);
+                if (v)
+                        json_object_set(rec, copied[i], v);
+        }
+        json_object_set(rec, "findings", e->findings);
+        if (e->truncated)
+                json_object_set_new(rec, "findings_truncated", json_true());
+        json_object_set_new(rec, "inspected_at", json_string(now));
+        json_object_set_new(rec, "backend", json_string("google-dlp-v2"));
+        json_object_set_new(rec, "batch_id", json_string(batch_id));
+        json_object_set_new(rec, "attempt", json_integer(ins->attempt));
+        json_object_set_new(
+                rec, "source",
+                json_pack("{s:s, s:i, s:I}", "topic",
+                          rd_kafka_topic_name(e->rkm->rkt), "partition",
+                          (int)e->rkm->partition, "offset",
+                          (json_int_t)e->rkm->offset));
+        return rec;
+}
+
+/* Writes every result, waits until Kafka has them all, then commits. */
+static void finish_batch(struct inspector *ins)
+{
+        struct batch *b = &ins->batch;
+        char batch_id[160], now[40];
+        rd_kafka_topic_partition_list_t *offsets;
+        rd_kafka_resp_err_t err;
+
+        snprintf(batch_id, sizeof(batch_id), "%s-%lld", ins->instance,
+                 ++ins->batch_seq);
+        dlp_rfc3339_now(now, sizeof(now));
+        offsets = rd_kafka_topic_partition_list_new(4);
+        for (size_t i = 0; i < b->n_entries; i++) {
+                struct batch_entry *e = &b->entries[i];
+                rd_kafka_topic_partition_t *tp;
+
+                if (e->dead) {
+                        ins->dead++;
+                        if (dlp_kafka_deadletter(
+                                    ins->producer,
+                                    ins->cfg.common.topic_deadletter,
+                                    "inspector", e->rkm, e->reason,
+                                    NULL) != DLP_OK)
+                                ins->delivery_failed++;
+                        else
+                                ins->outstanding++;
+                } else {
+                        json_t *rec = inspection_record(ins, e, batch_id, now);
+                        char *value = json_dumps(rec, JSON_COMPACT);
+                        const char *id = json_string_value(
+                                json_object_get(e->event, "event_id"));
+                        json_decref(rec);
+                        ins->findings += json_array_size(e->findings);
+                        err = value ? rd_kafka_producev(
+                                              ins->producer,
+                                              RD_KAFKA_V_TOPIC(
+                                                      ins->cfg.common
+                                                              .topic_inspected),
+                                              RD_KAFKA_V_KEY(id, strlen(id)),
+                                              RD_KAFKA_V_VALUE(value,
+                                                               strlen(value)),
+                                              RD_KAFKA_V_MSGFLAGS(
+                                                      RD_KAFKA_MSG_F_FREE),
+                                              RD_KAFKA_V_END)
+                                    : RD_KAFKA_RESP_ERR__FAIL;
+                        if (err) {
+                                free(value);
+                                LOG_EV(DLP_LOG_ERROR, id, "produce: %s",
+                                       rd_kafka_err2str(err));
+                                ins->delivery_failed++;
+                        } else
+                                ins->outstanding++;
+                }
+                tp = rd_kafka_topic_partition_list_find(
+                        offsets, rd_kafka_topic_name(e->rkm->rkt),
+                        e->rkm->partition);
+                if (!tp)
+                        tp = rd_kafka_topic_partition_list_add(
+                                offsets, rd_kafka_topic_name(e->rkm->rkt),
+                                e->rkm->partition);
+                if (e->rkm->offset + 1 > tp->offset)
+                        tp->offset = e->rkm->offset + 1;
+        }
+        while (ins->outstanding > 0)
+                rd_kafka_poll(ins->producer, 50);
+        if (ins->delivery_failed) {
+                /* results are not all durable: commit nothing and stop; the
+                 * batch is inspected again after a restart */
+                LOG_ERROR("results of batch %s not all written: stopping "
+                          "without commit",
+                          batch_id);
+                dlp_stopping = 1;
+        } else {
+                err = rd_kafka_commit(ins->consumer, offsets, 0);
+                if (err)
+                        LOG_WARN("commit of batch %s: %s (its events will be "
+                                 "inspected again)",
+                                 batch_id, rd_kafka_err2str(err));
+                else
+                        ins->commits++;
+                LOG_DEBUG("batch %s: %zu events, %zu rows, attempt %d",
+                          batch_id, b->n_entries, b->n_rows, ins->attempt);
+        }
+        rd_kafka_topic_partition_list_destroy(offsets);
+        batch_clear(b);
+        ins->sealed = 0;
+        ins->n_todo = 0;
+        ins->attempt = 0;
+        ins->retry_at = 0;
+}
+
+static void run(struct inspector *ins)
+{
+        int64_t last_report = dlp_mono_ms();
+
+        while (!dlp_stopping) {
+                long long slot;
+                double start;
+
+                refresh_partitions(ins);
+                take_carry(ins);
+                slot = pace_next_owned(&ins->pace,
+                                       pace_slot_at(&ins->pace, dlp_wall_s()) +
+                                               1);
+                if (slot < 0) { /* no partitions: nothing to do but wait */
+                        poll_until(ins, dlp_wall_s() + 0.1);
+                        continue;
+                }
+                start = pace_slot_start(&ins->pace, slot);
+                poll_until(ins, start);
+                if (dlp_stopping)
+                        break;
+                if (batch_empty(&ins->batch))
+                        continue;
+                if (ins->batch.n_rows == 0) { /* only dead or empty texts */
+                        finish_batch(ins);
+                        continue;
+                }
+                if (dlp_wall_s() < ins->retry_at)
+                        continue;
+                if (!ins->sealed) {
+                        ins->todo = ins->todo ? ins->todo
+                                              : calloc(8, sizeof(*ins->todo));
+                        ins->cap_todo = ins->cap_todo ? ins->cap_todo : 8;
+                        if (!ins->todo)
+                                break;
+                        ins->todo[0] = (struct range){0, ins->batch.n_rows};
+                        ins->n_todo = 1;
+                        if (ins->attempt == 0)
+                                ins->attempt = 1;
+                }
+                sleep_until(start);
+                /* ownership may have moved during the poll */
+                if (!pace_may_start(&ins->pace, slot, dlp_wall_s()))
+                        continue;
+                pace_mark_used(&ins->pace, slot);
+                send_head(ins);
+                if (ins->n_todo == 0 && ins->sealed)
+                        finish_batch(ins);
+                if (dlp_mono_ms() - last_report > 10000) {
+                        last_report = dlp_mono_ms();
+                        LOG_INFO("events=%lu requests=%lu rejected=%lu "
+                                 "retries=%lu dead=%lu findings=%lu",
+                                 ins->events, ins->requests, ins->rejected,
+                                 ins->retries, ins->dead, ins->findings);
+                }
+        }
+}
+
+int main(int argc, char **argv)
+{
+        struct inspector *ins = calloc(1, sizeof(*ins));
+        char errstr[512], host[64] = "inspector";
+        int rc = 0;
+
+        if (!ins)
+                return 1;
+        dlp_log_init("inspector", DLP_LOG_INFO);
+        rc = dlp_config_load(&inspector_spec, &ins->cfg, argc, argv, errstr,
+                             sizeof(errstr));
+        if (rc == DLP_ERR_HELP) {
+                rc = 0;
+                goto out_config;
+        }
+        if (rc) {
+                LOG_ERROR("config: %s", errstr);
+                rc = 2;
+                goto out_config;
+        }
+        dlp_stop_install();
+        gethostname(host, sizeof(host) - 1);
+        snprintf(ins->instance, sizeof(ins->instance), "%s-%d", host,
+                 (int)getpid());
+        srand((unsigned)(getpid() ^ time(NULL)));
+        snprintf(ins->url, sizeof(ins->url),
+                 "%s/v2/projects/%s/locations/%s/content:inspect",
+                 ins->cfg.api_url, ins->cfg.project, ins->cfg.location);
+        pace_init(&ins->pace, ins->cfg.rate_limit, ins->cfg.rate_safety);
+        batch_init(&ins->batch, (size_t)ins->cfg.batch_max_items,
+                   (size_t)ins->cfg.batch_max_bytes);
+        if (dlp_httpc_global_init() != DLP_OK ||
+            !(ins->http = dlp_httpc_new(ins->cfg.request_timeout_ms))) {
+                LOG_ERROR("cannot set up libcurl");
+                rc = 1;
+                goto out_config;
+        }
+        ins->producer = dlp_kafka_producer_new(&ins->cfg.common,
+                                               "dlp-inspector", NULL,
+                                               on_delivery, ins, errstr,
+                                               sizeof(errstr));
+        if (!ins->producer) {
+                LOG_ERROR("kafka producer: %s", errstr);
+                rc = 2;
+                goto out_http;
+        }
+        ins->consumer = dlp_kafka_consumer_new(
+                &ins->cfg.common, "dlp-inspector", ins->cfg.group,
+                ins->cfg.common.topic_events, NULL, on_rebalance, ins, errstr,
+                sizeof(errstr));
+        if (!ins->consumer) {
+                LOG_ERROR("kafka consumer: %s", errstr);
+                rc = 2;
+                goto out_producer;
+        }
+        LOG_INFO("inspecting %s -> %s at %g req/s cluster-wide (x%.2f), %ld "
+                 "items / %ld bytes per request",
+                 ins->cfg.common.topic_events, ins->cfg.common.topic_inspected,
+                 ins->cfg.rate_limit, ins->cfg.rate_safety,
+                 ins->cfg.batch_max_items, ins->cfg.batch_max_bytes);
+
+        run(ins);
+
+        /* an unfinished batch is not committed: its events come back */
+        LOG_INFO("stopping: events=%lu requests=%lu rejected=%lu retries=%lu "
+                 "dead=%lu findings=%lu commits=%lu",
+                 ins->events, ins->requests, ins->rejected, ins->retries,
+                 ins->dead, ins->findings, ins->commits);
+        batch_clear(&ins->batch);
+        for (size_t i = 0; i < ins->n_carry; i++)
+                rd_kafka_message_destroy(ins->carry[i]);
+        rd_kafka_consumer_close(ins->consumer);
+        rd_kafka_destroy(ins->consumer);
+out_producer:
+        if (dlp_kafka_drain(ins->producer, 10000) > 0)
+                LOG_ERROR("records still unconfirmed at exit");
+        rd_kafka_destroy(ins->producer);
+out_http:
+        dlp_httpc_destroy(ins->http);
+out_config:
+        dlp_config_free(&inspector_spec, &ins->cfg);
+        free(ins->carry);
+        free(ins->todo);
+        free(ins);
+        return rc;
+}

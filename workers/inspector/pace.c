@@ -1,0 +1,93 @@
+/* pace.c - slot arithmetic (see pace.h). */
+#include "pace.h"
+
+#include <math.h>
+#include <string.h>
+
+void pace_init(struct pace *p, double rate, double safety)
+{
+        memset(p, 0, sizeof(*p));
+        p->slot_len = 1.0 / (rate * safety);
+        /* lateness must stay well inside the slack that s leaves in a
+         * second: 10 slots of L span 1/s seconds, 1 - s more than 1 s */
+        p->late = p->slot_len * 0.1;
+        p->nparts = 1;
+        p->last_used = -1;
+}
+
+void pace_set_partitions(struct pace *p, int nparts)
+{
+        if (nparts < 1)
+                nparts = 1;
+        if (nparts > PACE_MAX_PARTITIONS)
+                nparts = PACE_MAX_PARTITIONS;
+        for (int i = nparts; i < p->nparts; i++)
+                p->owned[i] = 0;
+        p->nparts = nparts;
+}
+
+void pace_own(struct pace *p, int partition, int owned)
+{
+        if (partition >= 0 && partition < PACE_MAX_PARTITIONS)
+                p->owned[partition] = owned ? 1 : 0;
+}
+
+int pace_owns_any(const struct pace *p)
+{
+        for (int i = 0; i < p->nparts; i++)
+                if (p->owned[i])
+                        return 1;
+        return 0;
+}
+
+long long pace_slot_at(const struct pace *p, double t)
+{
+        return (long long)floor(t / p->slot_len);
+}
+
+double pace_slot_start(const struct pace *p, long long slot)
+{
+        return (double)slot * p->slot_len;
+}
+
+int pace_slot_owner(const struct pace *p, long long slot)
+{
+        return (int)(slot % p->nparts);
+}
+
+long long pace_next_owned(const struct pace *p, long long from)
+{
+        if (from <= p->last_used)
+                from = p->last_used + 1;
+        for (long long n = from; n < from + p->nparts; n++)
+                if (p->owned[pace_slot_owner(p, n)])
+                        return n;
+        return -1;
+}
+
+int pace_may_start(const struct pace *p, long long slot, double now)
+{
+        double start = pace_slot_start(p, slot);
+
+        return slot > p->last_used && p->owned[pace_slot_owner(p, slot)] &&
+               now >= start && now < start + p->late;
+}
+
+void pace_mark_used(struct pace *p, long long slot)
+{
+        if (slot > p->last_used)
+                p->last_used = slot;
+}
+
+double pace_backoff(int attempt, double base, double cap, double retry_after,
+                    double jitter)
+{
+        double d = base;
+
+        for (int i = 1; i < attempt && d < cap; i++)
+                d *= 2;
+        if (d > cap)
+                d = cap;
+        d = d / 2 + d / 2 * jitter;
+        return retry_after > d ? retry_after : d;
+}

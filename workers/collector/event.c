@@ -139,8 +139,14 @@ enum event_verdict event_from_envelope(json_t *env,
                         snprintf(why, why_size, "envelope without event_id");
                         return EVENT_INVALID;
                 }
-                snprintf(derived_id, sizeof(derived_id), "Ev-replay-%s-%s",
-                         channel, ts);
+                /* "EvR" + channel + ts digits: stable across replays (so
+                 * duplicates share a key) and shaped like Slack's ids */
+                size_t n = (size_t)snprintf(derived_id, sizeof(derived_id),
+                                            "EvR%s", channel);
+                for (const char *p = ts; *p && n + 1 < sizeof(derived_id); p++)
+                        if (*p != '.')
+                                derived_id[n++] = *p;
+                derived_id[n] = '\0';
                 id = derived_id;
         }
         team = str(env, "team_id");
@@ -153,7 +159,8 @@ enum event_verdict event_from_envelope(json_t *env,
                 return EVENT_INVALID;
         }
         if (json_is_integer(json_object_get(env, "event_time")))
-                event_time = json_integer_value(json_object_get(env, "event_time"));
+                event_time =
+                    json_integer_value(json_object_get(env, "event_time"));
         else
                 event_time = (json_int_t)strtoll(ts, NULL, 10);
 
@@ -161,9 +168,8 @@ enum event_verdict event_from_envelope(json_t *env,
                         "schema", "dlp.event/1", "event_id", id, "team_id",
                         team, "channel", channel, "ts", ts, "event_time",
                         event_time, "kind", kind, "text",
-                        str(msg, "text") ? str(msg, "text") : "",
-                        "received_at", opts->received_at, "source",
-                        opts->source);
+                        str(msg, "text") ? str(msg, "text") : "", "received_at",
+                        opts->received_at, "source", opts->source);
         if (!rec) {
                 snprintf(why, why_size, "out of memory");
                 return EVENT_INVALID;

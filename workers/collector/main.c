@@ -36,33 +36,32 @@ struct collector_config {
 
 #define CFG struct collector_config
 static const struct dlp_setting collector_settings[] = {
-        DLP_COMMON_SETTINGS(CFG),
-        {"DLP_LISTEN_ADDR", "listen-addr", DLP_SET_STR, "127.0.0.1:3000", 0, 0,
-         offsetof(CFG, listen_addr),
-         "host:port of the Slack Events endpoint (POST /slack/events)"},
-        {"SLACK_SIGNING_SECRET", "signing-secret", DLP_SET_SECRET, NULL, 0, 0,
-         offsetof(CFG, secret), "Slack app signing secret (required to serve)"},
-        {"SLACK_SIGNING_SECRET_PREVIOUS", "signing-secret-previous",
-         DLP_SET_SECRET, NULL, 0, 0, offsetof(CFG, secret_previous),
-         "previous signing secret, also accepted during a rotation"},
-        {"DLP_SIGNATURE_TOLERANCE_S", "signature-tolerance-s", DLP_SET_INT,
-         "300", 1, 3600, offsetof(CFG, tolerance_s),
-         "accepted distance of X-Slack-Request-Timestamp from now, seconds"},
-        {"DLP_ACK_TIMEOUT_MS", "ack-timeout-ms", DLP_SET_INT, "2500", 100,
-         60000, offsetof(CFG, ack_timeout_ms),
-         "answer 503 when Kafka has not confirmed an event by then (Slack "
-         "waits 3 s)"},
-        {"DLP_MAX_BODY_BYTES", "max-body-bytes", DLP_SET_INT, "1048576", 1024,
-         67108864, offsetof(CFG, max_body),
-         "larger request bodies are refused with 413"},
-        {"DLP_HTTP_THREADS", "http-threads", DLP_SET_INT, "2", 1, 64,
-         offsetof(CFG, http_threads), "HTTP server threads"},
-        {"DLP_INCLUDE_BOTS", "include-bots", DLP_SET_BOOL, "true", 0, 0,
-         offsetof(CFG, include_bots), "inspect bot_message events"},
-        {"DLP_REPLAY", "replay", DLP_SET_STR, NULL, 0, 0,
-         offsetof(CFG, replay),
-         "replay JSONL envelopes (or bare message events) from FILE or - "
-         "(stdin) into the topic, then exit"},
+    DLP_COMMON_SETTINGS(CFG),
+    {"DLP_LISTEN_ADDR", "listen-addr", DLP_SET_STR, "127.0.0.1:3000", 0, 0,
+     offsetof(CFG, listen_addr),
+     "host:port of the Slack Events endpoint (POST /slack/events)"},
+    {"SLACK_SIGNING_SECRET", "signing-secret", DLP_SET_SECRET, NULL, 0, 0,
+     offsetof(CFG, secret), "Slack app signing secret (required to serve)"},
+    {"SLACK_SIGNING_SECRET_PREVIOUS", "signing-secret-previous", DLP_SET_SECRET,
+     NULL, 0, 0, offsetof(CFG, secret_previous),
+     "previous signing secret, also accepted during a rotation"},
+    {"DLP_SIGNATURE_TOLERANCE_S", "signature-tolerance-s", DLP_SET_INT, "300",
+     1, 3600, offsetof(CFG, tolerance_s),
+     "accepted distance of X-Slack-Request-Timestamp from now, seconds"},
+    {"DLP_ACK_TIMEOUT_MS", "ack-timeout-ms", DLP_SET_INT, "2500", 100, 60000,
+     offsetof(CFG, ack_timeout_ms),
+     "answer 503 when Kafka has not confirmed an event by then (Slack "
+     "waits 3 s)"},
+    {"DLP_MAX_BODY_BYTES", "max-body-bytes", DLP_SET_INT, "1048576", 1024,
+     67108864, offsetof(CFG, max_body),
+     "larger request bodies are refused with 413"},
+    {"DLP_HTTP_THREADS", "http-threads", DLP_SET_INT, "2", 1, 64,
+     offsetof(CFG, http_threads), "HTTP server threads"},
+    {"DLP_INCLUDE_BOTS", "include-bots", DLP_SET_BOOL, "true", 0, 0,
+     offsetof(CFG, include_bots), "inspect bot_message events"},
+    {"DLP_REPLAY", "replay", DLP_SET_STR, NULL, 0, 0, offsetof(CFG, replay),
+     "replay JSONL envelopes (or bare message events) from FILE or - "
+     "(stdin) into the topic, then exit"},
 };
 #undef CFG
 
@@ -80,12 +79,12 @@ static int validate(const void *config, char *errstr, size_t errstr_size)
 }
 
 static const struct dlp_config_spec collector_spec = {
-        .worker = "dlp-collector",
-        .summary = "Receives Slack Events API callbacks (or replays JSONL) and "
-                   "writes each message event to Kafka.",
-        .settings = collector_settings,
-        .cnt = sizeof(collector_settings) / sizeof(collector_settings[0]),
-        .validate = validate,
+    .worker = "dlp-collector",
+    .summary = "Receives Slack Events API callbacks (or replays JSONL) and "
+               "writes each message event to Kafka.",
+    .settings = collector_settings,
+    .cnt = sizeof(collector_settings) / sizeof(collector_settings[0]),
+    .validate = validate,
 };
 
 struct collector {
@@ -93,11 +92,11 @@ struct collector {
         rd_kafka_t *rk;
         const char *secrets[2];
         size_t nsecrets;
-        atomic_int closing;  /* refuse new events: we are stopping */
+        atomic_int closing;   /* refuse new events: we are stopping */
         atomic_long inflight; /* requests waiting for a delivery report */
         /* counters */
         atomic_ulong accepted, skipped, duplicates_retried, refused_auth,
-                refused_bad, failed_kafka;
+            refused_bad, failed_kafka;
         /* replay */
         long replay_delivered, replay_failed;
 };
@@ -140,12 +139,12 @@ static int produce(struct collector *col, json_t *record, const char *event_id,
 
         if (!value)
                 return DLP_ERR_NOMEM;
-        err = rd_kafka_producev(
-                col->rk, RD_KAFKA_V_TOPIC(col->cfg.common.topic_events),
-                RD_KAFKA_V_KEY(event_id, strlen(event_id)),
-                RD_KAFKA_V_VALUE(value, strlen(value)),
-                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE),
-                RD_KAFKA_V_OPAQUE(msg_opaque), RD_KAFKA_V_END);
+        err = rd_kafka_producev(col->rk,
+                                RD_KAFKA_V_TOPIC(col->cfg.common.topic_events),
+                                RD_KAFKA_V_KEY(event_id, strlen(event_id)),
+                                RD_KAFKA_V_VALUE(value, strlen(value)),
+                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE),
+                                RD_KAFKA_V_OPAQUE(msg_opaque), RD_KAFKA_V_END);
         if (err) {
                 free(value);
                 LOG_EV(DLP_LOG_WARN, event_id, "produce: %s",
@@ -179,8 +178,8 @@ static int handle_event(struct collector *col, struct dlp_http_req *req,
         }
         type = json_string_value(json_object_get(env, "type"));
         if (type && !strcmp(type, "url_verification")) {
-                const char *ch = json_string_value(
-                        json_object_get(env, "challenge"));
+                const char *ch =
+                    json_string_value(json_object_get(env, "challenge"));
                 if (ch)
                         dlp_http_resp_text(resp, 200, ch);
                 else
@@ -250,12 +249,11 @@ static int on_request(void *opaque, struct dlp_http_req *req,
                 dlp_http_resp_text(resp, 503, "shutting down, retry\n");
                 return DLP_OK;
         }
-        if (slack_sig_verify(col->secrets, col->nsecrets,
-                             dlp_http_req_header(req,
-                                                 "X-Slack-Request-Timestamp"),
-                             dlp_http_req_header(req, "X-Slack-Signature"),
-                             req->body, req->body_len, time(NULL),
-                             col->cfg.tolerance_s) != DLP_OK) {
+        if (slack_sig_verify(
+                col->secrets, col->nsecrets,
+                dlp_http_req_header(req, "X-Slack-Request-Timestamp"),
+                dlp_http_req_header(req, "X-Slack-Signature"), req->body,
+                req->body_len, time(NULL), col->cfg.tolerance_s) != DLP_OK) {
                 atomic_fetch_add(&col->refused_auth, 1);
                 dlp_http_resp_text(resp, 401, ""); /* no detail, by design */
                 return DLP_OK;
@@ -269,10 +267,9 @@ static int serve(struct collector *col)
         struct dlp_httpd *httpd;
         int64_t deadline;
 
-        httpd = dlp_httpd_start(col->cfg.listen_addr,
-                                (unsigned)col->cfg.http_threads,
-                                (size_t)col->cfg.max_body, on_request, col,
-                                errstr, sizeof(errstr));
+        httpd = dlp_httpd_start(
+            col->cfg.listen_addr, (unsigned)col->cfg.http_threads,
+            (size_t)col->cfg.max_body, on_request, col, errstr, sizeof(errstr));
         if (!httpd) {
                 LOG_ERROR("DLP_LISTEN_ADDR: %s", errstr);
                 return DLP_ERR_CONFIG;
@@ -384,12 +381,11 @@ static int replay(struct collector *col)
         dlp_kafka_drain(col->rk, 30000);
 
         json_t *summary = json_pack(
-                "{s:s, s:I, s:I, s:I, s:I, s:I, s:O}", "replay", path, "read",
-                (json_int_t)lineno, "produced", (json_int_t)produced,
-                "delivered", (json_int_t)col->replay_delivered,
-                "invalid", (json_int_t)invalid, "failed",
-                (json_int_t)col->replay_failed, "skipped_by_reason",
-                by_reason);
+            "{s:s, s:I, s:I, s:I, s:I, s:I, s:O}", "replay", path, "read",
+            (json_int_t)lineno, "produced", (json_int_t)produced, "delivered",
+            (json_int_t)col->replay_delivered, "invalid", (json_int_t)invalid,
+            "failed", (json_int_t)col->replay_failed, "skipped_by_reason",
+            by_reason);
         char *s = json_dumps(summary, JSON_COMPACT);
         printf("%s\n", s);
         free(s);
@@ -398,9 +394,10 @@ static int replay(struct collector *col)
         if (first_bad)
                 LOG_ERROR("%s: %ld bad line(s), first at line %ld", path,
                           invalid, first_bad);
-        return invalid || col->replay_failed || col->replay_delivered != produced
-                       ? DLP_ERR_INVALID
-                       : DLP_OK;
+        return invalid || col->replay_failed ||
+                       col->replay_delivered != produced
+                   ? DLP_ERR_INVALID
+                   : DLP_OK;
 }
 
 int main(int argc, char **argv)
@@ -432,10 +429,9 @@ int main(int argc, char **argv)
          * good or bad, always arrives before it */
         snprintf(timeout, sizeof(timeout), "%ld", col.cfg.ack_timeout_ms);
         const char *extra[] = {"message.timeout.ms", timeout, NULL};
-        col.rk = dlp_kafka_producer_new(&col.cfg.common, "dlp-collector",
-                                        col.cfg.replay ? NULL : extra,
-                                        on_delivery, &col, errstr,
-                                        sizeof(errstr));
+        col.rk = dlp_kafka_producer_new(
+            &col.cfg.common, "dlp-collector", col.cfg.replay ? NULL : extra,
+            on_delivery, &col, errstr, sizeof(errstr));
         if (!col.rk) {
                 LOG_ERROR("kafka producer: %s", errstr);
                 dlp_config_free(&collector_spec, &col.cfg);

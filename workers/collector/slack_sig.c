@@ -25,8 +25,7 @@ static int parse_timestamp(const char *s, long long *out)
 }
 
 int slack_sig_compute(const char *secret, const char *timestamp,
-                      const char *body, size_t len,
-                      char out[SLACK_SIG_LEN + 1])
+                      const char *body, size_t len, char out[SLACK_SIG_LEN + 1])
 {
         static const char hex[] = "0123456789abcdef";
         unsigned char mac[EVP_MAX_MD_SIZE];
@@ -57,8 +56,7 @@ int slack_sig_compute(const char *secret, const char *timestamp,
 
 int slack_sig_verify(const char *const *secrets, size_t nsecrets,
                      const char *timestamp, const char *signature,
-                     const char *body, size_t len, time_t now,
-                     long tolerance_s)
+                     const char *body, size_t len, time_t now, long tolerance_s)
 {
         long long ts;
         int ok = 0;

@@ -229,15 +229,16 @@ static int load_flags(const struct dlp_config_spec *spec, void *config,
                 eq = strchr(name, '=');
                 len = eq ? (size_t)(eq - name) : strlen(name);
                 if (len == 5 && !strncmp(name, "kafka", 5)) {
-                        const char *kv = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
+                        const char *kv =
+                            eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
                         const char *keq = kv ? strchr(kv, '=') : NULL;
                         if (!keq || keq == kv) {
                                 snprintf(errstr, errstr_size,
                                          "--kafka needs property=value");
                                 return DLP_ERR_CONFIG;
                         }
-                        err = kafka_prop_add(&cc->kafka, kv,
-                                             (size_t)(keq - kv), keq + 1);
+                        err = kafka_prop_add(&cc->kafka, kv, (size_t)(keq - kv),
+                                             keq + 1);
                         if (err)
                                 return err;
                         continue;
@@ -338,10 +339,10 @@ void dlp_config_print(const struct dlp_config_spec *spec, const void *config,
         for (size_t i = 0; i < cc->kafka.cnt; i++)
                 fprintf(fp, "kafka %s=%s\n", cc->kafka.name[i],
                         strstr(cc->kafka.name[i], "password") ||
-                                        strstr(cc->kafka.name[i], "secret") ||
-                                        strstr(cc->kafka.name[i], "key")
-                                ? "********"
-                                : cc->kafka.value[i]);
+                                strstr(cc->kafka.name[i], "secret") ||
+                                strstr(cc->kafka.name[i], "key")
+                            ? "********"
+                            : cc->kafka.value[i]);
 }
 
 static const char *type_name(enum dlp_setting_type t)

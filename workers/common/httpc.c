@@ -15,9 +15,8 @@ struct dlp_httpc {
 
 int dlp_httpc_global_init(void)
 {
-        return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK
-                       ? DLP_OK
-                       : DLP_ERR_HTTP;
+        return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? DLP_OK
+                                                                 : DLP_ERR_HTTP;
 }
 
 struct dlp_httpc *dlp_httpc_new(long timeout_ms)
@@ -88,7 +87,8 @@ int dlp_httpc_post_json(struct dlp_httpc *c, const char *url,
 
         memset(res, 0, sizeof(*res));
         res->retry_after = -1;
-        hdrs = curl_slist_append(hdrs, "Content-Type: application/json; charset=utf-8");
+        hdrs = curl_slist_append(
+            hdrs, "Content-Type: application/json; charset=utf-8");
         hdrs = curl_slist_append(hdrs, "Expect:"); /* no 100-continue wait */
         if (bearer) {
                 snprintf(auth, sizeof(auth), "Authorization: Bearer %s",
@@ -100,8 +100,7 @@ int dlp_httpc_post_json(struct dlp_httpc *c, const char *url,
         curl_easy_setopt(c->curl, CURLOPT_URL, url);
         curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, hdrs);
         curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE,
-                         (curl_off_t)len);
+        curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
         curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, c->timeout_ms);
         curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT_MS,
                          c->timeout_ms < 5000 ? c->timeout_ms : 5000L);

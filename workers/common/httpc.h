@@ -8,8 +8,8 @@
 struct dlp_httpc;
 
 struct dlp_http_result {
-        long status;        /* HTTP status, 0 if no answer */
-        char *body;         /* NUL-terminated, owned (free with _result_free) */
+        long status; /* HTTP status, 0 if no answer */
+        char *body;  /* NUL-terminated, owned (free with _result_free) */
         size_t body_len;
         double retry_after; /* seconds from Retry-After, -1 if absent */
         double elapsed_s;

@@ -113,12 +113,12 @@ static MHD_RESULT on_request(void *cls, struct MHD_Connection *conn,
         }
 
         struct dlp_http_req req = {
-                .method = method,
-                .path = url,
-                .body = st->body ? st->body : "",
-                .body_len = st->len,
-                .conn = conn,
-                .state = st,
+            .method = method,
+            .path = url,
+            .body = st->body ? st->body : "",
+            .body_len = st->len,
+            .conn = conn,
+            .state = st,
         };
         struct dlp_http_resp resp = {0};
         int rc;
@@ -133,8 +133,8 @@ static MHD_RESULT on_request(void *cls, struct MHD_Connection *conn,
         return queue(conn, &resp);
 }
 
-static void on_completed(void *cls, struct MHD_Connection *conn,
-                         void **con_cls, enum MHD_RequestTerminationCode toe)
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
 {
         struct conn_state *st = *con_cls;
 
@@ -168,8 +168,8 @@ struct dlp_httpd *dlp_httpd_start(const char *addr, unsigned threads,
         if (!strcmp(host, "localhost"))
                 snprintf(host, sizeof(host), "127.0.0.1");
         if (inet_pton(AF_INET, host, &sin.sin_addr) != 1) {
-                snprintf(errstr, errstr_size,
-                         "'%s' is not an IPv4 address", host);
+                snprintf(errstr, errstr_size, "'%s' is not an IPv4 address",
+                         host);
                 return NULL;
         }
         h = calloc(1, sizeof(*h));
@@ -181,13 +181,13 @@ struct dlp_httpd *dlp_httpd_start(const char *addr, unsigned threads,
         h->opaque = opaque;
         h->max_body = max_body;
         h->daemon = MHD_start_daemon(
-                MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD |
-                        MHD_ALLOW_SUSPEND_RESUME,
-                0, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR, &sin,
-                MHD_OPTION_THREAD_POOL_SIZE, threads > 1 ? threads : 0,
-                MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
-                MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
-                MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_END);
+            MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD |
+                MHD_ALLOW_SUSPEND_RESUME,
+            0, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR, &sin,
+            MHD_OPTION_THREAD_POOL_SIZE, threads > 1 ? threads : 0,
+            MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+            MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_END);
         if (!h->daemon) {
                 snprintf(errstr, errstr_size, "cannot listen on %s", addr);
                 free(h);
@@ -217,8 +217,7 @@ const char *dlp_http_req_header(const struct dlp_http_req *req,
         return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
 }
 
-const char *dlp_http_req_query(const struct dlp_http_req *req,
-                               const char *key)
+const char *dlp_http_req_query(const struct dlp_http_req *req, const char *key)
 {
         return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND,
                                            key);

@@ -13,7 +13,7 @@
 #include <stddef.h>
 
 #define DLP_HTTP_MAX_HEADERS 4
-#define DLP_HTTP_PENDING 1 /* handler return: will call dlp_http_complete() */
+#define DLP_HTTP_PENDING     1 /* handler return: will call dlp_http_complete() */
 
 struct dlp_httpd;
 struct dlp_http_pending;
@@ -58,8 +58,7 @@ void dlp_httpd_stop(struct dlp_httpd *httpd);
 /* Request header (case-insensitive) or query argument; NULL if absent. */
 const char *dlp_http_req_header(const struct dlp_http_req *req,
                                 const char *name);
-const char *dlp_http_req_query(const struct dlp_http_req *req,
-                               const char *key);
+const char *dlp_http_req_query(const struct dlp_http_req *req, const char *key);
 
 /* Suspends \p req; the handler then returns DLP_HTTP_PENDING and someone
  * later calls dlp_http_complete() exactly once with the handle. */
@@ -75,6 +74,6 @@ void dlp_http_resp_text(struct dlp_http_resp *resp, int status,
 void dlp_http_resp_json(struct dlp_http_resp *resp, int status, json_t *json);
 void dlp_http_resp_header(struct dlp_http_resp *resp, const char *name,
                           const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -81,18 +81,15 @@ fail:
         return NULL;
 }
 
-rd_kafka_t *dlp_kafka_producer_new(const struct dlp_common_config *cc,
-                                   const char *client_id,
-                                   const char *const *extra,
-                                   void (*dr_msg_cb)(rd_kafka_t *,
-                                                     const rd_kafka_message_t *,
-                                                     void *),
-                                   void *opaque, char *errstr,
-                                   size_t errstr_size)
+rd_kafka_t *dlp_kafka_producer_new(
+    const struct dlp_common_config *cc, const char *client_id,
+    const char *const *extra,
+    void (*dr_msg_cb)(rd_kafka_t *, const rd_kafka_message_t *, void *),
+    void *opaque, char *errstr, size_t errstr_size)
 {
         static const char *const defaults[] = {
-                "enable.idempotence", "true", "acks", "all", "linger.ms", "5",
-                NULL};
+            "enable.idempotence", "true", "acks", "all",
+            "linger.ms",          "5",    NULL};
         rd_kafka_conf_t *conf;
         rd_kafka_t *rk;
 
@@ -131,12 +128,15 @@ rd_kafka_t *dlp_kafka_consumer_new(const struct dlp_common_config *cc,
                                    dlp_rebalance_fn fn, void *opaque,
                                    char *errstr, size_t errstr_size)
 {
-        static const char *const defaults[] = {
-                "enable.auto.commit", "false",
-                "enable.auto.offset.store", "false",
-                "auto.offset.reset", "earliest",
-                "partition.assignment.strategy", "range",
-                NULL};
+        static const char *const defaults[] = {"enable.auto.commit",
+                                               "false",
+                                               "enable.auto.offset.store",
+                                               "false",
+                                               "auto.offset.reset",
+                                               "earliest",
+                                               "partition.assignment.strategy",
+                                               "range",
+                                               NULL};
         rd_kafka_conf_t *conf;
         rd_kafka_t *rk;
         rd_kafka_topic_partition_list_t *sub;
@@ -216,16 +216,16 @@ int dlp_kafka_deadletter(rd_kafka_t *producer, const char *topic,
         snprintf(part, sizeof(part), "%d", (int)orig->partition);
         snprintf(off, sizeof(off), "%lld", (long long)orig->offset);
         err = rd_kafka_producev(
-                producer, RD_KAFKA_V_TOPIC(topic),
-                RD_KAFKA_V_KEY(orig->key, orig->key ? orig->key_len : 0),
-                RD_KAFKA_V_VALUE(value, strlen(value)),
-                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE),
-                RD_KAFKA_V_HEADER("dlp-stage", stage, -1),
-                RD_KAFKA_V_HEADER("dlp-reason", reason, -1),
-                RD_KAFKA_V_HEADER("dlp-topic", otopic, -1),
-                RD_KAFKA_V_HEADER("dlp-partition", part, -1),
-                RD_KAFKA_V_HEADER("dlp-offset", off, -1),
-                RD_KAFKA_V_OPAQUE(msg_opaque), RD_KAFKA_V_END);
+            producer, RD_KAFKA_V_TOPIC(topic),
+            RD_KAFKA_V_KEY(orig->key, orig->key ? orig->key_len : 0),
+            RD_KAFKA_V_VALUE(value, strlen(value)),
+            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE),
+            RD_KAFKA_V_HEADER("dlp-stage", stage, -1),
+            RD_KAFKA_V_HEADER("dlp-reason", reason, -1),
+            RD_KAFKA_V_HEADER("dlp-topic", otopic, -1),
+            RD_KAFKA_V_HEADER("dlp-partition", part, -1),
+            RD_KAFKA_V_HEADER("dlp-offset", off, -1),
+            RD_KAFKA_V_OPAQUE(msg_opaque), RD_KAFKA_V_END);
         if (err) {
                 free(value);
                 LOG_ERROR("dead letter to %s: %s", topic,

@@ -22,14 +22,11 @@ typedef void (*dlp_rebalance_fn)(void *opaque, rd_kafka_resp_err_t err,
  * reports (opaque = \p opaque); \p extra is NULL or a NULL-terminated list of
  * name, value pairs applied before the passed-through properties. Returns
  * NULL and fills errstr (naming the property) on failure. */
-rd_kafka_t *dlp_kafka_producer_new(const struct dlp_common_config *cc,
-                                   const char *client_id,
-                                   const char *const *extra,
-                                   void (*dr_msg_cb)(rd_kafka_t *,
-                                                     const rd_kafka_message_t *,
-                                                     void *),
-                                   void *opaque, char *errstr,
-                                   size_t errstr_size);
+rd_kafka_t *dlp_kafka_producer_new(
+    const struct dlp_common_config *cc, const char *client_id,
+    const char *const *extra,
+    void (*dr_msg_cb)(rd_kafka_t *, const rd_kafka_message_t *, void *),
+    void *opaque, char *errstr, size_t errstr_size);
 
 /* A consumer in \p group subscribed to \p topic, manual commits, eager
  * assignment; \p on_rebalance may be NULL. */

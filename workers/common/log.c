@@ -52,17 +52,18 @@ void dlp_log_write(enum dlp_log_level level, const char *file, int line,
         va_end(ap);
         dlp_rfc3339_now(ts, sizeof(ts));
 
-        n += (size_t)snprintf(out + n, sizeof(out) - n,
-                              "{\"ts\":\"%s\",\"level\":\"%s\",\"worker\":\"%s\","
-                              "\"msg\":",
-                              ts, level_names[level], log_worker);
+        n += (size_t)snprintf(
+            out + n, sizeof(out) - n,
+            "{\"ts\":\"%s\",\"level\":\"%s\",\"worker\":\"%s\","
+            "\"msg\":",
+            ts, level_names[level], log_worker);
         n += dlp_json_escape(out + n, sizeof(out) - n, msg);
         if (event_id && n < sizeof(out)) {
                 n += (size_t)snprintf(out + n, sizeof(out) - n,
                                       ",\"event_id\":");
                 if (n < sizeof(out))
-                        n += dlp_json_escape(out + n, sizeof(out) - n,
-                                             event_id);
+                        n +=
+                            dlp_json_escape(out + n, sizeof(out) - n, event_id);
         }
         if (n < sizeof(out))
                 n += (size_t)snprintf(out + n, sizeof(out) - n,

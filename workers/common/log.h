@@ -17,12 +17,13 @@ enum dlp_log_level {
 void dlp_log_init(const char *worker, enum dlp_log_level level);
 void dlp_log_set_level(enum dlp_log_level level);
 int dlp_log_enabled(enum dlp_log_level level);
-/* Parses "debug", "info", "warn", "error"; returns DLP_OK or DLP_ERR_INVALID. */
+/* Parses "debug", "info", "warn", "error"; returns DLP_OK or DLP_ERR_INVALID.
+ */
 int dlp_log_level_parse(const char *s, enum dlp_log_level *out);
 
 void dlp_log_write(enum dlp_log_level level, const char *file, int line,
                    const char *event_id, const char *fmt, ...)
-        __attribute__((format(printf, 5, 6)));
+    __attribute__((format(printf, 5, 6)));
 
 #define DLP_LOG(level, ev, ...)                                                \
         do {                                                                   \
@@ -31,8 +32,8 @@ void dlp_log_write(enum dlp_log_level level, const char *file, int line,
                                       __VA_ARGS__);                            \
         } while (0)
 #define LOG_DEBUG(...) DLP_LOG(DLP_LOG_DEBUG, NULL, __VA_ARGS__)
-#define LOG_INFO(...) DLP_LOG(DLP_LOG_INFO, NULL, __VA_ARGS__)
-#define LOG_WARN(...) DLP_LOG(DLP_LOG_WARN, NULL, __VA_ARGS__)
+#define LOG_INFO(...)  DLP_LOG(DLP_LOG_INFO, NULL, __VA_ARGS__)
+#define LOG_WARN(...)  DLP_LOG(DLP_LOG_WARN, NULL, __VA_ARGS__)
 #define LOG_ERROR(...) DLP_LOG(DLP_LOG_ERROR, NULL, __VA_ARGS__)
 /* The same, about one event: the line carries its "event_id". */
 #define LOG_EV(level, ev, ...) DLP_LOG(level, ev, __VA_ARGS__)

@@ -115,7 +115,8 @@ size_t dlp_json_escape(char *dst, size_t cap, const char *src)
                 /* keep room for the closing quote and the NUL; never cut a
                  * UTF-8 sequence in the middle */
                 if (n + elen + 2 > cap) {
-                        while (n > 1 && ((unsigned char)dst[n - 1] & 0xC0) == 0x80)
+                        while (n > 1 &&
+                               ((unsigned char)dst[n - 1] & 0xC0) == 0x80)
                                 n--;
                         if (n > 1 && ((unsigned char)dst[n - 1] & 0xC0) == 0xC0)
                                 n--;

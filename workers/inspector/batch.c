@@ -49,8 +49,8 @@ int batch_plan_chunks(const char *text, size_t len, size_t cell_budget,
                 /* the next chunk repeats the tail of this one, so that a
                  * value across the cut is seen whole in one of them */
                 size_t next = end - base > overlap * 2
-                                      ? char_start(text, end - overlap)
-                                      : end;
+                                  ? char_start(text, end - overlap)
+                                  : end;
                 base = next > base ? next : end;
         }
         return DLP_OK;
@@ -90,8 +90,7 @@ static struct batch_entry *entry_new(struct batch *b)
 {
         if (b->n_entries == b->cap_entries) {
                 size_t cap = b->cap_entries ? b->cap_entries * 2 : 64;
-                struct batch_entry *ne =
-                        realloc(b->entries, cap * sizeof(*ne));
+                struct batch_entry *ne = realloc(b->entries, cap * sizeof(*ne));
                 if (!ne)
                         return NULL;
                 b->entries = ne;
@@ -116,8 +115,7 @@ static int rows_reserve(struct batch *b, size_t extra)
         return DLP_OK;
 }
 
-int batch_add_dead(struct batch *b, rd_kafka_message_t *rkm,
-                   const char *reason)
+int batch_add_dead(struct batch *b, rd_kafka_message_t *rkm, const char *reason)
 {
         struct batch_entry *e = entry_new(b);
 
@@ -136,19 +134,23 @@ int batch_add(struct batch *b, rd_kafka_message_t *rkm, json_t *event)
         const char *text = json_string_value(jt);
         size_t len = json_string_length(jt);
         size_t row_overhead = gdlp_row_bytes("", 0);
-        size_t cell_budget = b->max_bytes - gdlp_envelope_bytes() - row_overhead;
+        size_t cell_budget =
+            b->max_bytes - gdlp_envelope_bytes() - row_overhead;
         struct chunk one, *chunks = &one;
         size_t n = 0, bytes = 0;
         struct batch_entry *e;
         int err;
 
-        if (len > 0 && gdlp_row_bytes(text, len) <= b->max_bytes -
-                                                          gdlp_envelope_bytes()) {
+        if (len > 0 &&
+            gdlp_row_bytes(text, len) <= b->max_bytes - gdlp_envelope_bytes()) {
                 one = (struct chunk){0, len};
                 n = 1;
                 bytes = gdlp_row_bytes(text, len);
         } else if (len > 0) {
-                /* too long for one request: overlapping chunks */
+                /* too long for one request: overlapping chunks, in a batch
+                 * of its own */
+                if (b->n_entries > 0)
+                        return DLP_ERR_TOOBIG;
                 chunks = calloc(b->max_items, sizeof(*chunks));
                 if (!chunks)
                         return DLP_ERR_NOMEM;
@@ -162,13 +164,10 @@ int batch_add(struct batch *b, rd_kafka_message_t *rkm, json_t *event)
                                               "text too long to inspect "
                                               "within the request limits");
                 }
-                for (size_t i = 0; i < n; i++)
-                        bytes += row_overhead +
-                                 gdlp_escaped_len(text + chunks[i].base,
-                                                  chunks[i].len);
+                bytes = b->max_bytes; /* nothing else joins this batch */
         }
-        if (b->n_entries > 0 && (b->n_rows + n > b->max_items ||
-                                 b->bytes + bytes > b->max_bytes)) {
+        if (b->n_entries > 0 &&
+            (b->n_rows + n > b->max_items || b->bytes + bytes > b->max_bytes)) {
                 if (chunks != &one)
                         free(chunks);
                 return DLP_ERR_TOOBIG;
@@ -186,16 +185,18 @@ int batch_add(struct batch *b, rd_kafka_message_t *rkm, json_t *event)
         e->row_count = n;
         for (size_t i = 0; i < n; i++)
                 b->rows[b->n_rows++] = (struct batch_row){
-                        b->n_entries, chunks[i].base, chunks[i].len};
-        b->bytes += bytes;
+                    b->n_entries, chunks[i].base, chunks[i].len,
+                    row_overhead +
+                        gdlp_escaped_len(text + chunks[i].base, chunks[i].len)};
+        b->bytes =
+            b->bytes + bytes > b->max_bytes ? b->max_bytes : b->bytes + bytes;
         b->n_entries++;
         if (chunks != &one)
                 free(chunks);
         return DLP_OK;
 }
 
-void batch_kill_rows(struct batch *b, size_t lo, size_t hi,
-                     const char *reason)
+void batch_kill_rows(struct batch *b, size_t lo, size_t hi, const char *reason)
 {
         for (size_t r = lo; r < hi && r < b->n_rows; r++) {
                 struct batch_entry *e = &b->entries[b->rows[r].entry];
@@ -204,6 +205,18 @@ void batch_kill_rows(struct batch *b, size_t lo, size_t hi,
                 e->dead = 1;
                 snprintf(e->reason, sizeof(e->reason), "%s", reason);
         }
+}
+
+size_t batch_cut(const struct batch *b, size_t lo)
+{
+        size_t hi = lo, bytes = gdlp_envelope_bytes();
+
+        while (hi < b->n_rows &&
+               (hi == lo || bytes + b->rows[hi].bytes <= b->max_bytes)) {
+                bytes += b->rows[hi].bytes;
+                hi++;
+        }
+        return hi;
 }
 
 char *batch_request(const struct batch *b, size_t lo, size_t hi, size_t *len)
@@ -247,7 +260,7 @@ void batch_on_finding(void *ctx, const struct gdlp_finding *f)
         json_array_foreach(e->findings, i, x)
         {
                 if (json_integer_value(json_object_get(x, "byte_start")) ==
-                            start &&
+                        start &&
                     json_integer_value(json_object_get(x, "byte_end")) == end &&
                     !strcmp(json_string_value(json_object_get(x, "info_type")),
                             f->info_type))
@@ -256,11 +269,10 @@ void batch_on_finding(void *ctx, const struct gdlp_finding *f)
         mask_quote(f->quote ? f->quote : "", f->quote ? f->quote_len : 0,
                    masked, sizeof(masked));
         json_array_append_new(
-                e->findings,
-                json_pack("{s:s, s:s, s:I, s:I, s:s}", "info_type",
-                          f->info_type, "likelihood", f->likelihood,
-                          "byte_start", (json_int_t)start, "byte_end",
-                          (json_int_t)end, "quote_masked", masked));
+            e->findings, json_pack("{s:s, s:s, s:I, s:I, s:s}", "info_type",
+                                   f->info_type, "likelihood", f->likelihood,
+                                   "byte_start", (json_int_t)start, "byte_end",
+                                   (json_int_t)end, "quote_masked", masked));
 }
 
 void batch_drop_partitions(struct batch *b, const char *topic,

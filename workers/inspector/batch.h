@@ -3,10 +3,12 @@
  * A batch holds up to max_items rows and a request of at most max_bytes
  * (the size is computed exactly, see gdlp.h). Each event becomes one row,
  * or several when its text alone would not fit a request: then its text is
- * cut into overlapping chunks at character boundaries and the chunks'
- * findings are merged back with offsets into the whole text. Events are
- * never inspected in part: one that cannot fit even an empty batch is
- * dead-lettered. The batch owns its Kafka messages until it is cleared. */
+ * cut into overlapping chunks at character boundaries, the event fills a
+ * batch of its own, its rows go out in as many requests as the byte limit
+ * needs (batch_cut), and the chunks' findings are merged back with offsets
+ * into the whole text. Events are never inspected in part: one needing more
+ * rows than a batch may hold is dead-lettered. The batch owns its Kafka
+ * messages until it is cleared. */
 #ifndef DLP_BATCH_H
 #define DLP_BATCH_H
 
@@ -24,16 +26,17 @@ struct batch_entry {
         const char *text;        /* borrowed from event */
         size_t text_len;
         size_t row_first, row_count;
-        json_t *findings;        /* merged findings (masked), owned */
-        int truncated;           /* the service truncated findings */
-        int dead;                /* dead-letter it */
-        char reason[256];        /* why it is dead */
+        json_t *findings; /* merged findings (masked), owned */
+        int truncated;    /* the service truncated findings */
+        int dead;         /* dead-letter it */
+        char reason[256]; /* why it is dead */
 };
 
 struct batch_row {
         size_t entry;
         size_t base; /* byte offset of the cell in the entry's text */
         size_t len;
+        size_t bytes; /* what the row adds to a request */
 };
 
 struct batch {
@@ -72,12 +75,14 @@ int batch_add(struct batch *b, rd_kafka_message_t *rkm, json_t *event);
 int batch_add_dead(struct batch *b, rd_kafka_message_t *rkm,
                    const char *reason);
 /* Marks every entry with a row in [lo, hi) dead with \p reason. */
-void batch_kill_rows(struct batch *b, size_t lo, size_t hi,
-                     const char *reason);
+void batch_kill_rows(struct batch *b, size_t lo, size_t hi, const char *reason);
+
+/* End of the longest run of rows from \p lo whose request fits the byte
+ * limit (at least one row): the next request is rows [lo, batch_cut()). */
+size_t batch_cut(const struct batch *b, size_t lo);
 
 /* Request for rows [lo, hi); new string, NULL on allocation failure. */
-char *batch_request(const struct batch *b, size_t lo, size_t hi,
-                    size_t *len);
+char *batch_request(const struct batch *b, size_t lo, size_t hi, size_t *len);
 
 /* Merges one finding of the answer to rows [lo, ...): pass as the
  * gdlp_finding_fn with a struct batch_sink as ctx. */

@@ -8,19 +8,19 @@
 #include <string.h>
 
 static const char req_head[] =
-        "{\"item\":{\"table\":{\"headers\":[{\"name\":\"text\"}],\"rows\":[";
+    "{\"item\":{\"table\":{\"headers\":[{\"name\":\"text\"}],\"rows\":[";
 static const char req_tail[] =
-        "]}},\"inspectConfig\":{\"infoTypes\":["
-        "{\"name\":\"CREDIT_CARD_NUMBER\"},"
-        "{\"name\":\"US_SOCIAL_SECURITY_NUMBER\"},"
-        "{\"name\":\"EMAIL_ADDRESS\"},"
-        "{\"name\":\"AWS_CREDENTIALS\"}],"
-        /* Google has no built-in Slack token detector: a custom regex */
-        "\"customInfoTypes\":[{\"infoType\":{\"name\":\"SLACK_TOKEN\"},"
-        "\"regex\":{\"pattern\":\"xox[abposr]-[A-Za-z0-9-]{10,}\"},"
-        "\"likelihood\":\"VERY_LIKELY\"}],"
-        "\"minLikelihood\":\"POSSIBLE\",\"includeQuote\":true,"
-        "\"limits\":{\"maxFindingsPerRequest\":3000}}}";
+    "]}},\"inspectConfig\":{\"infoTypes\":["
+    "{\"name\":\"CREDIT_CARD_NUMBER\"},"
+    "{\"name\":\"US_SOCIAL_SECURITY_NUMBER\"},"
+    "{\"name\":\"EMAIL_ADDRESS\"},"
+    "{\"name\":\"AWS_CREDENTIALS\"}],"
+    /* Google has no built-in Slack token detector: a custom regex */
+    "\"customInfoTypes\":[{\"infoType\":{\"name\":\"SLACK_TOKEN\"},"
+    "\"regex\":{\"pattern\":\"xox[abposr]-[A-Za-z0-9-]{10,}\"},"
+    "\"likelihood\":\"VERY_LIKELY\"}],"
+    "\"minLikelihood\":\"POSSIBLE\",\"includeQuote\":true,"
+    "\"limits\":{\"maxFindingsPerRequest\":3000}}}";
 static const char row_head[] = "{\"values\":[{\"stringValue\":\"";
 static const char row_tail[] = "\"}]}";
 
@@ -85,8 +85,8 @@ size_t gdlp_row_bytes(const char *text, size_t len)
                sizeof(row_tail) - 1;
 }
 
-char *gdlp_request_build(const char *const *cells, const size_t *lens,
-                         size_t n, size_t *out_len)
+char *gdlp_request_build(const char *const *cells, const size_t *lens, size_t n,
+                         size_t *out_len)
 {
         size_t cap = gdlp_envelope_bytes() + 1, pos = 0;
         char *buf;
@@ -135,8 +135,7 @@ int gdlp_parse_result(const char *body, size_t len, size_t nrows,
                       char *errstr, size_t errstr_size)
 {
         json_error_t jerr;
-        json_t *root = json_loadb(body, len, 0, &jerr), *result, *findings,
-               *f;
+        json_t *root = json_loadb(body, len, 0, &jerr), *result, *findings, *f;
         size_t i;
 
         *truncated = 0;
@@ -157,19 +156,17 @@ int gdlp_parse_result(const char *body, size_t len, size_t nrows,
         {
                 json_t *loc = json_object_get(f, "location");
                 json_t *range = json_object_get(loc, "byteRange");
-                json_t *cl = json_array_get(
-                        json_object_get(loc, "contentLocations"), 0);
+                json_t *cl =
+                    json_array_get(json_object_get(loc, "contentLocations"), 0);
                 json_t *table = json_object_get(
-                        json_object_get(cl, "recordLocation"),
-                        "tableLocation");
+                    json_object_get(cl, "recordLocation"), "tableLocation");
                 struct gdlp_finding gf = {0};
                 long long row = int64_field(table, "rowIndex");
 
                 gf.info_type = json_string_value(
-                        json_object_get(json_object_get(f, "infoType"),
-                                        "name"));
+                    json_object_get(json_object_get(f, "infoType"), "name"));
                 gf.likelihood =
-                        json_string_value(json_object_get(f, "likelihood"));
+                    json_string_value(json_object_get(f, "likelihood"));
                 gf.quote = json_string_value(json_object_get(f, "quote"));
                 gf.quote_len = json_string_length(json_object_get(f, "quote"));
                 gf.start = int64_field(range, "start");

@@ -20,16 +20,16 @@ size_t gdlp_escaped_len(const char *text, size_t len);
 /* Builds the request for \p n cells (cells[i] has lens[i] bytes). Returns a
  * new NUL-terminated string (free()) of exactly gdlp_envelope_bytes() +
  * sum(gdlp_row_bytes()) bytes, or NULL on allocation failure. */
-char *gdlp_request_build(const char *const *cells, const size_t *lens,
-                         size_t n, size_t *out_len);
+char *gdlp_request_build(const char *const *cells, const size_t *lens, size_t n,
+                         size_t *out_len);
 
 struct gdlp_finding {
         const char *info_type;
         const char *likelihood;
         const char *quote; /* raw: never store or log it */
         size_t quote_len;
-        size_t row;        /* rowIndex; absent in JSON means 0 */
-        long long start;   /* byte offsets within the cell; absent means 0 */
+        size_t row;      /* rowIndex; absent in JSON means 0 */
+        long long start; /* byte offsets within the cell; absent means 0 */
         long long end;
 };
 

@@ -41,34 +41,34 @@ struct inspector_config {
 
 #define CFG struct inspector_config
 static const struct dlp_setting inspector_settings[] = {
-        DLP_COMMON_SETTINGS(CFG),
-        {"DLP_API_URL", "api-url", DLP_SET_STR, "https://dlp.googleapis.com",
-         0, 0, offsetof(CFG, api_url), "base URL of the DLP service"},
-        {"DLP_GCP_PROJECT", "gcp-project", DLP_SET_STR, NULL, 0, 0,
-         offsetof(CFG, project), "Google Cloud project of the requests "
-                                 "(required)"},
-        {"DLP_GCP_LOCATION", "gcp-location", DLP_SET_STR, "global", 0, 0,
-         offsetof(CFG, location), "Google Cloud location of the requests"},
-        {"DLP_API_TOKEN", "api-token", DLP_SET_SECRET, NULL, 0, 0,
-         offsetof(CFG, token), "OAuth bearer token for the DLP service"},
-        {"DLP_GROUP_ID", "group-id", DLP_SET_STR, "dlp-inspector", 0, 0,
-         offsetof(CFG, group), "consumer group of the inspectors"},
-        {"DLP_RATE_LIMIT", "rate-limit", DLP_SET_DOUBLE, "10", 0.01, 100000,
-         offsetof(CFG, rate_limit),
-         "requests/s allowed for the WHOLE cluster of inspectors"},
-        {"DLP_RATE_SAFETY", "rate-safety", DLP_SET_DOUBLE, "0.97", 0.5, 1,
-         offsetof(CFG, rate_safety),
-         "fraction of the limit used, leaving room for jitter and clock skew"},
-        {"DLP_BATCH_MAX_ITEMS", "batch-max-items", DLP_SET_INT, "100", 1,
-         10000, offsetof(CFG, batch_max_items), "rows per request"},
-        {"DLP_BATCH_MAX_BYTES", "batch-max-bytes", DLP_SET_INT, "524288",
-         4096, 67108864, offsetof(CFG, batch_max_bytes),
-         "bytes per serialized request"},
-        {"DLP_REQUEST_TIMEOUT_MS", "request-timeout-ms", DLP_SET_INT, "30000",
-         100, 600000, offsetof(CFG, request_timeout_ms),
-         "DLP request timeout (then retried)"},
-        {"DLP_RETRY_MAX_S", "retry-max-s", DLP_SET_DOUBLE, "30", 0.1, 600,
-         offsetof(CFG, retry_max_s), "longest backoff between retries"},
+    DLP_COMMON_SETTINGS(CFG),
+    {"DLP_API_URL", "api-url", DLP_SET_STR, "https://dlp.googleapis.com", 0, 0,
+     offsetof(CFG, api_url), "base URL of the DLP service"},
+    {"DLP_GCP_PROJECT", "gcp-project", DLP_SET_STR, NULL, 0, 0,
+     offsetof(CFG, project),
+     "Google Cloud project of the requests "
+     "(required)"},
+    {"DLP_GCP_LOCATION", "gcp-location", DLP_SET_STR, "global", 0, 0,
+     offsetof(CFG, location), "Google Cloud location of the requests"},
+    {"DLP_API_TOKEN", "api-token", DLP_SET_SECRET, NULL, 0, 0,
+     offsetof(CFG, token), "OAuth bearer token for the DLP service"},
+    {"DLP_GROUP_ID", "group-id", DLP_SET_STR, "dlp-inspector", 0, 0,
+     offsetof(CFG, group), "consumer group of the inspectors"},
+    {"DLP_RATE_LIMIT", "rate-limit", DLP_SET_DOUBLE, "10", 0.01, 100000,
+     offsetof(CFG, rate_limit),
+     "requests/s allowed for the WHOLE cluster of inspectors"},
+    {"DLP_RATE_SAFETY", "rate-safety", DLP_SET_DOUBLE, "0.97", 0.5, 0.999,
+     offsetof(CFG, rate_safety),
+     "fraction of the limit used, leaving room for jitter and clock skew"},
+    {"DLP_BATCH_MAX_ITEMS", "batch-max-items", DLP_SET_INT, "100", 1, 10000,
+     offsetof(CFG, batch_max_items), "rows per request"},
+    {"DLP_BATCH_MAX_BYTES", "batch-max-bytes", DLP_SET_INT, "524288", 4096,
+     67108864, offsetof(CFG, batch_max_bytes), "bytes per serialized request"},
+    {"DLP_REQUEST_TIMEOUT_MS", "request-timeout-ms", DLP_SET_INT, "30000", 100,
+     600000, offsetof(CFG, request_timeout_ms),
+     "DLP request timeout (then retried)"},
+    {"DLP_RETRY_MAX_S", "retry-max-s", DLP_SET_DOUBLE, "30", 0.1, 600,
+     offsetof(CFG, retry_max_s), "longest backoff between retries"},
 };
 #undef CFG
 
@@ -85,12 +85,12 @@ static int validate(const void *config, char *errstr, size_t errstr_size)
 }
 
 static const struct dlp_config_spec inspector_spec = {
-        .worker = "dlp-inspector",
-        .summary = "Inspects event records with the DLP service, one request "
-                   "per batch, paced cluster-wide.",
-        .settings = inspector_settings,
-        .cnt = sizeof(inspector_settings) / sizeof(inspector_settings[0]),
-        .validate = validate,
+    .worker = "dlp-inspector",
+    .summary = "Inspects event records with the DLP service, one request "
+               "per batch, paced cluster-wide.",
+    .settings = inspector_settings,
+    .cnt = sizeof(inspector_settings) / sizeof(inspector_settings[0]),
+    .validate = validate,
 };
 
 struct range {
@@ -112,8 +112,8 @@ struct inspector {
         int sealed;
         struct range *todo;
         size_t n_todo, cap_todo;
-        int attempt;      /* requests tried for this batch */
-        double retry_at;  /* no request before this wall time */
+        int attempt;     /* requests tried for this batch */
+        double retry_at; /* no request before this wall time */
         long long batch_seq;
         int paused;
         int64_t next_metadata_ms;
@@ -121,7 +121,7 @@ struct inspector {
         long outstanding, delivery_failed;
         /* counters */
         unsigned long events, requests, rejected, retries, dead, findings,
-                commits;
+            commits;
 };
 
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
@@ -169,11 +169,10 @@ static void on_rebalance(void *opaque, rd_kafka_resp_err_t err,
         for (int i = 0; i < parts->cnt; i++)
                 if (!strcmp(parts->elems[i].topic,
                             ins->cfg.common.topic_events))
-                        pace_own(&ins->pace, parts->elems[i].partition,
-                                 assign);
+                        pace_own(&ins->pace, parts->elems[i].partition, assign);
         if (!assign) {
-                batch_drop_partitions(&ins->batch,
-                                      ins->cfg.common.topic_events, parts);
+                batch_drop_partitions(&ins->batch, ins->cfg.common.topic_events,
+                                      parts);
                 carry_drop_partitions(ins, parts);
                 ins->n_todo = 0;
                 ins->sealed = 0;
@@ -197,9 +196,9 @@ static void refresh_partitions(struct inspector *ins)
         if (err || md->topic_cnt != 1 || md->topics[0].err) {
                 LOG_WARN("metadata of %s: %s", ins->cfg.common.topic_events,
                          err ? rd_kafka_err2str(err)
-                             : md->topic_cnt == 1
-                                       ? rd_kafka_err2str(md->topics[0].err)
-                                       : "no topic");
+                         : md->topic_cnt == 1
+                             ? rd_kafka_err2str(md->topics[0].err)
+                             : "no topic");
                 ins->next_metadata_ms = dlp_mono_ms() + 2000;
                 if (!err)
                         rd_kafka_metadata_destroy(md);
@@ -209,8 +208,7 @@ static void refresh_partitions(struct inspector *ins)
                 LOG_INFO("%s has %d partitions: slot %.1f ms, %d slots per "
                          "round",
                          ins->cfg.common.topic_events,
-                         md->topics[0].partition_cnt,
-                         ins->pace.slot_len * 1000,
+                         md->topics[0].partition_cnt, ins->pace.slot_len * 1000,
                          md->topics[0].partition_cnt);
         pace_set_partitions(&ins->pace, md->topics[0].partition_cnt);
         rd_kafka_metadata_destroy(md);
@@ -256,7 +254,7 @@ static void carry_push(struct inspector *ins, rd_kafka_message_t *rkm)
 static void take(struct inspector *ins, rd_kafka_message_t *rkm)
 {
         static const char *const required[] = {"event_id", "team_id", "channel",
-                                               "ts", "kind", "text"};
+                                               "ts",       "kind",    "text"};
         json_error_t jerr;
         json_t *ev;
         char why[256];
@@ -336,8 +334,8 @@ static void poll_until(struct inspector *ins, double deadline)
                         break;
                 set_paused(ins, !accepting(ins));
                 ms = (int)((left - 0.002) * 1000);
-                rkm = rd_kafka_consumer_poll(ins->consumer,
-                                             ms > 100 ? 100 : ms);
+                rkm =
+                    rd_kafka_consumer_poll(ins->consumer, ms > 100 ? 100 : ms);
                 if (!rkm)
                         continue;
                 if (rkm->err) {
@@ -368,17 +366,24 @@ static void sleep_until(double t)
                 ;
 }
 
-static int todo_push_front(struct inspector *ins, struct range a,
-                           struct range b)
+static int todo_reserve(struct inspector *ins, size_t extra)
 {
-        if (ins->n_todo + 1 > ins->cap_todo) {
-                size_t cap = ins->cap_todo ? ins->cap_todo * 2 : 8;
+        if (ins->n_todo + extra > ins->cap_todo) {
+                size_t cap = (ins->n_todo + extra) * 2;
                 void *nt = realloc(ins->todo, cap * sizeof(*ins->todo));
                 if (!nt)
                         return DLP_ERR_NOMEM;
                 ins->todo = nt;
                 ins->cap_todo = cap;
         }
+        return DLP_OK;
+}
+
+static int todo_push_front(struct inspector *ins, struct range a,
+                           struct range b)
+{
+        if (todo_reserve(ins, 1) != DLP_OK)
+                return DLP_ERR_NOMEM;
         /* replace the head with a, b */
         memmove(ins->todo + 2, ins->todo + 1,
                 (ins->n_todo - 1) * sizeof(*ins->todo));
@@ -393,6 +398,21 @@ static void todo_pop(struct inspector *ins)
         memmove(ins->todo, ins->todo + 1,
                 (ins->n_todo - 1) * sizeof(*ins->todo));
         ins->n_todo--;
+}
+
+/* The batch's requests: one, unless a long text was split into more rows
+ * than one request can carry. */
+static int plan_requests(struct inspector *ins)
+{
+        ins->n_todo = 0;
+        for (size_t lo = 0; lo < ins->batch.n_rows;) {
+                size_t hi = batch_cut(&ins->batch, lo);
+                if (todo_reserve(ins, 1) != DLP_OK)
+                        return DLP_ERR_NOMEM;
+                ins->todo[ins->n_todo++] = (struct range){lo, hi};
+                lo = hi;
+        }
+        return DLP_OK;
 }
 
 static void backoff(struct inspector *ins, double retry_after)
@@ -446,7 +466,7 @@ static void send_head(struct inspector *ins)
                 if (truncated)
                         for (size_t i = r.lo; i < r.hi; i++)
                                 ins->batch.entries[ins->batch.rows[i].entry]
-                                        .truncated = 1;
+                                    .truncated = 1;
                 todo_pop(ins);
                 LOG_DEBUG("inspected rows %zu..%zu in %.0f ms", r.lo, r.hi,
                           res.elapsed_s * 1000);
@@ -485,8 +505,8 @@ static json_t *inspection_record(struct inspector *ins,
                                  const struct batch_entry *e,
                                  const char *batch_id, const char *now)
 {
-        static const char *const copied[] = {"event_id", "team_id", "channel",
-                                             "ts",       "kind",    "user",
+        static const char *const copied[] = {"event_id", "team_id",   "channel",
+                                             "ts",       "kind",      "user",
                                              "bot_id",   "event_time"};
         json_t *rec = json_object();
 
@@ -503,12 +523,11 @@ static json_t *inspection_record(struct inspector *ins,
         json_object_set_new(rec, "backend", json_string("google-dlp-v2"));
         json_object_set_new(rec, "batch_id", json_string(batch_id));
         json_object_set_new(rec, "attempt", json_integer(ins->attempt));
-        json_object_set_new(
-                rec, "source",
-                json_pack("{s:s, s:i, s:I}", "topic",
-                          rd_kafka_topic_name(e->rkm->rkt), "partition",
-                          (int)e->rkm->partition, "offset",
-                          (json_int_t)e->rkm->offset));
+        json_object_set_new(rec, "source",
+                            json_pack("{s:s, s:i, s:I}", "topic",
+                                      rd_kafka_topic_name(e->rkm->rkt),
+                                      "partition", (int)e->rkm->partition,
+                                      "offset", (json_int_t)e->rkm->offset));
         return rec;
 }
 
@@ -531,10 +550,8 @@ static void finish_batch(struct inspector *ins)
                 if (e->dead) {
                         ins->dead++;
                         if (dlp_kafka_deadletter(
-                                    ins->producer,
-                                    ins->cfg.common.topic_deadletter,
-                                    "inspector", e->rkm, e->reason,
-                                    NULL) != DLP_OK)
+                                ins->producer, ins->cfg.common.topic_deadletter,
+                                "inspector", e->rkm, e->reason, NULL) != DLP_OK)
                                 ins->delivery_failed++;
                         else
                                 ins->outstanding++;
@@ -542,21 +559,20 @@ static void finish_batch(struct inspector *ins)
                         json_t *rec = inspection_record(ins, e, batch_id, now);
                         char *value = json_dumps(rec, JSON_COMPACT);
                         const char *id = json_string_value(
-                                json_object_get(e->event, "event_id"));
+                            json_object_get(e->event, "event_id"));
                         json_decref(rec);
                         ins->findings += json_array_size(e->findings);
-                        err = value ? rd_kafka_producev(
-                                              ins->producer,
-                                              RD_KAFKA_V_TOPIC(
-                                                      ins->cfg.common
-                                                              .topic_inspected),
-                                              RD_KAFKA_V_KEY(id, strlen(id)),
-                                              RD_KAFKA_V_VALUE(value,
-                                                               strlen(value)),
-                                              RD_KAFKA_V_MSGFLAGS(
-                                                      RD_KAFKA_MSG_F_FREE),
-                                              RD_KAFKA_V_END)
-                                    : RD_KAFKA_RESP_ERR__FAIL;
+                        err =
+                            value
+                                ? rd_kafka_producev(
+                                      ins->producer,
+                                      RD_KAFKA_V_TOPIC(
+                                          ins->cfg.common.topic_inspected),
+                                      RD_KAFKA_V_KEY(id, strlen(id)),
+                                      RD_KAFKA_V_VALUE(value, strlen(value)),
+                                      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE),
+                                      RD_KAFKA_V_END)
+                                : RD_KAFKA_RESP_ERR__FAIL;
                         if (err) {
                                 free(value);
                                 LOG_EV(DLP_LOG_ERROR, id, "produce: %s",
@@ -566,12 +582,12 @@ static void finish_batch(struct inspector *ins)
                                 ins->outstanding++;
                 }
                 tp = rd_kafka_topic_partition_list_find(
-                        offsets, rd_kafka_topic_name(e->rkm->rkt),
-                        e->rkm->partition);
+                    offsets, rd_kafka_topic_name(e->rkm->rkt),
+                    e->rkm->partition);
                 if (!tp)
                         tp = rd_kafka_topic_partition_list_add(
-                                offsets, rd_kafka_topic_name(e->rkm->rkt),
-                                e->rkm->partition);
+                            offsets, rd_kafka_topic_name(e->rkm->rkt),
+                            e->rkm->partition);
                 if (e->rkm->offset + 1 > tp->offset)
                         tp->offset = e->rkm->offset + 1;
         }
@@ -613,9 +629,8 @@ static void run(struct inspector *ins)
 
                 refresh_partitions(ins);
                 take_carry(ins);
-                slot = pace_next_owned(&ins->pace,
-                                       pace_slot_at(&ins->pace, dlp_wall_s()) +
-                                               1);
+                slot = pace_next_owned(
+                    &ins->pace, pace_slot_at(&ins->pace, dlp_wall_s()) + 1);
                 if (slot < 0) { /* no partitions: nothing to do but wait */
                         poll_until(ins, dlp_wall_s() + 0.1);
                         continue;
@@ -633,13 +648,8 @@ static void run(struct inspector *ins)
                 if (dlp_wall_s() < ins->retry_at)
                         continue;
                 if (!ins->sealed) {
-                        ins->todo = ins->todo ? ins->todo
-                                              : calloc(8, sizeof(*ins->todo));
-                        ins->cap_todo = ins->cap_todo ? ins->cap_todo : 8;
-                        if (!ins->todo)
+                        if (plan_requests(ins) != DLP_OK)
                                 break;
-                        ins->todo[0] = (struct range){0, ins->batch.n_rows};
-                        ins->n_todo = 1;
                         if (ins->attempt == 0)
                                 ins->attempt = 1;
                 }
@@ -698,19 +708,18 @@ int main(int argc, char **argv)
                 rc = 1;
                 goto out_config;
         }
-        ins->producer = dlp_kafka_producer_new(&ins->cfg.common,
-                                               "dlp-inspector", NULL,
-                                               on_delivery, ins, errstr,
-                                               sizeof(errstr));
+        ins->producer =
+            dlp_kafka_producer_new(&ins->cfg.common, "dlp-inspector", NULL,
+                                   on_delivery, ins, errstr, sizeof(errstr));
         if (!ins->producer) {
                 LOG_ERROR("kafka producer: %s", errstr);
                 rc = 2;
                 goto out_http;
         }
         ins->consumer = dlp_kafka_consumer_new(
-                &ins->cfg.common, "dlp-inspector", ins->cfg.group,
-                ins->cfg.common.topic_events, NULL, on_rebalance, ins, errstr,
-                sizeof(errstr));
+            &ins->cfg.common, "dlp-inspector", ins->cfg.group,
+            ins->cfg.common.topic_events, NULL, on_rebalance, ins, errstr,
+            sizeof(errstr));
         if (!ins->consumer) {
                 LOG_ERROR("kafka consumer: %s", errstr);
                 rc = 2;

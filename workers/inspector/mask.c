@@ -33,8 +33,8 @@ size_t mask_quote(const char *quote, size_t len, char *out, size_t out_size)
                 if (i + cl > len)
                         break;
                 if (!is_separator(c)) {
-                        int keep = seen < keep_head ||
-                                   seen >= total - keep_tail;
+                        int keep =
+                            seen < keep_head || seen >= total - keep_tail;
                         seen++;
                         if (!keep) {
                                 piece = dot;

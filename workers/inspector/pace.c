@@ -8,9 +8,14 @@ void pace_init(struct pace *p, double rate, double safety)
 {
         memset(p, 0, sizeof(*p));
         p->slot_len = 1.0 / (rate * safety);
-        /* lateness must stay well inside the slack that s leaves in a
-         * second: 10 slots of L span 1/s seconds, 1 - s more than 1 s */
-        p->late = p->slot_len * 0.1;
+        /* R slots span R * L = 1/s seconds: (1/s - 1) s more than a second.
+         * Starts k slots apart are at least k * L - late apart, so R + 1
+         * starts never fit in one second while late < 1/s - 1. Half of that
+         * slack goes to our own lateness, half is left for network jitter
+         * and clock skew; and never more than a tenth of a slot. */
+        p->late = (1.0 / safety - 1.0) / 2;
+        if (p->late > p->slot_len * 0.1)
+                p->late = p->slot_len * 0.1;
         p->nparts = 1;
         p->last_used = -1;
 }

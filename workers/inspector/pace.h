@@ -23,7 +23,8 @@ struct pace {
         long long last_used; /* last slot a request started in */
 };
 
-/* \p rate is the cluster's requests/s, \p safety in (0, 1]. */
+/* \p rate is the cluster's requests/s, \p safety in (0, 1): the fraction of
+ * the limit used; 1 - safety is the room for lateness and jitter. */
 void pace_init(struct pace *p, double rate, double safety);
 /* Sets P (from metadata); ownership of partitions >= P is forgotten. */
 void pace_set_partitions(struct pace *p, int nparts);

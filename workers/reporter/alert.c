@@ -21,7 +21,7 @@ static json_t *info_types(const json_t *findings)
                 const char *name = str(f, "info_type");
                 int seen = 0;
                 json_array_foreach(types, j, t) seen |=
-                        !strcmp(json_string_value(t), name);
+                    !strcmp(json_string_value(t), name);
                 if (!seen)
                         json_array_append_new(types, json_string(name));
         }
@@ -43,7 +43,7 @@ json_t *alert_message(const json_t *ins, const char *channel)
         {
                 size_t count = 0;
                 json_array_foreach(findings, j, f) count +=
-                        !strcmp(str(f, "info_type"), json_string_value(t));
+                    !strcmp(str(f, "info_type"), json_string_value(t));
                 size_t len = strlen(summary);
                 snprintf(summary + len, sizeof(summary) - len, "%s%s ×%zu",
                          i ? ", " : "", json_string_value(t), count);
@@ -81,20 +81,20 @@ json_t *alert_message(const json_t *ins, const char *channel)
                  where, who);
 
         blocks = json_pack(
-                "[{s:s, s:{s:s, s:s}},"
-                " {s:s, s:[{s:s, s:s}, {s:s, s:s}, {s:s, s:s}, {s:s, s:s}]},"
-                " {s:s, s:{s:s, s:s}},"
-                " {s:s, s:[{s:s, s:s}]}]",
-                "type", "header", "text", "type", "plain_text", "text",
-                "Sensitive data posted in Slack",
-                /* who / where / when / what */
-                "type", "section", "fields", "type", "mrkdwn", "text", who,
-                "type", "mrkdwn", "text", where, "type", "mrkdwn", "text",
-                when, "type", "mrkdwn", "text", summary,
-                /* the masked findings */
-                "type", "section", "text", "type", "mrkdwn", "text", lines,
-                "type", "context", "elements", "type", "mrkdwn", "text",
-                str(ins, "event_id"));
+            "[{s:s, s:{s:s, s:s}},"
+            " {s:s, s:[{s:s, s:s}, {s:s, s:s}, {s:s, s:s}, {s:s, s:s}]},"
+            " {s:s, s:{s:s, s:s}},"
+            " {s:s, s:[{s:s, s:s}]}]",
+            "type", "header", "text", "type", "plain_text", "text",
+            "Sensitive data posted in Slack",
+            /* who / where / when / what */
+            "type", "section", "fields", "type", "mrkdwn", "text", who, "type",
+            "mrkdwn", "text", where, "type", "mrkdwn", "text", when, "type",
+            "mrkdwn", "text", summary,
+            /* the masked findings */
+            "type", "section", "text", "type", "mrkdwn", "text", lines, "type",
+            "context", "elements", "type", "mrkdwn", "text",
+            str(ins, "event_id"));
         json_decref(types);
         if (!blocks)
                 return NULL;
@@ -106,13 +106,13 @@ json_t *alert_record(const json_t *ins, const char *channel,
                      const char *slack_ts, const char *posted_at)
 {
         json_t *rec = json_pack(
-                "{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:I, s:s, s:s}", "schema",
-                "dlp.alert/1", "event_id", str(ins, "event_id"), "team_id",
-                str(ins, "team_id"), "source_channel", str(ins, "channel"),
-                "alert_channel", channel, "slack_ts", slack_ts, "info_types",
-                info_types(json_object_get(ins, "findings")), "findings_count",
-                (json_int_t)json_array_size(json_object_get(ins, "findings")),
-                "posted_at", posted_at, "event_ts", str(ins, "ts"));
+            "{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:I, s:s, s:s}", "schema",
+            "dlp.alert/1", "event_id", str(ins, "event_id"), "team_id",
+            str(ins, "team_id"), "source_channel", str(ins, "channel"),
+            "alert_channel", channel, "slack_ts", slack_ts, "info_types",
+            info_types(json_object_get(ins, "findings")), "findings_count",
+            (json_int_t)json_array_size(json_object_get(ins, "findings")),
+            "posted_at", posted_at, "event_ts", str(ins, "ts"));
 
         if (rec && *str(ins, "user"))
                 json_object_set_new(rec, "user", json_string(str(ins, "user")));

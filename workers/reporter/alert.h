@@ -10,7 +10,7 @@
 #include <jansson.h>
 
 #define ALERT_MAX_FINDING_LINES 10
-#define ALERT_SECTION_MAX 3000 /* Slack's limit for a section's text */
+#define ALERT_SECTION_MAX       3000 /* Slack's limit for a section's text */
 
 /* The chat.postMessage body (new reference) alerting \p channel about the
  * inspection record \p ins (borrowed), or NULL when it has no findings. */

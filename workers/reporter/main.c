@@ -29,20 +29,19 @@ struct reporter_config {
 
 #define CFG struct reporter_config
 static const struct dlp_setting reporter_settings[] = {
-        DLP_COMMON_SETTINGS(CFG),
-        {"SLACK_API_URL", "slack-api-url", DLP_SET_STR,
-         "https://slack.com/api", 0, 0, offsetof(CFG, api_url),
-         "base URL of the Slack Web API"},
-        {"SLACK_BOT_TOKEN", "slack-bot-token", DLP_SET_SECRET, NULL, 0, 0,
-         offsetof(CFG, token), "Slack bot token, xoxb-… (required)"},
-        {"DLP_ALERT_CHANNEL", "alert-channel", DLP_SET_STR, NULL, 0, 0,
-         offsetof(CFG, channel), "channel id that receives alerts (required)"},
-        {"DLP_REPORTER_GROUP_ID", "group-id", DLP_SET_STR, "dlp-reporter", 0,
-         0, offsetof(CFG, group), "consumer group of the reporters"},
-        {"DLP_SLACK_TIMEOUT_MS", "slack-timeout-ms", DLP_SET_INT, "10000", 100,
-         120000, offsetof(CFG, timeout_ms), "Slack request timeout"},
-        {"DLP_RETRY_MAX_S", "retry-max-s", DLP_SET_DOUBLE, "30", 0.1, 240,
-         offsetof(CFG, retry_max_s), "longest backoff between retries"},
+    DLP_COMMON_SETTINGS(CFG),
+    {"SLACK_API_URL", "slack-api-url", DLP_SET_STR, "https://slack.com/api", 0,
+     0, offsetof(CFG, api_url), "base URL of the Slack Web API"},
+    {"SLACK_BOT_TOKEN", "slack-bot-token", DLP_SET_SECRET, NULL, 0, 0,
+     offsetof(CFG, token), "Slack bot token, xoxb-… (required)"},
+    {"DLP_ALERT_CHANNEL", "alert-channel", DLP_SET_STR, NULL, 0, 0,
+     offsetof(CFG, channel), "channel id that receives alerts (required)"},
+    {"DLP_REPORTER_GROUP_ID", "group-id", DLP_SET_STR, "dlp-reporter", 0, 0,
+     offsetof(CFG, group), "consumer group of the reporters"},
+    {"DLP_SLACK_TIMEOUT_MS", "slack-timeout-ms", DLP_SET_INT, "10000", 100,
+     120000, offsetof(CFG, timeout_ms), "Slack request timeout"},
+    {"DLP_RETRY_MAX_S", "retry-max-s", DLP_SET_DOUBLE, "30", 0.1, 240,
+     offsetof(CFG, retry_max_s), "longest backoff between retries"},
 };
 #undef CFG
 
@@ -64,12 +63,12 @@ static int validate(const void *config, char *errstr, size_t errstr_size)
 }
 
 static const struct dlp_config_spec reporter_spec = {
-        .worker = "dlp-reporter",
-        .summary = "Posts a Slack alert for every inspection record with "
-                   "findings.",
-        .settings = reporter_settings,
-        .cnt = sizeof(reporter_settings) / sizeof(reporter_settings[0]),
-        .validate = validate,
+    .worker = "dlp-reporter",
+    .summary = "Posts a Slack alert for every inspection record with "
+               "findings.",
+    .settings = reporter_settings,
+    .cnt = sizeof(reporter_settings) / sizeof(reporter_settings[0]),
+    .validate = validate,
 };
 
 struct reporter {
@@ -117,8 +116,8 @@ static int wait_delivered(struct reporter *rep)
 static int transient(const char *error)
 {
         static const char *const list[] = {
-                "ratelimited",     "internal_error",     "fatal_error",
-                "service_unavailable", "request_timeout", "team_added_to_org"};
+            "ratelimited",         "internal_error",  "fatal_error",
+            "service_unavailable", "request_timeout", "team_added_to_org"};
 
         for (size_t i = 0; i < sizeof(list) / sizeof(list[0]); i++)
                 if (!strcmp(error, list[i]))
@@ -141,10 +140,9 @@ static int post(struct reporter *rep, json_t *msg, char *ts, size_t ts_size,
                 struct dlp_http_result res;
                 char errstr[512];
                 double wait = -1;
-                int err = dlp_httpc_post_json(rep->http, rep->url,
-                                              rep->cfg.token, body,
-                                              strlen(body), &res, errstr,
-                                              sizeof(errstr));
+                int err = dlp_httpc_post_json(
+                    rep->http, rep->url, rep->cfg.token, body, strlen(body),
+                    &res, errstr, sizeof(errstr));
                 if (err) {
                         LOG_WARN("Slack: %s", errstr);
                 } else if (res.status == 429) {
@@ -153,15 +151,15 @@ static int post(struct reporter *rep, json_t *msg, char *ts, size_t ts_size,
                 } else if (res.status != 200) {
                         LOG_WARN("Slack answered HTTP %ld", res.status);
                 } else {
-                        json_t *ans = json_loadb(res.body, res.body_len, 0,
-                                                 NULL);
-                        const char *error = json_string_value(
-                                json_object_get(ans, "error"));
+                        json_t *ans =
+                            json_loadb(res.body, res.body_len, 0, NULL);
+                        const char *error =
+                            json_string_value(json_object_get(ans, "error"));
                         if (json_is_true(json_object_get(ans, "ok"))) {
                                 snprintf(ts, ts_size, "%s",
-                                         json_string_value(json_object_get(
-                                                 ans, "ts"))
-                                                 ?: "");
+                                         json_string_value(
+                                             json_object_get(ans, "ts"))
+                                             ?: "");
                                 rc = DLP_OK;
                         } else if (error && !transient(error)) {
                                 snprintf(why, why_size, "slack: %s", error);
@@ -179,8 +177,8 @@ static int post(struct reporter *rep, json_t *msg, char *ts, size_t ts_size,
                 if (wait < 0) {
                         wait = delay;
                         delay = delay * 2 < rep->cfg.retry_max_s
-                                        ? delay * 2
-                                        : rep->cfg.retry_max_s;
+                                    ? delay * 2
+                                    : rep->cfg.retry_max_s;
                 }
                 dlp_sleep_ms((int64_t)(wait * 1000));
         }
@@ -196,12 +194,11 @@ static int produce_alert(struct reporter *rep, json_t *rec)
 
         if (!value)
                 return DLP_ERR_NOMEM;
-        err = rd_kafka_producev(rep->producer,
-                                RD_KAFKA_V_TOPIC(rep->cfg.common.topic_alerts),
-                                RD_KAFKA_V_KEY(id, strlen(id)),
-                                RD_KAFKA_V_VALUE(value, strlen(value)),
-                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE),
-                                RD_KAFKA_V_END);
+        err = rd_kafka_producev(
+            rep->producer, RD_KAFKA_V_TOPIC(rep->cfg.common.topic_alerts),
+            RD_KAFKA_V_KEY(id, strlen(id)),
+            RD_KAFKA_V_VALUE(value, strlen(value)),
+            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE), RD_KAFKA_V_END);
         if (err) {
                 free(value);
                 LOG_EV(DLP_LOG_ERROR, id, "produce alert: %s",
@@ -227,8 +224,8 @@ static int dead_letter(struct reporter *rep, const rd_kafka_message_t *rkm,
 /* Handles one record; DLP_OK means it is finished and may be committed. */
 static int handle(struct reporter *rep, const rd_kafka_message_t *rkm)
 {
-        json_t *ins = json_loadb(rkm->payload ? rkm->payload : "", rkm->len,
-                                 0, NULL);
+        json_t *ins =
+            json_loadb(rkm->payload ? rkm->payload : "", rkm->len, 0, NULL);
         const char *schema = json_string_value(json_object_get(ins, "schema"));
         const char *id = json_string_value(json_object_get(ins, "event_id"));
         json_t *msg, *rec;
@@ -279,7 +276,7 @@ static void run(struct reporter *rep)
 
         while (!dlp_stopping) {
                 rd_kafka_message_t *rkm =
-                        rd_kafka_consumer_poll(rep->consumer, 100);
+                    rd_kafka_consumer_poll(rep->consumer, 100);
 
                 if (rkm && rkm->err) {
                         if (rkm->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
@@ -288,11 +285,11 @@ static void run(struct reporter *rep)
                 } else if (rkm) {
                         if (handle(rep, rkm) == DLP_OK) {
                                 rd_kafka_topic_partition_list_t *off =
-                                        rd_kafka_topic_partition_list_new(1);
+                                    rd_kafka_topic_partition_list_new(1);
                                 rd_kafka_topic_partition_list_add(
-                                        off, rd_kafka_topic_name(rkm->rkt),
-                                        rkm->partition)
-                                        ->offset = rkm->offset + 1;
+                                    off, rd_kafka_topic_name(rkm->rkt),
+                                    rkm->partition)
+                                    ->offset = rkm->offset + 1;
                                 rd_kafka_offsets_store(rep->consumer, off);
                                 rd_kafka_topic_partition_list_destroy(off);
                         } else if (!dlp_stopping) {
@@ -306,7 +303,7 @@ static void run(struct reporter *rep)
                         rd_kafka_message_destroy(rkm);
                 if (dlp_mono_ms() >= next_commit) {
                         rd_kafka_resp_err_t err =
-                                rd_kafka_commit(rep->consumer, NULL, 0);
+                            rd_kafka_commit(rep->consumer, NULL, 0);
                         if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
                                 LOG_WARN("commit: %s", rd_kafka_err2str(err));
                         next_commit = dlp_mono_ms() + 1000;
@@ -343,19 +340,18 @@ int main(int argc, char **argv)
                 rc = 1;
                 goto out_config;
         }
-        rep->producer = dlp_kafka_producer_new(&rep->cfg.common,
-                                               "dlp-reporter", NULL,
-                                               on_delivery, rep, errstr,
-                                               sizeof(errstr));
+        rep->producer =
+            dlp_kafka_producer_new(&rep->cfg.common, "dlp-reporter", NULL,
+                                   on_delivery, rep, errstr, sizeof(errstr));
         if (!rep->producer) {
                 LOG_ERROR("kafka producer: %s", errstr);
                 rc = 2;
                 goto out_http;
         }
         rep->consumer = dlp_kafka_consumer_new(
-                &rep->cfg.common, "dlp-reporter", rep->cfg.group,
-                rep->cfg.common.topic_inspected, NULL, on_rebalance, rep,
-                errstr, sizeof(errstr));
+            &rep->cfg.common, "dlp-reporter", rep->cfg.group,
+            rep->cfg.common.topic_inspected, NULL, on_rebalance, rep, errstr,
+            sizeof(errstr));
         if (!rep->consumer) {
                 LOG_ERROR("kafka consumer: %s", errstr);
                 rc = 2;

@@ -1,0 +1,197 @@
+/* test_config.c - the configuration table: defaults, environment, flags,
+ * secrets from files, librdkafka pass-through, and errors that name the
+ * setting at fault. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "err.h"
+
+struct test_config {
+        struct dlp_common_config common;
+        long items;
+        double rate;
+        int flag;
+        char *token;
+};
+
+#define CFG struct test_config
+static const struct dlp_setting settings[] = {
+    DLP_COMMON_SETTINGS(CFG),
+    {"DLP_BATCH_MAX_ITEMS", "batch-max-items", DLP_SET_INT, "100", 1, 100,
+     offsetof(CFG, items), "rows per request"},
+    {"DLP_RATE_LIMIT", "rate-limit", DLP_SET_DOUBLE, "10", 0.01, 1000,
+     offsetof(CFG, rate), "requests/s"},
+    {"DLP_EXACTLY_ONCE", "exactly-once", DLP_SET_BOOL, "false", 0, 0,
+     offsetof(CFG, flag), "transactions"},
+    {"DLP_API_TOKEN", "api-token", DLP_SET_SECRET, NULL, 0, 0,
+     offsetof(CFG, token), "bearer token"},
+};
+#undef CFG
+
+static const struct dlp_config_spec spec = {
+    .worker = "test",
+    .summary = "test",
+    .settings = settings,
+    .cnt = sizeof(settings) / sizeof(settings[0]),
+};
+
+static int clean_env(void **state)
+{
+        const char *vars[] = {"DLP_BATCH_MAX_ITEMS", "DLP_RATE_LIMIT",
+                              "DLP_EXACTLY_ONCE",    "DLP_API_TOKEN",
+                              "DLP_API_TOKEN_FILE",  "KAFKA_SECURITY_PROTOCOL",
+                              "DLP_LOG_LEVEL",       "KAFKA_BOOTSTRAP_SERVERS"};
+        for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
+                unsetenv(vars[i]);
+        return 0;
+}
+
+static int load(struct test_config *cfg, int argc, char **argv, char *err,
+                size_t size)
+{
+        memset(cfg, 0, sizeof(*cfg));
+        return dlp_config_load(&spec, cfg, argc, argv, err, size);
+}
+
+static void test_defaults(void **state)
+{
+        struct test_config cfg;
+        char err[256];
+        char *argv[] = {"test"};
+
+        assert_int_equal(load(&cfg, 1, argv, err, sizeof(err)), DLP_OK);
+        assert_int_equal(cfg.items, 100);
+        assert_true(cfg.rate == 10);
+        assert_int_equal(cfg.flag, 0);
+        assert_null(cfg.token);
+        assert_string_equal(cfg.common.topic_events, "dlp.events.v1");
+        assert_string_equal(cfg.common.topic_deadletter, "dlp.deadletter.v1");
+        dlp_config_free(&spec, &cfg);
+}
+
+static void test_env_then_flags_win(void **state)
+{
+        struct test_config cfg;
+        char err[256];
+        char *argv[] = {"test", "--batch-max-items", "7", "--exactly-once",
+                        "--rate-limit=2.5"};
+
+        setenv("DLP_BATCH_MAX_ITEMS", "50", 1);
+        setenv("DLP_RATE_LIMIT", "3", 1);
+        setenv("KAFKA_SECURITY_PROTOCOL", "SASL_SSL", 1);
+        assert_int_equal(load(&cfg, 5, argv, err, sizeof(err)), DLP_OK);
+        assert_int_equal(cfg.items, 7);
+        assert_true(cfg.rate == 2.5);
+        assert_int_equal(cfg.flag, 1);
+        assert_int_equal(cfg.common.kafka.cnt, 1);
+        assert_string_equal(cfg.common.kafka.name[0], "security.protocol");
+        assert_string_equal(cfg.common.kafka.value[0], "SASL_SSL");
+        dlp_config_free(&spec, &cfg);
+}
+
+static void test_errors_name_the_setting(void **state)
+{
+        struct test_config cfg;
+        char err[256];
+        char *argv[] = {"test"};
+        char *bad_flag[] = {"test", "--no-such-thing", "1"};
+        char *bad_bool[] = {"test", "--exactly-once=maybe"};
+        char *missing[] = {"test", "--rate-limit"};
+
+        setenv("DLP_BATCH_MAX_ITEMS", "abc", 1);
+        assert_int_equal(load(&cfg, 1, argv, err, sizeof(err)), DLP_ERR_CONFIG);
+        assert_non_null(strstr(err, "DLP_BATCH_MAX_ITEMS"));
+        assert_non_null(strstr(err, "not an integer"));
+        dlp_config_free(&spec, &cfg);
+
+        setenv("DLP_BATCH_MAX_ITEMS", "101", 1);
+        assert_int_equal(load(&cfg, 1, argv, err, sizeof(err)), DLP_ERR_CONFIG);
+        assert_non_null(strstr(err, "DLP_BATCH_MAX_ITEMS"));
+        assert_non_null(strstr(err, "outside"));
+        dlp_config_free(&spec, &cfg);
+        unsetenv("DLP_BATCH_MAX_ITEMS");
+
+        assert_int_equal(load(&cfg, 3, bad_flag, err, sizeof(err)),
+                         DLP_ERR_CONFIG);
+        assert_non_null(strstr(err, "--no-such-thing"));
+        dlp_config_free(&spec, &cfg);
+
+        assert_int_equal(load(&cfg, 2, bad_bool, err, sizeof(err)),
+                         DLP_ERR_CONFIG);
+        assert_non_null(strstr(err, "DLP_EXACTLY_ONCE"));
+        dlp_config_free(&spec, &cfg);
+
+        assert_int_equal(load(&cfg, 2, missing, err, sizeof(err)),
+                         DLP_ERR_CONFIG);
+        assert_non_null(strstr(err, "--rate-limit"));
+        dlp_config_free(&spec, &cfg);
+
+        setenv("DLP_LOG_LEVEL", "chatty", 1);
+        assert_int_equal(load(&cfg, 1, argv, err, sizeof(err)), DLP_ERR_CONFIG);
+        assert_non_null(strstr(err, "DLP_LOG_LEVEL"));
+        dlp_config_free(&spec, &cfg);
+        unsetenv("DLP_LOG_LEVEL");
+}
+
+static void test_secret_from_file_never_printed(void **state)
+{
+        struct test_config cfg;
+        char err[256], path[] = "/tmp/dlp-test-secret-XXXXXX", *out = NULL;
+        size_t out_len = 0;
+        char *argv[] = {"test"};
+        int fd = mkstemp(path);
+        FILE *mem;
+
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, "s3cr3t-token\n", 13), 13);
+        close(fd);
+        setenv("DLP_API_TOKEN_FILE", path, 1);
+        assert_int_equal(load(&cfg, 1, argv, err, sizeof(err)), DLP_OK);
+        assert_string_equal(cfg.token, "s3cr3t-token");
+        mem = open_memstream(&out, &out_len);
+        dlp_config_print(&spec, &cfg, mem);
+        fclose(mem);
+        assert_null(strstr(out, "s3cr3t"));
+        assert_non_null(strstr(out, "DLP_API_TOKEN=********"));
+        free(out);
+        dlp_config_free(&spec, &cfg);
+
+        setenv("DLP_API_TOKEN_FILE", "/nonexistent/token", 1);
+        assert_int_equal(load(&cfg, 1, argv, err, sizeof(err)), DLP_ERR_CONFIG);
+        assert_non_null(strstr(err, "DLP_API_TOKEN_FILE"));
+        dlp_config_free(&spec, &cfg);
+        unsetenv("DLP_API_TOKEN_FILE");
+        unlink(path);
+}
+
+static void test_help(void **state)
+{
+        struct test_config cfg;
+        char err[256];
+        char *argv[] = {"test", "--help"};
+
+        assert_int_equal(load(&cfg, 2, argv, err, sizeof(err)), DLP_ERR_HELP);
+        dlp_config_free(&spec, &cfg);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+            cmocka_unit_test_setup(test_defaults, clean_env),
+            cmocka_unit_test_setup(test_env_then_flags_win, clean_env),
+            cmocka_unit_test_setup(test_errors_name_the_setting, clean_env),
+            cmocka_unit_test_setup(test_secret_from_file_never_printed,
+                                   clean_env),
+            cmocka_unit_test_setup(test_help, clean_env),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}

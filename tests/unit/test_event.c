@@ -1,0 +1,193 @@
+/* test_event.c - which Slack events become event records, and how each
+ * message subtype maps onto one (DESIGN §5). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "event.h"
+
+static const struct event_opts opts = {"events-api", "2026-11-23T00:00:00.000Z",
+                                       1};
+
+static enum event_verdict map(const char *json, json_t **rec, char *why)
+{
+        json_t *env = json_loads(json, 0, NULL);
+        const char *id;
+        enum event_verdict v;
+
+        assert_non_null(env);
+        v = event_from_envelope(env, &opts, rec, &id, why, 256);
+        json_decref(env);
+        return v;
+}
+
+static const char *field(json_t *rec, const char *k)
+{
+        return json_string_value(json_object_get(rec, k));
+}
+
+static void test_plain_message(void **state)
+{
+        json_t *rec;
+        char why[256];
+
+        assert_int_equal(
+            map("{\"type\":\"event_callback\",\"event_id\":\"Ev1\","
+                "\"team_id\":\"T1\",\"event_time\":1700000000,\"event\":{"
+                "\"type\":\"message\",\"channel\":\"C1\",\"user\":\"U1\","
+                "\"text\":\"hi\",\"ts\":\"1700000000.000100\"}}",
+                &rec, why),
+            EVENT_PRODUCE);
+        assert_string_equal(field(rec, "schema"), "dlp.event/1");
+        assert_string_equal(field(rec, "event_id"), "Ev1");
+        assert_string_equal(field(rec, "kind"), "message");
+        assert_string_equal(field(rec, "text"), "hi");
+        assert_string_equal(field(rec, "user"), "U1");
+        assert_string_equal(field(rec, "source"), "events-api");
+        assert_int_equal(json_integer_value(json_object_get(rec, "event_time")),
+                         1700000000);
+        json_decref(rec);
+}
+
+static void test_message_changed_takes_new_text(void **state)
+{
+        json_t *rec;
+        char why[256];
+
+        assert_int_equal(
+            map("{\"type\":\"event_callback\",\"event_id\":\"Ev2\","
+                "\"team_id\":\"T1\",\"event_time\":1,\"event\":{"
+                "\"type\":\"message\",\"subtype\":\"message_changed\","
+                "\"channel\":\"C1\",\"ts\":\"2.000001\",\"message\":{"
+                "\"user\":\"U2\",\"text\":\"new\",\"ts\":\"1.000001\"},"
+                "\"previous_message\":{\"text\":\"old 4111111111111111\"}}}",
+                &rec, why),
+            EVENT_PRODUCE);
+        assert_string_equal(field(rec, "kind"), "message_changed");
+        assert_string_equal(field(rec, "text"), "new");
+        assert_string_equal(field(rec, "ts"), "1.000001");
+        assert_string_equal(field(rec, "user"), "U2");
+        json_decref(rec);
+}
+
+static void test_file_share_keeps_file_metadata(void **state)
+{
+        json_t *rec, *files;
+        char why[256];
+
+        assert_int_equal(
+            map("{\"type\":\"event_callback\",\"event_id\":\"Ev3\","
+                "\"team_id\":\"T1\",\"event_time\":1,\"event\":{"
+                "\"type\":\"message\",\"subtype\":\"file_share\","
+                "\"channel\":\"C1\",\"user\":\"U1\",\"text\":\"see\","
+                "\"ts\":\"1.1\",\"files\":[{\"id\":\"F1\",\"name\":\"a.txt\","
+                "\"mimetype\":\"text/plain\",\"size\":12,\"url_private\":"
+                "\"https://files.slack.com/a.txt\",\"mode\":\"hosted\"}]}}",
+                &rec, why),
+            EVENT_PRODUCE);
+        files = json_object_get(rec, "files");
+        assert_int_equal(json_array_size(files), 1);
+        assert_string_equal(field(json_array_get(files, 0), "name"), "a.txt");
+        assert_null(json_object_get(json_array_get(files, 0), "mode"));
+        json_decref(rec);
+}
+
+static void test_skipped_events(void **state)
+{
+        json_t *rec;
+        char why[256];
+
+        assert_int_equal(
+            map("{\"type\":\"event_callback\",\"event_id\":\"Ev4\","
+                "\"team_id\":\"T1\",\"event\":{\"type\":\"message\","
+                "\"subtype\":\"message_deleted\",\"channel\":\"C1\","
+                "\"ts\":\"1.1\",\"deleted_ts\":\"1.0\"}}",
+                &rec, why),
+            EVENT_SKIP);
+        assert_null(rec);
+        assert_non_null(strstr(why, "message_deleted"));
+        assert_int_equal(
+            map("{\"type\":\"event_callback\",\"event_id\":\"Ev5\","
+                "\"team_id\":\"T1\",\"event\":{\"type\":\"reaction_added\"}}",
+                &rec, why),
+            EVENT_SKIP);
+}
+
+static void test_bots_follow_the_setting(void **state)
+{
+        const char *bot = "{\"type\":\"event_callback\",\"event_id\":\"Ev6\","
+                          "\"team_id\":\"T1\",\"event\":{\"type\":\"message\","
+                          "\"subtype\":\"bot_message\",\"channel\":\"C1\","
+                          "\"bot_id\":\"B1\",\"text\":\"x\",\"ts\":\"1.1\"}}";
+        struct event_opts no_bots = opts;
+        json_t *env = json_loads(bot, 0, NULL), *rec;
+        const char *id;
+        char why[256];
+
+        assert_int_equal(event_from_envelope(env, &opts, &rec, &id, why, 256),
+                         EVENT_PRODUCE);
+        assert_string_equal(field(rec, "bot_id"), "B1");
+        json_decref(rec);
+        no_bots.include_bots = 0;
+        assert_int_equal(
+            event_from_envelope(env, &no_bots, &rec, &id, why, 256),
+            EVENT_SKIP);
+        json_decref(env);
+}
+
+static void test_invalid_events(void **state)
+{
+        json_t *rec;
+        char why[256];
+
+        assert_int_equal(map("{\"type\":\"event_callback\",\"team_id\":\"T1\","
+                             "\"event\":{\"type\":\"message\",\"channel\":"
+                             "\"C1\",\"ts\":\"1.1\"}}",
+                             &rec, why),
+                         EVENT_INVALID);
+        assert_non_null(strstr(why, "event_id"));
+        assert_int_equal(map("{\"type\":\"event_callback\",\"event_id\":"
+                             "\"Ev7\",\"team_id\":\"T1\",\"event\":{\"type\":"
+                             "\"message\",\"ts\":\"1.1\"}}",
+                             &rec, why),
+                         EVENT_INVALID);
+        assert_non_null(strstr(why, "channel"));
+        assert_int_equal(map("{\"type\":\"event_callback\",\"event_id\":"
+                             "\"Ev8\",\"team_id\":\"T1\",\"event\":{\"type\":"
+                             "\"message\",\"channel\":\"C1\",\"ts\":\"1.1\","
+                             "\"text\":42}}",
+                             &rec, why),
+                         EVENT_INVALID);
+}
+
+static void test_bare_event_for_replay_gets_derived_id(void **state)
+{
+        json_t *rec;
+        char why[256];
+
+        assert_int_equal(map("{\"type\":\"message\",\"team\":\"T1\","
+                             "\"channel\":\"C9\",\"user\":\"U1\",\"text\":"
+                             "\"x\",\"ts\":\"1700000000.000200\"}",
+                             &rec, why),
+                         EVENT_PRODUCE);
+        assert_string_equal(field(rec, "event_id"), "EvRC91700000000000200");
+        json_decref(rec);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_plain_message),
+            cmocka_unit_test(test_message_changed_takes_new_text),
+            cmocka_unit_test(test_file_share_keeps_file_metadata),
+            cmocka_unit_test(test_skipped_events),
+            cmocka_unit_test(test_bots_follow_the_setting),
+            cmocka_unit_test(test_invalid_events),
+            cmocka_unit_test(test_bare_event_for_replay_gets_derived_id),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,134 @@
+/* test_pace.c - slot ownership arithmetic and the retry schedule: the
+ * fleet never starts more than R requests in any one-second window. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+
+#include "pace.h"
+
+static void test_slot_length_and_owner(void **state)
+{
+        struct pace p;
+
+        pace_init(&p, 10, 0.97);
+        assert_true(fabs(p.slot_len - 1.0 / 9.7) < 1e-12);
+        pace_set_partitions(&p, 12);
+        assert_int_equal(pace_slot_at(&p, 0.0), 0);
+        assert_int_equal(pace_slot_at(&p, p.slot_len * 5 + 1e-9), 5);
+        assert_int_equal(pace_slot_owner(&p, 5), 5);
+        assert_int_equal(pace_slot_owner(&p, 12), 0);
+        assert_int_equal(pace_slot_owner(&p, 12 * 1000 + 7), 7);
+}
+
+static void test_next_owned(void **state)
+{
+        struct pace p;
+
+        pace_init(&p, 10, 0.97);
+        pace_set_partitions(&p, 12);
+        assert_int_equal(pace_next_owned(&p, 100), -1); /* owns nothing */
+        pace_own(&p, 3, 1);
+        pace_own(&p, 7, 1);
+        assert_int_equal(pace_next_owned(&p, 96), 99);   /* 99 % 12 == 3 */
+        assert_int_equal(pace_next_owned(&p, 100), 103); /* 103 % 12 == 7 */
+        assert_int_equal(pace_next_owned(&p, 104), 111);
+        /* a used slot is never offered again */
+        pace_mark_used(&p, 111);
+        assert_int_equal(pace_next_owned(&p, 104), 115);
+        /* shrinking the topic forgets partitions that no longer exist */
+        pace_set_partitions(&p, 6);
+        assert_int_equal(pace_next_owned(&p, 120), 123); /* 123 % 6 == 3 */
+}
+
+static void test_may_start_window(void **state)
+{
+        struct pace p;
+        double start;
+
+        pace_init(&p, 10, 0.97);
+        pace_set_partitions(&p, 12);
+        pace_own(&p, 0, 1);
+        start = pace_slot_start(&p, 1200);
+        assert_false(pace_may_start(&p, 1200, start - 0.001)); /* early */
+        assert_true(pace_may_start(&p, 1200, start));
+        assert_true(pace_may_start(&p, 1200, start + p.late * 0.9));
+        assert_false(pace_may_start(&p, 1200, start + p.late)); /* late */
+        assert_false(pace_may_start(&p, 1201, pace_slot_start(&p, 1201)));
+        pace_mark_used(&p, 1200);
+        assert_false(pace_may_start(&p, 1200, start)); /* used */
+}
+
+/* Several inspectors with disjoint partitions, each starting in every slot
+ * it owns, as late as allowed: any one-second window holds at most R. */
+static void test_fleet_never_exceeds_rate(void **state)
+{
+        const int rates[] = {1, 10, 50};
+
+        for (size_t r = 0; r < sizeof(rates) / sizeof(rates[0]); r++) {
+                struct pace fleet[5];
+                double starts[20000];
+                size_t n = 0;
+                int P = 12;
+
+                for (int i = 0; i < 5; i++) {
+                        pace_init(&fleet[i], rates[r], 0.97);
+                        pace_set_partitions(&fleet[i], P);
+                }
+                for (int part = 0; part < P; part++) /* 3,3,2,2,2 */
+                        pace_own(&fleet[part % 5], part, 1);
+                long long first = pace_slot_at(&fleet[0], 1.7e9);
+                for (long long s = first; n < 20000 && s < first + 5000; s++)
+                        for (int i = 0; i < 5; i++) {
+                                /* alternately as late and as early as
+                                 * allowed: the tightest spacing */
+                                double late =
+                                    pace_slot_start(&fleet[i], s) +
+                                    (s % 2 ? fleet[i].late * 0.999 : 0);
+                                if (pace_may_start(&fleet[i], s, late)) {
+                                        pace_mark_used(&fleet[i], s);
+                                        starts[n++] = late;
+                                }
+                        }
+                assert_true(n > 1000);
+                /* one start per slot: exactly */
+                size_t j = 0;
+                int worst = 0;
+                for (size_t i = 0; i < n; i++) {
+                        while (starts[i] - starts[j] >= 1.0)
+                                j++;
+                        if ((int)(i - j + 1) > worst)
+                                worst = (int)(i - j + 1);
+                }
+                assert_true(worst <= rates[r]);
+                assert_true(worst >= (int)(rates[r] * 0.97) - 1);
+        }
+}
+
+static void test_backoff_schedule(void **state)
+{
+        /* equal jitter: [d/2, d] with d = 0.5 * 2^(n-1), capped */
+        assert_true(fabs(pace_backoff(1, 0.5, 30, -1, 1.0) - 0.5) < 1e-9);
+        assert_true(fabs(pace_backoff(1, 0.5, 30, -1, 0.0) - 0.25) < 1e-9);
+        assert_true(fabs(pace_backoff(3, 0.5, 30, -1, 1.0) - 2.0) < 1e-9);
+        assert_true(fabs(pace_backoff(20, 0.5, 30, -1, 1.0) - 30) < 1e-9);
+        assert_true(fabs(pace_backoff(20, 0.5, 30, -1, 0.0) - 15) < 1e-9);
+        /* Retry-After wins when longer, never shortens */
+        assert_true(fabs(pace_backoff(1, 0.5, 30, 7, 0.5) - 7) < 1e-9);
+        assert_true(fabs(pace_backoff(6, 0.5, 30, 1, 1.0) - 16) < 1e-9);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_slot_length_and_owner),
+            cmocka_unit_test(test_next_owned),
+            cmocka_unit_test(test_may_start_window),
+            cmocka_unit_test(test_fleet_never_exceeds_rate),
+            cmocka_unit_test(test_backoff_schedule),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,493 @@
+/* api.c - the HTTP handler: routing, and the Slack Web API methods the
+ * reporter calls, answered as Slack answers them.
+ *
+ * Every /api/ call is first counted (fault injection may answer it 500),
+ * then authenticated (Authorization: Bearer, or a form `token`), then its
+ * arguments are read from the JSON or form body, falling back to the query
+ * string. Errors are HTTP 200 {"ok":false,"error":"…"}; only rate limiting
+ * is HTTP 429 with Retry-After. */
+#include "slack_sim.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "err.h"
+#include "log.h"
+#include "util.h"
+
+#define SIM_PERMALINK_BASE "https://sim.slack.example/archives/"
+#define SIM_MAX_DM_USERS   8
+
+/* One call's decoded arguments. */
+struct api_args {
+        json_t *obj;       /* body arguments (new reference), never NULL */
+        int json;          /* the body was JSON (else form or empty) */
+        const char *error; /* a body that cannot be read: Slack's code */
+};
+
+/*
+ * Arguments
+ */
+
+static int hexval(int c)
+{
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        c = tolower(c);
+        if (c >= 'a' && c <= 'f')
+                return c - 'a' + 10;
+        return -1;
+}
+
+/* Decodes \p len bytes of application/x-www-form-urlencoded text into a
+ * new NUL-terminated string. */
+static char *form_decode(const char *s, size_t len)
+{
+        char *out = malloc(len + 1);
+        size_t n = 0;
+
+        if (!out)
+                return NULL;
+        for (size_t i = 0; i < len; i++) {
+                if (s[i] == '+')
+                        out[n++] = ' ';
+                else if (s[i] == '%' && i + 2 < len &&
+                         hexval((unsigned char)s[i + 1]) >= 0 &&
+                         hexval((unsigned char)s[i + 2]) >= 0) {
+                        out[n++] = (char)(hexval((unsigned char)s[i + 1]) * 16 +
+                                          hexval((unsigned char)s[i + 2]));
+                        i += 2;
+                } else
+                        out[n++] = s[i];
+        }
+        out[n] = '\0';
+        return out;
+}
+
+/* Parses a form body into \p obj as string members. */
+static int form_parse(const char *body, size_t len, json_t *obj)
+{
+        const char *p = body, *end = body + len;
+
+        while (p < end) {
+                const char *amp = memchr(p, '&', (size_t)(end - p));
+                const char *pair_end = amp ? amp : end;
+                const char *eq = memchr(p, '=', (size_t)(pair_end - p));
+                char *key, *val;
+
+                if (pair_end == p) {
+                        p = pair_end + 1;
+                        continue;
+                }
+                key = form_decode(p, (size_t)((eq ? eq : pair_end) - p));
+                val = eq ? form_decode(eq + 1, (size_t)(pair_end - eq - 1))
+                         : strdup("");
+                if (!key || !val) {
+                        free(key);
+                        free(val);
+                        return DLP_ERR_NOMEM;
+                }
+                /* json_string() refuses invalid UTF-8: such a value is
+                 * left out, as if it was not sent */
+                json_object_set_new(obj, key, json_string(val));
+                free(key);
+                free(val);
+                p = pair_end + 1;
+        }
+        return DLP_OK;
+}
+
+static int has_prefix_ci(const char *s, const char *prefix)
+{
+        return s && strncasecmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* Reads the body as Slack does: JSON when the Content-Type says so, a form
+ * otherwise. Sets args->error to Slack's code when it cannot. */
+static int args_read(const struct dlp_http_req *req, struct api_args *args)
+{
+        const char *ct = dlp_http_req_header(req, "Content-Type");
+
+        args->obj = json_object();
+        if (!args->obj)
+                return DLP_ERR_NOMEM;
+        if (req->body_len == 0)
+                return DLP_OK;
+        if (has_prefix_ci(ct, "application/json")) {
+                json_t *v = json_loadb(req->body, req->body_len, 0, NULL);
+
+                if (!v) {
+                        args->error = "invalid_json";
+                        return DLP_OK;
+                }
+                if (!json_is_object(v)) {
+                        json_decref(v);
+                        args->error = "json_not_object";
+                        return DLP_OK;
+                }
+                json_decref(args->obj);
+                args->obj = v; /* new reference, now ours */
+                args->json = 1;
+                return DLP_OK;
+        }
+        if (!ct || has_prefix_ci(ct, "application/x-www-form-urlencoded"))
+                return form_parse(req->body, req->body_len, args->obj);
+        args->error = "invalid_form_data"; /* multipart is not simulated */
+        return DLP_OK;
+}
+
+/* A string argument from the body, else from the query string; NULL when
+ * absent or not a string. Borrowed: valid while the request and args are. */
+static const char *arg_str(const struct dlp_http_req *req,
+                           const struct api_args *args, const char *key)
+{
+        const json_t *v = json_object_get(args->obj, key);
+
+        if (v)
+                return json_string_value(v);
+        return dlp_http_req_query(req, key);
+}
+
+/*
+ * Answers
+ */
+
+static void answer_error(struct slack_sim *sim, struct dlp_http_resp *resp,
+                         const char *method, const char *error, int auth)
+{
+        LOG_DEBUG("%s: %s", method, error);
+        sim_count_error(sim, error, auth);
+        dlp_http_resp_json(resp, 200,
+                           json_pack("{s:b,s:s}", "ok", 0, "error", error));
+}
+
+/* Slack's check: a bearer token in the header, or `token` in a form body.
+ * Returns NULL when authenticated, else the error code. */
+static const char *auth_check(const struct slack_sim *sim,
+                              const struct dlp_http_req *req,
+                              const struct api_args *args)
+{
+        const char *h = dlp_http_req_header(req, "Authorization");
+        const char *token = NULL;
+
+        if (h) {
+                if (!has_prefix_ci(h, "Bearer "))
+                        return "invalid_auth";
+                token = h + strlen("Bearer ");
+                while (*token == ' ')
+                        token++;
+        } else if (!args->json) {
+                token = json_string_value(json_object_get(args->obj, "token"));
+        }
+        if (!token || !*token)
+                return "not_authed";
+        if (strcmp(token, sim->conf->token) != 0)
+                return "invalid_auth";
+        return NULL;
+}
+
+/*
+ * chat.postMessage
+ */
+
+/* The message as recorded: the JSON body as it came, or the form's
+ * arguments as a JSON object (blocks parsed, token left out). Returns a new
+ * string or NULL. */
+static char *post_record(const struct dlp_http_req *req,
+                         const struct api_args *args, const char *channel,
+                         const char *text, json_t *blocks, size_t *lenp)
+{
+        json_t *rec;
+        char *s;
+
+        if (args->json) {
+                s = malloc(req->body_len + 1);
+                if (s) {
+                        memcpy(s, req->body, req->body_len);
+                        s[req->body_len] = '\0';
+                        *lenp = req->body_len;
+                }
+                return s;
+        }
+        rec = json_deep_copy(args->obj);
+        if (!rec)
+                return NULL;
+        json_object_del(rec, "token");
+        json_object_set_new(rec, "channel", json_string(channel));
+        if (text)
+                json_object_set_new(rec, "text", json_string(text));
+        if (blocks)
+                json_object_set(rec, "blocks", blocks);
+        s = json_dumps(rec, JSON_COMPACT);
+        json_decref(rec);
+        *lenp = s ? strlen(s) : 0;
+        return s;
+}
+
+static void chat_post_message(struct slack_sim *sim, struct dlp_http_req *req,
+                              struct api_args *args, struct dlp_http_resp *resp)
+{
+        static const char method[] = "chat.postMessage";
+        const char *channel = arg_str(req, args, "channel");
+        const json_t *text_v = json_object_get(args->obj, "text");
+        const char *text = arg_str(req, args, "text");
+        const json_t *blocks_v = json_object_get(args->obj, "blocks");
+        const char *blocks_s = NULL;
+        json_t *blocks = NULL; /* new reference */
+        struct sim_post_result res;
+        json_t *msg;
+        char why[160], *rec = NULL;
+        size_t rec_len = 0;
+
+        if (!channel || !*channel || !sim_channel_exists(sim, channel)) {
+                answer_error(sim, resp, method, "channel_not_found", 0);
+                return;
+        }
+        if (text_v && !json_is_string(text_v)) {
+                answer_error(sim, resp, method, "invalid_arguments", 0);
+                return;
+        }
+        /* blocks: an array in JSON, or JSON text in a form or query */
+        if (json_is_array(blocks_v))
+                blocks = json_incref((json_t *)blocks_v);
+        else if (blocks_v)
+                blocks_s = json_string_value(blocks_v);
+        else
+                blocks_s = dlp_http_req_query(req, "blocks");
+        if (blocks_v && !blocks && !blocks_s) {
+                answer_error(sim, resp, method, "invalid_blocks_format", 0);
+                return;
+        }
+        if (blocks_s) {
+                blocks = json_loads(blocks_s, JSON_DECODE_ANY, NULL);
+                if (!json_is_array(blocks)) {
+                        json_decref(blocks);
+                        answer_error(sim, resp, method, "invalid_blocks_format",
+                                     0);
+                        return;
+                }
+        }
+        if (blocks && json_array_size(blocks) == 0) {
+                json_decref(blocks);
+                blocks = NULL; /* [] is no blocks */
+        }
+        if ((!text || !*text) && !blocks) {
+                answer_error(sim, resp, method, "no_text", 0);
+                goto out;
+        }
+        if (text && sim_utf8_len(text) > SIM_MAX_MESSAGE_TEXT) {
+                answer_error(sim, resp, method, "msg_too_long", 0);
+                goto out;
+        }
+        if (blocks && sim_blocks_check(blocks, why, sizeof(why)) != DLP_OK) {
+                LOG_DEBUG("%s: invalid_blocks: %s", method, why);
+                answer_error(sim, resp, method, "invalid_blocks", 0);
+                goto out;
+        }
+        rec = post_record(req, args, channel, text, blocks, &rec_len);
+        if (!rec || sim_post(sim, channel, rec, rec_len, &res) != DLP_OK) {
+                dlp_http_resp_text(resp, 500, "out of memory\n");
+                goto out;
+        }
+        if (!res.ok) {
+                LOG_DEBUG("%s: %s rate limited, retry after %d s", method,
+                          channel, res.retry_after_s);
+                dlp_http_resp_json(
+                    resp, 429,
+                    json_pack("{s:b,s:s}", "ok", 0, "error", "ratelimited"));
+                dlp_http_resp_header(resp, "Retry-After", "%d",
+                                     res.retry_after_s);
+                goto out;
+        }
+        msg = json_pack("{s:s,s:s,s:s,s:s,s:s}", "type", "message", "text",
+                        text ? text : "", "user", "U0SIM", "bot_id", "B0SIM",
+                        "ts", res.ts);
+        if (msg && blocks)
+                json_object_set(msg, "blocks", blocks);
+        dlp_http_resp_json(resp, 200,
+                           json_pack("{s:b,s:s,s:s,s:o*}", "ok", 1, "channel",
+                                     channel, "ts", res.ts, "message", msg));
+out:
+        free(rec);
+        json_decref(blocks);
+}
+
+/*
+ * chat.getPermalink
+ */
+
+static void chat_get_permalink(struct slack_sim *sim, struct dlp_http_req *req,
+                               struct api_args *args,
+                               struct dlp_http_resp *resp)
+{
+        static const char method[] = "chat.getPermalink";
+        const char *channel = arg_str(req, args, "channel");
+        const char *ts = arg_str(req, args, "message_ts");
+        char link[256];
+        int64_t ts_us;
+
+        if (!channel || !*channel || !sim_channel_exists(sim, channel)) {
+                answer_error(sim, resp, method, "channel_not_found", 0);
+                return;
+        }
+        if (!ts || sim_ts_parse(ts, &ts_us) != DLP_OK ||
+            !sim_message_exists(sim, channel, ts)) {
+                answer_error(sim, resp, method, "message_not_found", 0);
+                return;
+        }
+        snprintf(link, sizeof(link), SIM_PERMALINK_BASE "%s/p%lld%06lld",
+                 channel, (long long)(ts_us / 1000000),
+                 (long long)(ts_us % 1000000));
+        dlp_http_resp_json(resp, 200,
+                           json_pack("{s:b,s:s,s:s}", "ok", 1, "channel",
+                                     channel, "permalink", link));
+}
+
+/*
+ * conversations.open
+ */
+
+static int user_id_valid(const char *id, size_t n)
+{
+        if (n < 3 || n > 32 || (id[0] != 'U' && id[0] != 'W'))
+                return 0;
+        for (size_t i = 1; i < n; i++)
+                if (!isupper((unsigned char)id[i]) &&
+                    !isdigit((unsigned char)id[i]))
+                        return 0;
+        return 1;
+}
+
+/* One user: "D" + the user id without its U/W, so each user has one DM
+ * channel. Several: a "G" channel named by a hash of the list. */
+static void conversations_open(struct slack_sim *sim, struct dlp_http_req *req,
+                               struct api_args *args,
+                               struct dlp_http_resp *resp)
+{
+        static const char method[] = "conversations.open";
+        const char *users = arg_str(req, args, "users");
+        const char *p;
+        unsigned hash = 2166136261u; /* FNV-1a */
+        size_t nusers = 0;
+        char id[64];
+
+        if (!users || !*users) {
+                answer_error(sim, resp, method, "users_list_not_supplied", 0);
+                return;
+        }
+        for (p = users; *p;) {
+                size_t n = strcspn(p, ",");
+
+                if (!user_id_valid(p, n)) {
+                        answer_error(sim, resp, method, "user_not_found", 0);
+                        return;
+                }
+                if (nusers == 0)
+                        snprintf(id, sizeof(id), "D%.*s", (int)(n - 1), p + 1);
+                nusers++;
+                p += n;
+                if (*p == ',')
+                        p++;
+        }
+        if (nusers > SIM_MAX_DM_USERS) {
+                answer_error(sim, resp, method, "too_many_users", 0);
+                return;
+        }
+        if (nusers > 1) {
+                for (p = users; *p; p++)
+                        hash = (hash ^ (unsigned char)*p) * 16777619u;
+                snprintf(id, sizeof(id), "G%08X", hash);
+        }
+        if (sim_channel_open(sim, id) != DLP_OK) {
+                dlp_http_resp_text(resp, 500, "out of memory\n");
+                return;
+        }
+        dlp_http_resp_json(
+            resp, 200,
+            json_pack("{s:b,s:{s:s}}", "ok", 1, "channel", "id", id));
+}
+
+/*
+ * Routing
+ */
+
+typedef void (*api_method_fn)(struct slack_sim *sim, struct dlp_http_req *req,
+                              struct api_args *args,
+                              struct dlp_http_resp *resp);
+
+static const struct {
+        const char *name;
+        api_method_fn fn;
+} api_methods[] = {
+    {"chat.postMessage", chat_post_message},
+    {"chat.getPermalink", chat_get_permalink},
+    {"conversations.open", conversations_open},
+};
+
+static void api_call(struct slack_sim *sim, struct dlp_http_req *req,
+                     struct dlp_http_resp *resp)
+{
+        const char *name = req->path + strlen("/api/");
+        api_method_fn fn = NULL;
+        struct api_args args = {0};
+        const char *error;
+
+        for (size_t i = 0; i < sizeof(api_methods) / sizeof(api_methods[0]);
+             i++)
+                if (!strcmp(name, api_methods[i].name)) {
+                        fn = api_methods[i].fn;
+                        name = api_methods[i].name;
+                }
+        if (sim_count_call(sim, fn ? name : "unknown")) {
+                LOG_DEBUG("%s: injected fault", name);
+                dlp_http_resp_json(
+                    resp, 500,
+                    json_pack("{s:b,s:s}", "ok", 0, "error", "fatal_error"));
+                return;
+        }
+        if (!fn) {
+                sim_count_error(sim, "unknown_method", 0);
+                dlp_http_resp_json(
+                    resp, 404,
+                    json_pack("{s:b,s:s}", "ok", 0, "error", "unknown_method"));
+                return;
+        }
+        if (strcmp(req->method, "POST") != 0 &&
+            strcmp(req->method, "GET") != 0) {
+                dlp_http_resp_text(resp, 405, "use GET or POST\n");
+                return;
+        }
+        if (args_read(req, &args) != DLP_OK) {
+                dlp_http_resp_text(resp, 500, "out of memory\n");
+                goto out;
+        }
+        error = auth_check(sim, req, &args);
+        if (error) {
+                answer_error(sim, resp, name, error, 1);
+                goto out;
+        }
+        if (args.error) {
+                answer_error(sim, resp, name, args.error, 0);
+                goto out;
+        }
+        fn(sim, req, &args, resp);
+out:
+        json_decref(args.obj);
+}
+
+int sim_handle(void *opaque, struct dlp_http_req *req,
+               struct dlp_http_resp *resp)
+{
+        struct slack_sim *sim = opaque;
+
+        if (!strncmp(req->path, "/api/", 5))
+                api_call(sim, req, resp);
+        else if (!strncmp(req->path, "/_sim/", 6) ||
+                 !strcmp(req->path, "/healthz"))
+                sim_admin(sim, req, resp);
+        else
+                dlp_http_resp_text(resp, 404, "not found\n");
+        return DLP_OK;
+}

@@ -1,0 +1,181 @@
+/* slack_sim.h - slack-sim's one internal header, sectioned per file.
+ *
+ * slack-sim stands in for the Slack Web API methods the reporter calls
+ * (chat.postMessage, chat.getPermalink, conversations.open) and is as strict
+ * as Slack: bearer token, per-channel rate limit answered 429 + Retry-After,
+ * Block Kit limits, errors as HTTP 200 {"ok":false,"error":"…"}. Tests and
+ * the demo read back what was posted through /_sim/messages and /_sim/stats.
+ *
+ *   main.c   settings table, start, wait for SIGTERM/SIGINT, stop
+ *   state.c  struct slack_sim: channels, token buckets, message log, counters
+ *   api.c    the HTTP handler: routing and the Slack Web API methods
+ *   blocks.c Block Kit validation (pure, no state)
+ *   admin.c  /healthz and the /_sim/ endpoints
+ */
+#ifndef SLACK_SIM_H
+#define SLACK_SIM_H
+
+#include <jansson.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "config.h"
+#include "httpd.h"
+
+/*
+ * main.c
+ */
+
+struct slack_sim_config {
+        struct dlp_common_config common; /* first: the loader requires it */
+        char *listen_addr;
+        char *token;
+        double rate;
+        long burst;
+        char *channels; /* comma list; empty = any well-formed id exists */
+        long fail_every;
+        long threads;
+        long max_messages;
+};
+
+/*
+ * state.c
+ */
+
+/* Times of the events of the last second, to find the most that ever fell
+ * into one 1 s window. */
+struct sim_window {
+        int64_t *t_ms; /* ring of monotonic times */
+        size_t head, len, cap;
+        size_t max;
+};
+
+struct sim_channel {
+        char *id;
+        struct sim_channel *next; /* hash chain */
+        double tokens;            /* token bucket */
+        int64_t refill_ms;        /* monotonic time tokens was computed */
+        uint64_t posted, rate_limited;
+        struct sim_window posts;    /* accepted messages */
+        struct sim_window attempts; /* valid posts, accepted or not (429) */
+};
+
+/* One accepted message. */
+struct sim_msg {
+        uint64_t index; /* 0, 1, … since start or the last reset */
+        const struct sim_channel *ch;
+        int64_t ts_us;
+        char received_at[32];
+        char *body; /* a JSON object as text, owned */
+        size_t body_len;
+};
+
+#define SIM_CHANNEL_BUCKETS 1024
+
+struct slack_sim {
+        const struct slack_sim_config *conf; /* borrowed */
+        pthread_mutex_t lock;                /* guards everything below */
+        struct sim_channel *chans[SIM_CHANNEL_BUCKETS];
+        size_t nchans;
+        int channel_list; /* SLACK_SIM_CHANNELS given: only those exist */
+        int64_t last_ts_us;
+        struct sim_msg *log; /* ring of log_cap (SLACK_SIM_MAX_MESSAGES) */
+        size_t log_cap, log_alloc, log_len, log_head;
+        uint64_t next_index;
+        /* counters, zeroed by reset */
+        uint64_t calls, posted, rate_limited, auth_failures, injected_faults;
+        json_t *errors_by_type; /* {"error": count} */
+        json_t *calls_by_method;
+};
+
+/* Builds the state from \p conf (borrowed; must outlive the sim): the
+ * channel list is parsed here. Returns NULL and fills errstr on failure. */
+struct slack_sim *sim_new(const struct slack_sim_config *conf, char *errstr,
+                          size_t errstr_size);
+void sim_destroy(struct slack_sim *sim);
+
+/* Everything below takes sim->lock itself. */
+
+/* Counts one /api/ call; returns 1 when fault injection says this call
+ * must fail with HTTP 500. */
+int sim_count_call(struct slack_sim *sim, const char *method);
+/* Counts an {"ok":false} answer by its error code. */
+void sim_count_error(struct slack_sim *sim, const char *error, int auth);
+
+/* Whether \p id is a channel that exists (see SLACK_SIM_CHANNELS). */
+int sim_channel_exists(struct slack_sim *sim, const char *id);
+/* Makes \p id exist (conversations.open). */
+int sim_channel_open(struct slack_sim *sim, const char *id);
+
+/* The outcome of sim_post(). */
+struct sim_post_result {
+        int ok;            /* 0: rate limited */
+        int retry_after_s; /* when !ok: whole seconds, >= 1 */
+        char ts[32];       /* when ok: "1700000000.000123" */
+};
+
+/* Takes a token from the bucket of \p channel (which exists) and, if there
+ * was one, records the message (\p body, a JSON object as text, is copied)
+ * under a new ts, unique and increasing. Returns DLP_OK with \p res
+ * filled (res->ok 0 when rate limited) or DLP_ERR_NOMEM. */
+int sim_post(struct slack_sim *sim, const char *channel, const char *body,
+             size_t body_len, struct sim_post_result *res);
+
+/* Whether \p channel holds a message with \p ts. */
+int sim_message_exists(struct slack_sim *sim, const char *channel,
+                       const char *ts);
+
+/* Writes {"messages":[…],"count":N,"next_index":I} of the messages with
+ * index >= \p since (and in \p channel when not NULL) to \p fp. */
+void sim_dump_messages(struct slack_sim *sim, FILE *fp, const char *channel,
+                       uint64_t since);
+/* Returns a new JSON object of the counters. */
+json_t *sim_stats(struct slack_sim *sim);
+/* Forgets messages and counters; refills every bucket. Channels that
+ * exist keep existing and ts keeps increasing. */
+void sim_reset(struct slack_sim *sim);
+
+/* Formats \p ts_us as Slack's "<seconds>.<6 digits>". */
+void sim_ts_format(int64_t ts_us, char *buf, size_t size);
+/* Parses "<seconds>.<6 digits>"; DLP_OK or DLP_ERR_PARSE. */
+int sim_ts_parse(const char *ts, int64_t *ts_us);
+
+/*
+ * api.c
+ */
+
+/* The dlp_http_handler; \p opaque is the struct slack_sim. */
+int sim_handle(void *opaque, struct dlp_http_req *req,
+               struct dlp_http_resp *resp);
+
+/*
+ * blocks.c
+ */
+
+#define SIM_MAX_BLOCKS          50
+#define SIM_MAX_SECTION_TEXT    3000
+#define SIM_MAX_SECTION_FIELDS  10
+#define SIM_MAX_FIELD_TEXT      2000
+#define SIM_MAX_HEADER_TEXT     150
+#define SIM_MAX_CONTEXT_ELEMENT 10
+#define SIM_MAX_BLOCK_ID        255
+#define SIM_MAX_MESSAGE_TEXT    40000
+
+/* Characters (UTF-8 code points) of \p s. */
+size_t sim_utf8_len(const char *s);
+/* Checks \p blocks (borrowed; a JSON array) against Block Kit's limits.
+ * Returns DLP_OK, or DLP_ERR_INVALID with \p why (a short reason, logged
+ * at debug) filled. */
+int sim_blocks_check(const json_t *blocks, char *why, size_t why_size);
+
+/*
+ * admin.c
+ */
+
+/* Answers /healthz and /_sim/… (path starts with "/_sim/"). */
+void sim_admin(struct slack_sim *sim, struct dlp_http_req *req,
+               struct dlp_http_resp *resp);
+
+#endif

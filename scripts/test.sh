@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs every test: installs what is missing (apt packages; the Kafka jars
+# from Maven Central, once), builds twice — a normal build and an
+# ASan+UBSan build — and runs CTest in both: cmocka unit tests, the record
+# fixtures against the JSON Schemas, and the end-to-end tests on a real
+# Kafka broker that the tests start and stop themselves.
+#
+#   scripts/test.sh            everything
+#   scripts/test.sh -L unit    only what CTest selects (arguments go to ctest)
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+"$ROOT/scripts/install-deps.sh"
+"$ROOT/scripts/kafka.sh" fetch
+
+rc=0
+for variant in build build-asan; do
+        args=()
+        [ "$variant" = build-asan ] && args=(-DDLP_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug)
+        echo "=== $variant: build" >&2
+        "$ROOT/scripts/build.sh" "$ROOT/$variant" -DDLP_WERROR=ON "${args[@]}"
+        echo "=== $variant: ctest" >&2
+        # leaks are errors; librdkafka's own background threads end cleanly
+        # only after rd_kafka_destroy, which every worker calls
+        (cd "$ROOT/$variant" &&
+                ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+                UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+                ctest --output-on-failure "$@") || rc=1
+done
+exit $rc

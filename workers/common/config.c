@@ -220,6 +220,10 @@ static int load_flags(const struct dlp_config_spec *spec, void *config,
                         dlp_config_help(spec, stdout);
                         return DLP_ERR_HELP;
                 }
+                if (!strcmp(arg, "--help-markdown")) {
+                        dlp_config_markdown(spec, stdout);
+                        return DLP_ERR_HELP;
+                }
                 if (strncmp(arg, "--", 2) != 0) {
                         snprintf(errstr, errstr_size,
                                  "unexpected argument '%s' (see --help)", arg);
@@ -371,7 +375,9 @@ void dlp_config_help(const struct dlp_config_spec *spec, FILE *fp)
         }
         fprintf(fp, "  --kafka PROP=VALUE         any librdkafka property "
                     "(also KAFKA_PROP_NAME=VALUE)\n");
-        fprintf(fp, "  --help                     this text\n");
+        fprintf(fp,
+                "  --help                     this text (--help-markdown: as "
+                "a Markdown table)\n");
 }
 
 void dlp_config_markdown(const struct dlp_config_spec *spec, FILE *fp)

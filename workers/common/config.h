@@ -46,66 +46,29 @@ struct dlp_common_config {
         char *topic_inspected;
         char *topic_alerts;
         char *topic_deadletter;
-        char *admin_addr;
         char *log_level;
         struct dlp_kafka_props kafka;
 };
 
+/* clang-format off */
 #define DLP_COMMON_SETTINGS(type)                                              \
-        {"KAFKA_BOOTSTRAP_SERVERS",                                            \
-         "bootstrap-servers",                                                  \
-         DLP_SET_STR,                                                          \
-         "127.0.0.1:9092",                                                     \
-         0,                                                                    \
-         0,                                                                    \
-         offsetof(type, common.bootstrap),                                     \
-         "Kafka brokers; any other KAFKA_X_Y=v (or --kafka x.y=v) sets "       \
+        {"KAFKA_BOOTSTRAP_SERVERS", "bootstrap-servers", DLP_SET_STR,          \
+         "127.0.0.1:9092", 0, 0, offsetof(type, common.bootstrap),             \
+         "Kafka brokers; any other KAFKA_X_Y=v (or --kafka x.y=v) sets "      \
          "librdkafka property x.y"},                                           \
-            {"DLP_TOPIC_EVENTS",                                               \
-             "topic-events",                                                   \
-             DLP_SET_STR,                                                      \
-             "dlp.events.v1",                                                  \
-             0,                                                                \
-             0,                                                                \
-             offsetof(type, common.topic_events),                              \
-             "topic of event records"},                                        \
-            {"DLP_TOPIC_INSPECTED",                                            \
-             "topic-inspected",                                                \
-             DLP_SET_STR,                                                      \
-             "dlp.inspected.v1",                                               \
-             0,                                                                \
-             0,                                                                \
-             offsetof(type, common.topic_inspected),                           \
-             "topic of inspection records"},                                   \
-            {"DLP_TOPIC_ALERTS",                                               \
-             "topic-alerts",                                                   \
-             DLP_SET_STR,                                                      \
-             "dlp.alerts.v1",                                                  \
-             0,                                                                \
-             0,                                                                \
-             offsetof(type, common.topic_alerts),                              \
-             "topic of alert records"},                                        \
-            {"DLP_TOPIC_DEADLETTER",                                           \
-             "topic-deadletter",                                               \
-             DLP_SET_STR,                                                      \
-             "dlp.deadletter.v1",                                              \
-             0,                                                                \
-             0,                                                                \
-             offsetof(type, common.topic_deadletter),                          \
-             "topic of dead-letter records"},                                  \
-            {"DLP_ADMIN_ADDR",                                                 \
-             "admin-addr",                                                     \
-             DLP_SET_STR,                                                      \
-             NULL,                                                             \
-             0,                                                                \
-             0,                                                                \
-             offsetof(type, common.admin_addr),                                \
-             "host:port of /metrics, /healthz, /readyz (unset: off)"},         \
-        {                                                                      \
-                "DLP_LOG_LEVEL", "log-level", DLP_SET_STR, "info", 0, 0,       \
-                    offsetof(type, common.log_level),                          \
-                    "debug, info, warn or error"                               \
-        }
+        {"DLP_TOPIC_EVENTS", "topic-events", DLP_SET_STR, "dlp.events.v1",     \
+         0, 0, offsetof(type, common.topic_events), "topic of event records"}, \
+        {"DLP_TOPIC_INSPECTED", "topic-inspected", DLP_SET_STR,                \
+         "dlp.inspected.v1", 0, 0, offsetof(type, common.topic_inspected),    \
+         "topic of inspection records"},                                       \
+        {"DLP_TOPIC_ALERTS", "topic-alerts", DLP_SET_STR, "dlp.alerts.v1",     \
+         0, 0, offsetof(type, common.topic_alerts), "topic of alert records"}, \
+        {"DLP_TOPIC_DEADLETTER", "topic-deadletter", DLP_SET_STR,              \
+         "dlp.deadletter.v1", 0, 0, offsetof(type, common.topic_deadletter),  \
+         "topic of dead-letter records"},                                      \
+        {"DLP_LOG_LEVEL", "log-level", DLP_SET_STR, "info", 0, 0,              \
+         offsetof(type, common.log_level), "debug, info, warn or error"}
+/* clang-format on */
 
 struct dlp_config_spec {
         const char *worker; /* "dlp-inspector" */

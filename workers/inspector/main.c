@@ -115,7 +115,7 @@ struct inspector {
         int attempt;     /* requests tried for this batch */
         double retry_at; /* no request before this wall time */
         long long batch_seq;
-        int paused;
+        int paused; /* 1, 0, or -1: unknown, apply before the next poll */
         int64_t next_metadata_ms;
         /* delivery reports */
         long outstanding, delivery_failed;
@@ -177,7 +177,9 @@ static void on_rebalance(void *opaque, rd_kafka_resp_err_t err,
                 ins->n_todo = 0;
                 ins->sealed = 0;
         }
-        ins->paused = 0; /* a new assignment starts unpaused */
+        /* librdkafka keeps an application pause on a partition across
+         * re-assignment: the state is unknown until set again */
+        ins->paused = -1;
 }
 
 static void refresh_partitions(struct inspector *ins)

@@ -249,24 +249,20 @@ static int handle(struct reporter *rep, const rd_kafka_message_t *rkm)
         json_decref(msg);
         if (rc == DLP_ERR_REJECTED) {
                 LOG_EV(DLP_LOG_ERROR, id, "alert refused: %s", why);
-                json_decref(ins);
-                return dead_letter(rep, rkm, why);
+                rc = dead_letter(rep, rkm, why);
+        } else if (rc == DLP_OK) {
+                dlp_rfc3339_now(now, sizeof(now));
+                rec = alert_record(ins, rep->cfg.channel, ts, now);
+                rc = rec ? produce_alert(rep, rec) : DLP_ERR_NOMEM;
+                json_decref(rec);
+                if (rc == DLP_OK)
+                        rc = wait_delivered(rep);
+                if (rc == DLP_OK) {
+                        rep->alerts++;
+                        LOG_EV(DLP_LOG_INFO, id, "alert posted as %s", ts);
+                }
         }
-        if (rc != DLP_OK) {
-                json_decref(ins);
-                return rc;
-        }
-        dlp_rfc3339_now(now, sizeof(now));
-        rec = alert_record(ins, rep->cfg.channel, ts, now);
-        json_decref(ins);
-        rc = rec ? produce_alert(rep, rec) : DLP_ERR_NOMEM;
-        json_decref(rec);
-        if (rc == DLP_OK)
-                rc = wait_delivered(rep);
-        if (rc == DLP_OK) {
-                rep->alerts++;
-                LOG_EV(DLP_LOG_INFO, id, "alert posted as %s", ts);
-        }
+        json_decref(ins); /* id borrows from it */
         return rc;
 }
 

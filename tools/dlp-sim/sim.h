@@ -1,0 +1,186 @@
+/* sim.h - dlp-sim, a strict simulator of Google Cloud DLP v2
+ * content:inspect. One internal header, sectioned per source file:
+ *
+ *   main.c     settings table, start-up, the stop sequence
+ *   server.c   HTTP routes: content:inspect, /_sim/stats, /_sim/reset,
+ *              /healthz, and the admin routes
+ *   inspect.c  one content:inspect body -> Google's answer (no HTTP, no
+ *              shared state)
+ *   detect.c   the detectors (detect.h; pure functions)
+ *   stats.c    the strict sliding-window rate limiter and the counters
+ *   delay.c    the added service latency, without holding a thread
+ *
+ * How a content:inspect request is judged, in order:
+ *   1. DLP_SIM_TOKEN set and no matching credential -> 401 UNAUTHENTICATED.
+ *      Google checks credentials before quota, so such a request spends no
+ *      quota.
+ *   2. Rate limit -> 429 RESOURCE_EXHAUSTED. Admitted iff fewer than R
+ *      requests were admitted in the last 1000 ms (monotonic clock, in
+ *      microseconds). A 429 is not admitted and does not enter the window.
+ *   3. Every admitted request spends quota, whatever happens to it next,
+ *      as it does at Google: the window and max_requests_in_any_1s_window
+ *      count admitted requests, including those answered 400 or 503 below.
+ *   4. DLP_SIM_FAIL_EVERY: every Nth admitted request -> 503 UNAVAILABLE.
+ *   5. Raw request body bytes > DLP_SIM_MAX_BYTES -> 400 "Content size N
+ *      exceeds limit of M". (Google measures the content item; we measure
+ *      the whole body, which is larger, so a request we accept Google
+ *      accepts too.)
+ *   6. Malformed JSON, no item -> 400; rows > max -> 400; values > max ->
+ *      400; a bad inspectConfig -> 400; a cell holding the poison marker ->
+ *      400 naming the row.
+ *   7. Otherwise 200 with the findings.
+ * Answers to admitted requests leave DLP_SIM_LATENCY_MS after the request
+ * was judged; 401 and 429 leave at once. */
+#ifndef DLP_SIM_H
+#define DLP_SIM_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "httpd.h"
+
+/* ---- main.c ------------------------------------------------------------ */
+
+struct sim_config {
+        struct dlp_common_config common; /* first: the loader needs it */
+        char *listen_addr;
+        long rate_limit;
+        long max_rows;
+        long max_bytes;
+        long max_values;
+        long max_findings;
+        char *token;
+        long latency_ms;
+        long threads;
+        long fail_every;
+        char *poison;
+        char *admin_addr;
+};
+
+/* ---- stats.c ----------------------------------------------------------- */
+
+/* Why a content:inspect request was not answered 200; the second column is
+ * its key in /_sim/stats and its label in /metrics. */
+#define SIM_REJECTS(X)                                                         \
+        X(RATE_LIMITED, "rate_limited")                                        \
+        X(TOO_BIG, "too_big")                                                  \
+        X(TOO_MANY_ROWS, "too_many_rows")                                      \
+        X(TOO_MANY_VALUES, "too_many_values")                                  \
+        X(INVALID, "invalid")                                                  \
+        X(UNAUTHENTICATED, "unauthenticated")                                  \
+        X(INJECTED_FAULT, "injected_fault")                                    \
+        X(POISON, "poison")
+
+enum sim_outcome {
+        SIM_ACCEPTED = 0,
+#define SIM_REJECT_ENUM(name, key) SIM_REJ_##name,
+        SIM_REJECTS(SIM_REJECT_ENUM)
+#undef SIM_REJECT_ENUM
+            SIM_OUTCOME_CNT
+};
+
+struct sim_stats;
+
+/* What the limiter decided about one request. */
+struct sim_admission {
+        int admitted;
+        uint64_t serial;     /* admitted requests since start, 1-based */
+        int fault;           /* answer 503 (DLP_SIM_FAIL_EVERY) */
+        int64_t retry_in_us; /* when not admitted: until a place frees up */
+};
+
+/* Limiter and counters for rate \p rate_limit requests per second, a rows
+ * histogram up to \p max_rows and a fault every \p fail_every admitted
+ * requests (0: never). NULL when out of memory. */
+struct sim_stats *sim_stats_new(long rate_limit, long max_rows,
+                                long fail_every);
+void sim_stats_free(struct sim_stats *st);
+/* Replaces the monotonic microsecond clock (for tests). */
+void sim_stats_set_clock(struct sim_stats *st, int64_t (*clock_us)(void));
+/* Decides on one authenticated request and, when admitted, enters it in
+ * the window. The clock is read under the lock so the window's timestamps
+ * are in order. */
+void sim_stats_admit(struct sim_stats *st, struct sim_admission *adm);
+/* Counts the final outcome of a request; \p rows and \p findings only
+ * matter for SIM_ACCEPTED. */
+void sim_stats_count(struct sim_stats *st, enum sim_outcome outcome,
+                     size_t rows, size_t findings, int truncated);
+/* Zeroes every counter. The limiter keeps its window: a reset never lets
+ * more than R requests into any one second. */
+void sim_stats_reset(struct sim_stats *st);
+/* The counters as a new JSON object (see server.c for the shape). */
+json_t *sim_stats_json(struct sim_stats *st);
+/* The counters in the Prometheus text format; a new string (free()) or
+ * NULL. */
+char *sim_stats_metrics(struct sim_stats *st);
+const char *sim_outcome_key(enum sim_outcome o);
+
+/* ---- delay.c ----------------------------------------------------------- */
+
+struct sim_delay;
+
+/* A queue that sends answers \p latency_ms after they were handed over.
+ * NULL and errstr filled on failure. */
+struct sim_delay *sim_delay_start(long latency_ms, char *errstr,
+                                  size_t errstr_size);
+/* From a handler: takes over \p resp and returns DLP_HTTP_PENDING, or,
+ * with no latency or once stopping, leaves resp to the caller and returns
+ * DLP_OK. The handler returns what this returns. */
+int sim_delay_respond(struct sim_delay *d, struct dlp_http_req *req,
+                      struct dlp_http_resp *resp);
+/* Sends every queued answer now and ends the thread; from then on
+ * sim_delay_respond() leaves every answer to the handler. Call before
+ * dlp_httpd_stop() (which needs every suspended request completed), and
+ * sim_delay_free() after it. */
+void sim_delay_stop(struct sim_delay *d);
+void sim_delay_free(struct sim_delay *d);
+
+/* ---- inspect.c --------------------------------------------------------- */
+
+struct sim_limits {
+        size_t max_bytes;
+        size_t max_rows;
+        size_t max_values;
+        size_t max_findings;
+        const char *poison; /* NULL or "": off */
+};
+
+/* One answer: HTTP status and body (a new reference), and what to count. */
+struct sim_answer {
+        int status;
+        json_t *body;
+        enum sim_outcome outcome;
+        size_t rows;
+        size_t findings;
+        int truncated;
+};
+
+/* Answers the content:inspect request \p body (\p len bytes) under \p lim.
+ * \p serial makes the finding ids unique. Fills \p ans; returns DLP_OK, or
+ * DLP_ERR_NOMEM (ans then holds a 500). */
+int sim_inspect(const struct sim_limits *lim, const char *body, size_t len,
+                uint64_t serial, struct sim_answer *ans);
+/* Google's error body {"error":{"code","message","status"}}; a new
+ * reference. */
+json_t *sim_google_error(int code, const char *status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* ---- server.c ---------------------------------------------------------- */
+
+struct sim {
+        const struct sim_config *conf;
+        struct sim_limits limits;
+        struct sim_stats *stats;
+        struct sim_delay *delay;
+};
+
+/* The dlp_http_handler of the simulator's listener; opaque is struct sim. */
+int sim_handle(void *opaque, struct dlp_http_req *req,
+               struct dlp_http_resp *resp);
+/* The handler of DLP_ADMIN_ADDR: /healthz, /readyz, /metrics. */
+int sim_handle_admin(void *opaque, struct dlp_http_req *req,
+                     struct dlp_http_resp *resp);
+
+#endif

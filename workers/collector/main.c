@@ -444,5 +444,5 @@ int main(int argc, char **argv)
                           rd_kafka_outq_len(col.rk));
         rd_kafka_destroy(col.rk);
         dlp_config_free(&collector_spec, &col.cfg);
-        return err ? 1 : 0;
+        return err || dlp_stopping == DLP_STOP_FAILURE ? 1 : 0;
 }

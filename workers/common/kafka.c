@@ -30,7 +30,7 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
                 /* a fatal producer error (e.g. fenced): stop gracefully so
                  * nothing unfinished is committed */
                 LOG_ERROR("kafka fatal error: %s", reason);
-                dlp_stopping = 1;
+                dlp_stop_failure();
                 return;
         }
         LOG_WARN("kafka error %s: %s",

@@ -13,7 +13,13 @@ volatile sig_atomic_t dlp_stopping;
 static void stop_handler(int sig)
 {
         (void)sig;
-        dlp_stopping = 1;
+        if (!dlp_stopping)
+                dlp_stopping = DLP_STOP_SIGNAL;
+}
+
+void dlp_stop_failure(void)
+{
+        dlp_stopping = DLP_STOP_FAILURE;
 }
 
 void dlp_stop_install(void)

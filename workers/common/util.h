@@ -8,8 +8,14 @@
 
 #include "err.h"
 
-/* The only global state: set by SIGTERM/SIGINT, read by every loop. */
+/* The only global state: read by every loop. SIGTERM/SIGINT set it to
+ * DLP_STOP_SIGNAL; a worker that cannot go on safely (a fatal Kafka error,
+ * results it cannot write) sets DLP_STOP_FAILURE, and exits non-zero. */
+#define DLP_STOP_SIGNAL  1
+#define DLP_STOP_FAILURE 2
 extern volatile sig_atomic_t dlp_stopping;
+/* Stops the worker because of a failure (see dlp_stopping). */
+void dlp_stop_failure(void);
 /* Installs the handlers for SIGTERM and SIGINT (which only set the flag)
  * and ignores SIGPIPE. */
 void dlp_stop_install(void);

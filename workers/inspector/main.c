@@ -240,7 +240,7 @@ static void carry_push(struct inspector *ins, rd_kafka_message_t *rkm)
                 void *nc = realloc(ins->carry, cap * sizeof(*ins->carry));
                 if (!nc) {
                         LOG_ERROR("out of memory");
-                        dlp_stopping = 1;
+                        dlp_stop_failure();
                         rd_kafka_message_destroy(rkm);
                         return;
                 }
@@ -441,7 +441,7 @@ static void send_head(struct inspector *ins)
 
         if (!body) {
                 LOG_ERROR("out of memory building a request");
-                dlp_stopping = 1;
+                dlp_stop_failure();
                 return;
         }
         ins->sealed = 1;
@@ -486,7 +486,7 @@ static void send_head(struct inspector *ins)
                                  r.lo, r.hi, msg);
                         if (todo_push_front(ins, (struct range){r.lo, mid},
                                             (struct range){mid, r.hi}))
-                                dlp_stopping = 1;
+                                dlp_stop_failure();
                 }
         } else {
                 /* 429 and 5xx are the service's own word to come back
@@ -601,7 +601,7 @@ static void finish_batch(struct inspector *ins)
                 LOG_ERROR("results of batch %s not all written: stopping "
                           "without commit",
                           batch_id);
-                dlp_stopping = 1;
+                dlp_stop_failure();
         } else {
                 err = rd_kafka_commit(ins->consumer, offsets, 0);
                 if (err)
@@ -756,5 +756,5 @@ out_config:
         free(ins->carry);
         free(ins->todo);
         free(ins);
-        return rc;
+        return rc ? rc : dlp_stopping == DLP_STOP_FAILURE;
 }

@@ -292,7 +292,7 @@ static void run(struct reporter *rep)
                                 /* Kafka refused the results: stop without
                                  * committing this record */
                                 LOG_ERROR("cannot finish a record: stopping");
-                                dlp_stopping = 1;
+                                dlp_stop_failure();
                         }
                 }
                 if (rkm)
@@ -372,5 +372,5 @@ out_http:
 out_config:
         dlp_config_free(&reporter_spec, &rep->cfg);
         free(rep);
-        return rc;
+        return rc ? rc : dlp_stopping == DLP_STOP_FAILURE;
 }

@@ -150,8 +150,7 @@ rd_kafka_t *dlp_kafka_consumer_new(const struct dlp_common_config *cc,
                 rd_kafka_conf_destroy(conf);
                 return NULL;
         }
-        /* the context lives as long as the process: consumers are made once */
-        ctx = calloc(1, sizeof(*ctx));
+        ctx = calloc(1, sizeof(*ctx)); /* freed by dlp_kafka_consumer_destroy */
         if (!ctx) {
                 rd_kafka_conf_destroy(conf);
                 snprintf(errstr, errstr_size, "out of memory");
@@ -181,6 +180,18 @@ rd_kafka_t *dlp_kafka_consumer_new(const struct dlp_common_config *cc,
                 return NULL;
         }
         return rk;
+}
+
+void dlp_kafka_consumer_destroy(rd_kafka_t *consumer)
+{
+        struct consumer_ctx *ctx;
+
+        if (!consumer)
+                return;
+        ctx = rd_kafka_opaque(consumer);
+        rd_kafka_consumer_close(consumer);
+        rd_kafka_destroy(consumer);
+        free(ctx);
 }
 
 int dlp_kafka_deadletter(rd_kafka_t *producer, const char *topic,

@@ -36,6 +36,11 @@ rd_kafka_t *dlp_kafka_consumer_new(const struct dlp_common_config *cc,
                                    dlp_rebalance_fn on_rebalance, void *opaque,
                                    char *errstr, size_t errstr_size);
 
+/* Leaves the group (rd_kafka_consumer_close: revocation runs, so finished
+ * work can be committed), destroys the consumer and frees what
+ * dlp_kafka_consumer_new() attached to it. */
+void dlp_kafka_consumer_destroy(rd_kafka_t *consumer);
+
 /* Produces a dead-letter record for \p orig (stage names the worker) with
  * the reason, as a dlp.deadletter/1 JSON value plus dlp-* headers. The
  * delivery report reaches the producer's dr_msg_cb with \p msg_opaque.

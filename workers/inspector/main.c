@@ -743,8 +743,7 @@ int main(int argc, char **argv)
         batch_clear(&ins->batch);
         for (size_t i = 0; i < ins->n_carry; i++)
                 rd_kafka_message_destroy(ins->carry[i]);
-        rd_kafka_consumer_close(ins->consumer);
-        rd_kafka_destroy(ins->consumer);
+        dlp_kafka_consumer_destroy(ins->consumer);
 out_producer:
         if (dlp_kafka_drain(ins->producer, 10000) > 0)
                 LOG_ERROR("records still unconfirmed at exit");

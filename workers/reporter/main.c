@@ -361,8 +361,7 @@ int main(int argc, char **argv)
         rd_kafka_commit(rep->consumer, NULL, 0); /* what is finished */
         LOG_INFO("stopping: records=%lu alerts=%lu dead=%lu retries=%lu",
                  rep->records, rep->alerts, rep->dead, rep->retries);
-        rd_kafka_consumer_close(rep->consumer);
-        rd_kafka_destroy(rep->consumer);
+        dlp_kafka_consumer_destroy(rep->consumer);
 out_producer:
         if (dlp_kafka_drain(rep->producer, 10000) > 0)
                 LOG_ERROR("records still unconfirmed at exit");

@@ -44,6 +44,18 @@ fleet_start() {
 
 fleet_pid() { cat "$FLEET_RUN/$1.pid"; }
 
+# SIGKILLs a process (a crash) and forgets it: fleet_down will not judge it.
+fleet_kill() {
+        local pid i
+        pid=$(fleet_pid "$1")
+        kill -KILL "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+        for i in "${!FLEET_NAMES[@]}"; do
+                [ "${FLEET_NAMES[$i]}" = "$1" ] && unset 'FLEET_NAMES[i]'
+        done
+        FLEET_NAMES=("${FLEET_NAMES[@]}")
+}
+
 fleet_alive() { kill -0 "$(fleet_pid "$1")" 2>/dev/null; }
 
 # Prints the address from a tool's first stdout line "listening on H:P" (the
@@ -203,4 +215,23 @@ wait_until() {
         done
         fleet_log "timed out after ${timeout}s waiting for $what"
         return 1
+}
+
+# Test bookkeeping: check CMD... DESCRIPTION runs CMD and prints ok/FAILED;
+# check_summary NAME prints "NAME: N passed, M failed" and fails if any did.
+CHECK_PASSED=0
+CHECK_FAILED=0
+check() {
+        local what=${*: -1}
+        if "${@:1:$#-1}"; then
+                CHECK_PASSED=$((CHECK_PASSED + 1))
+                echo "ok     $what"
+        else
+                CHECK_FAILED=$((CHECK_FAILED + 1))
+                echo "FAILED $what"
+        fi
+}
+check_summary() {
+        echo "$1: $CHECK_PASSED passed, $CHECK_FAILED failed"
+        [ "$CHECK_FAILED" -eq 0 ]
 }

@@ -30,17 +30,6 @@ fleet_init "${FLEET_RUN_DIR:-$ROOT/.run/e2e-pipeline}"
 rm -f "$FLEET_RUN"/*
 trap 'fleet_down >/dev/null 2>&1 || true' EXIT
 
-passed=0 failed=0
-check() { # CONDITION-COMMAND... ; last argument is the description
-        local what=${*: -1}
-        if "${@:1:$#-1}"; then
-                passed=$((passed + 1))
-                echo "ok     $what"
-        else
-                failed=$((failed + 1))
-                echo "FAILED $what"
-        fi
-}
 
 "$ROOT/scripts/kafka.sh" create-topics 12 "$DLP_TOPIC_EVENTS" \
         "$DLP_TOPIC_INSPECTED" "$DLP_TOPIC_ALERTS" "$DLP_TOPIC_DEADLETTER" >/dev/null
@@ -136,9 +125,8 @@ check deadletters_say_why "dead letters carry the stage, the reason and the orig
         --logs "$FLEET_RUN/*.log" --elapsed "$elapsed" | tee "$FLEET_RUN/check.out" | grep -v '^ok '
 p=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$FLEET_RUN/check.out")
 f=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$FLEET_RUN/check.out")
-passed=$((passed + ${p:-0}))
-failed=$((failed + ${f:-1}))
+CHECK_PASSED=$((CHECK_PASSED + ${p:-0}))
+CHECK_FAILED=$((CHECK_FAILED + ${f:-1}))
 
 trap - EXIT
-echo "e2e pipeline: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+check_summary "e2e pipeline"

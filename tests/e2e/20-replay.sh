@@ -15,17 +15,6 @@ rm -f "$RUN"/*
 topic=e2e.$(date +%s)-$$.replay
 "$ROOT/scripts/kafka.sh" create-topics 12 "$topic" >/dev/null
 
-passed=0 failed=0
-check() {
-        local what=${*: -1}
-        if "${@:1:$#-1}"; then
-                passed=$((passed + 1))
-                echo "ok     $what"
-        else
-                failed=$((failed + 1))
-                echo "FAILED $what"
-        fi
-}
 replay() { # FILE -> summary on stdout, status in $RUN/status
         local st=0
         env KAFKA_BOOTSTRAP_SERVERS="$BOOTSTRAP" DLP_TOPIC_EVENTS="$topic" \
@@ -57,5 +46,4 @@ check test "$(cat "$RUN/status")" != 0 "a malformed line makes the replay exit n
 check grep -q 'line 6: malformed JSON' "$RUN/collector.log" "the error names line 6"
 check test "$(field "$RUN/bad-summary.json" "['read']")" = 11 "the lines after it are still read"
 
-echo "e2e replay: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+check_summary "e2e replay"

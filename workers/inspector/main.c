@@ -15,6 +15,7 @@
 #include "kafka.h"
 #include "log.h"
 #include "pace.h"
+#include "plan.h"
 #include "util.h"
 
 #include <errno.h>
@@ -37,6 +38,8 @@ struct inspector_config {
         long batch_max_bytes;
         long request_timeout_ms;
         double retry_max_s;
+        int exactly_once;
+        long session_timeout_ms;
 };
 
 #define CFG struct inspector_config
@@ -69,6 +72,14 @@ static const struct dlp_setting inspector_settings[] = {
      "DLP request timeout (then retried)"},
     {"DLP_RETRY_MAX_S", "retry-max-s", DLP_SET_DOUBLE, "30", 0.1, 600,
      offsetof(CFG, retry_max_s), "longest backoff between retries"},
+    {"DLP_EXACTLY_ONCE", "exactly-once", DLP_SET_BOOL, "false", 0, 0,
+     offsetof(CFG, exactly_once),
+     "write results and commit offsets in Kafka transactions, so "
+     "read_committed consumers see each event's record once"},
+    {"DLP_SESSION_TIMEOUT_MS", "session-timeout-ms", DLP_SET_INT, "10000", 6000,
+     300000, offsetof(CFG, session_timeout_ms),
+     "consumer group session timeout: how soon a dead inspector's "
+     "partitions (and slots) move to the others"},
 };
 #undef CFG
 
@@ -93,10 +104,6 @@ static const struct dlp_config_spec inspector_spec = {
     .validate = validate,
 };
 
-struct range {
-        size_t lo, hi; /* rows [lo, hi) still to send */
-};
-
 struct inspector {
         struct inspector_config cfg;
         rd_kafka_t *consumer, *producer;
@@ -110,12 +117,10 @@ struct inspector {
         size_t n_carry, cap_carry;
         /* the batch in flight: sealed once its first request went out */
         int sealed;
-        struct range *todo;
-        size_t n_todo, cap_todo;
-        int attempt;     /* requests tried for this batch */
-        double retry_at; /* no request before this wall time */
+        struct plan plan; /* requests still to send */
+        int attempt;      /* requests tried for this batch */
+        double retry_at;  /* no request before this wall time */
         long long batch_seq;
-        int paused; /* 1, 0, or -1: unknown, apply before the next poll */
         int64_t next_metadata_ms;
         /* delivery reports */
         long outstanding, delivery_failed;
@@ -174,12 +179,9 @@ static void on_rebalance(void *opaque, rd_kafka_resp_err_t err,
                 batch_drop_partitions(&ins->batch, ins->cfg.common.topic_events,
                                       parts);
                 carry_drop_partitions(ins, parts);
-                ins->n_todo = 0;
+                ins->plan.n = 0;
                 ins->sealed = 0;
         }
-        /* librdkafka keeps an application pause on a partition across
-         * re-assignment: the state is unknown until set again */
-        ins->paused = -1;
 }
 
 static void refresh_partitions(struct inspector *ins)
@@ -214,22 +216,6 @@ static void refresh_partitions(struct inspector *ins)
                          md->topics[0].partition_cnt);
         pace_set_partitions(&ins->pace, md->topics[0].partition_cnt);
         rd_kafka_metadata_destroy(md);
-}
-
-static void set_paused(struct inspector *ins, int pause)
-{
-        rd_kafka_topic_partition_list_t *parts;
-
-        if (ins->paused == pause)
-                return;
-        if (rd_kafka_assignment(ins->consumer, &parts))
-                return;
-        if (pause)
-                rd_kafka_pause_partitions(ins->consumer, parts);
-        else
-                rd_kafka_resume_partitions(ins->consumer, parts);
-        rd_kafka_topic_partition_list_destroy(parts);
-        ins->paused = pause;
 }
 
 /* Keeps a message the batch cannot take yet; it starts the next batch. */
@@ -334,7 +320,13 @@ static void poll_until(struct inspector *ins, double deadline)
 
                 if (dlp_stopping || left <= 0.002)
                         break;
-                set_paused(ins, !accepting(ins));
+                if (!accepting(ins) &&
+                    ins->n_carry >= 2 * ins->batch.max_items) {
+                        /* enough waiting for the next batch: leave the rest
+                         * in librdkafka's queue (its heartbeats go on) */
+                        dlp_sleep_ms(left > 0.1 ? 100 : (int64_t)(left * 1000));
+                        continue;
+                }
                 ms = (int)((left - 0.002) * 1000);
                 rkm =
                     rd_kafka_consumer_poll(ins->consumer, ms > 100 ? 100 : ms);
@@ -349,7 +341,7 @@ static void poll_until(struct inspector *ins, double deadline)
                 }
                 if (accepting(ins))
                         take(ins, rkm);
-                else /* fetched before the pause took effect */
+                else /* the start of the next batch */
                         carry_push(ins, rkm);
         }
 }
@@ -368,55 +360,6 @@ static void sleep_until(double t)
                 ;
 }
 
-static int todo_reserve(struct inspector *ins, size_t extra)
-{
-        if (ins->n_todo + extra > ins->cap_todo) {
-                size_t cap = (ins->n_todo + extra) * 2;
-                void *nt = realloc(ins->todo, cap * sizeof(*ins->todo));
-                if (!nt)
-                        return DLP_ERR_NOMEM;
-                ins->todo = nt;
-                ins->cap_todo = cap;
-        }
-        return DLP_OK;
-}
-
-static int todo_push_front(struct inspector *ins, struct range a,
-                           struct range b)
-{
-        if (todo_reserve(ins, 1) != DLP_OK)
-                return DLP_ERR_NOMEM;
-        /* replace the head with a, b */
-        memmove(ins->todo + 2, ins->todo + 1,
-                (ins->n_todo - 1) * sizeof(*ins->todo));
-        ins->todo[0] = a;
-        ins->todo[1] = b;
-        ins->n_todo++;
-        return DLP_OK;
-}
-
-static void todo_pop(struct inspector *ins)
-{
-        memmove(ins->todo, ins->todo + 1,
-                (ins->n_todo - 1) * sizeof(*ins->todo));
-        ins->n_todo--;
-}
-
-/* The batch's requests: one, unless a long text was split into more rows
- * than one request can carry. */
-static int plan_requests(struct inspector *ins)
-{
-        ins->n_todo = 0;
-        for (size_t lo = 0; lo < ins->batch.n_rows;) {
-                size_t hi = batch_cut(&ins->batch, lo);
-                if (todo_reserve(ins, 1) != DLP_OK)
-                        return DLP_ERR_NOMEM;
-                ins->todo[ins->n_todo++] = (struct range){lo, hi};
-                lo = hi;
-        }
-        return DLP_OK;
-}
-
 static void backoff(struct inspector *ins, double retry_after)
 {
         double d;
@@ -432,7 +375,7 @@ static void backoff(struct inspector *ins, double retry_after)
 /* Sends the head range in the current slot and handles the answer. */
 static void send_head(struct inspector *ins)
 {
-        struct range r = ins->todo[0];
+        struct plan_range r = plan_head(&ins->plan);
         struct dlp_http_result res;
         char errstr[512], msg[512];
         size_t len;
@@ -469,7 +412,7 @@ static void send_head(struct inspector *ins)
                         for (size_t i = r.lo; i < r.hi; i++)
                                 ins->batch.entries[ins->batch.rows[i].entry]
                                     .truncated = 1;
-                todo_pop(ins);
+                plan_done(&ins->plan);
                 LOG_DEBUG("inspected rows %zu..%zu in %.0f ms", r.lo, r.hi,
                           res.elapsed_s * 1000);
         } else if (res.status == 400) {
@@ -477,16 +420,18 @@ static void send_head(struct inspector *ins)
                  * until the culprit is alone; its event is dead-lettered
                  * with the service's message, the rest proceed. */
                 gdlp_error_message(res.body, res.body_len, msg, sizeof(msg));
-                if (r.hi - r.lo == 1) {
+                switch (plan_bisect(&ins->plan)) {
+                case 0: /* the culprit, alone */
                         batch_kill_rows(&ins->batch, r.lo, r.hi, msg);
-                        todo_pop(ins);
-                } else {
-                        size_t mid = r.lo + (r.hi - r.lo) / 2;
+                        plan_done(&ins->plan);
+                        break;
+                case 1:
                         LOG_WARN("DLP rejected rows %zu..%zu (%s): bisecting",
                                  r.lo, r.hi, msg);
-                        if (todo_push_front(ins, (struct range){r.lo, mid},
-                                            (struct range){mid, r.hi}))
-                                dlp_stop_failure();
+                        break;
+                default:
+                        LOG_ERROR("out of memory");
+                        dlp_stop_failure();
                 }
         } else {
                 /* 429 and 5xx are the service's own word to come back
@@ -533,22 +478,44 @@ static json_t *inspection_record(struct inspector *ins,
         return rec;
 }
 
-/* Writes every result, waits until Kafka has them all, then commits. */
-static void finish_batch(struct inspector *ins)
+/* Adds \p rkm to the batch's commit offsets (next offset per partition)
+ * and rewind points (first offset per partition). */
+static void track_offsets(rd_kafka_topic_partition_list_t *offsets,
+                          rd_kafka_topic_partition_list_t *starts,
+                          const rd_kafka_message_t *rkm)
+{
+        const char *topic = rd_kafka_topic_name(rkm->rkt);
+        rd_kafka_topic_partition_t *tp;
+
+        tp = rd_kafka_topic_partition_list_find(offsets, topic, rkm->partition);
+        if (!tp) {
+                tp = rd_kafka_topic_partition_list_add(offsets, topic,
+                                                       rkm->partition);
+                rd_kafka_topic_partition_list_add(starts, topic, rkm->partition)
+                    ->offset = rkm->offset;
+        }
+        if (rkm->offset + 1 > tp->offset)
+                tp->offset = rkm->offset + 1;
+        tp = rd_kafka_topic_partition_list_find(starts, topic, rkm->partition);
+        if (rkm->offset < tp->offset)
+                tp->offset = rkm->offset;
+}
+
+/* Produces one inspection record per event and a dead letter per poison
+ * record. */
+static void produce_results(struct inspector *ins, const char *batch_id,
+                            rd_kafka_topic_partition_list_t *offsets,
+                            rd_kafka_topic_partition_list_t *starts)
 {
         struct batch *b = &ins->batch;
-        char batch_id[160], now[40];
-        rd_kafka_topic_partition_list_t *offsets;
-        rd_kafka_resp_err_t err;
+        char now[40];
 
-        snprintf(batch_id, sizeof(batch_id), "%s-%lld", ins->instance,
-                 ++ins->batch_seq);
         dlp_rfc3339_now(now, sizeof(now));
-        offsets = rd_kafka_topic_partition_list_new(4);
         for (size_t i = 0; i < b->n_entries; i++) {
                 struct batch_entry *e = &b->entries[i];
-                rd_kafka_topic_partition_t *tp;
+                rd_kafka_resp_err_t err;
 
+                track_offsets(offsets, starts, e->rkm);
                 if (e->dead) {
                         ins->dead++;
                         if (dlp_kafka_deadletter(
@@ -557,42 +524,40 @@ static void finish_batch(struct inspector *ins)
                                 ins->delivery_failed++;
                         else
                                 ins->outstanding++;
-                } else {
-                        json_t *rec = inspection_record(ins, e, batch_id, now);
-                        char *value = json_dumps(rec, JSON_COMPACT);
-                        const char *id = json_string_value(
-                            json_object_get(e->event, "event_id"));
-                        json_decref(rec);
-                        ins->findings += json_array_size(e->findings);
-                        err =
-                            value
-                                ? rd_kafka_producev(
-                                      ins->producer,
-                                      RD_KAFKA_V_TOPIC(
-                                          ins->cfg.common.topic_inspected),
-                                      RD_KAFKA_V_KEY(id, strlen(id)),
-                                      RD_KAFKA_V_VALUE(value, strlen(value)),
-                                      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE),
-                                      RD_KAFKA_V_END)
-                                : RD_KAFKA_RESP_ERR__FAIL;
-                        if (err) {
-                                free(value);
-                                LOG_EV(DLP_LOG_ERROR, id, "produce: %s",
-                                       rd_kafka_err2str(err));
-                                ins->delivery_failed++;
-                        } else
-                                ins->outstanding++;
+                        continue;
                 }
-                tp = rd_kafka_topic_partition_list_find(
-                    offsets, rd_kafka_topic_name(e->rkm->rkt),
-                    e->rkm->partition);
-                if (!tp)
-                        tp = rd_kafka_topic_partition_list_add(
-                            offsets, rd_kafka_topic_name(e->rkm->rkt),
-                            e->rkm->partition);
-                if (e->rkm->offset + 1 > tp->offset)
-                        tp->offset = e->rkm->offset + 1;
+                json_t *rec = inspection_record(ins, e, batch_id, now);
+                char *value = json_dumps(rec, JSON_COMPACT);
+                const char *id =
+                    json_string_value(json_object_get(e->event, "event_id"));
+                json_decref(rec);
+                ins->findings += json_array_size(e->findings);
+                err =
+                    value
+                        ? rd_kafka_producev(
+                              ins->producer,
+                              RD_KAFKA_V_TOPIC(ins->cfg.common.topic_inspected),
+                              RD_KAFKA_V_KEY(id, strlen(id)),
+                              RD_KAFKA_V_VALUE(value, strlen(value)),
+                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE),
+                              RD_KAFKA_V_END)
+                        : RD_KAFKA_RESP_ERR__FAIL;
+                if (err) {
+                        free(value);
+                        LOG_EV(DLP_LOG_ERROR, id, "produce: %s",
+                               rd_kafka_err2str(err));
+                        ins->delivery_failed++;
+                } else
+                        ins->outstanding++;
         }
+}
+
+/* At-least-once: wait for every delivery report, then commit. */
+static void commit_after_delivery(struct inspector *ins, const char *batch_id,
+                                  rd_kafka_topic_partition_list_t *offsets)
+{
+        rd_kafka_resp_err_t err;
+
         while (ins->outstanding > 0)
                 rd_kafka_poll(ins->producer, 50);
         if (ins->delivery_failed) {
@@ -602,21 +567,119 @@ static void finish_batch(struct inspector *ins)
                           "without commit",
                           batch_id);
                 dlp_stop_failure();
-        } else {
-                err = rd_kafka_commit(ins->consumer, offsets, 0);
-                if (err)
-                        LOG_WARN("commit of batch %s: %s (its events will be "
-                                 "inspected again)",
-                                 batch_id, rd_kafka_err2str(err));
-                else
-                        ins->commits++;
-                LOG_DEBUG("batch %s: %zu events, %zu rows, attempt %d",
-                          batch_id, b->n_entries, b->n_rows, ins->attempt);
+                return;
         }
+        err = rd_kafka_commit(ins->consumer, offsets, 0);
+        if (err)
+                LOG_WARN("commit of batch %s: %s (its events will be "
+                         "inspected again)",
+                         batch_id, rd_kafka_err2str(err));
+        else
+                ins->commits++;
+}
+
+/* After an aborted transaction the batch's events must be read again:
+ * rewind the partitions still assigned to the batch's first offsets and
+ * forget what was polled after them. */
+static void rewind_batch(struct inspector *ins,
+                         rd_kafka_topic_partition_list_t *starts)
+{
+        rd_kafka_error_t *error;
+
+        carry_drop_partitions(ins, starts);
+        error = rd_kafka_seek_partitions(ins->consumer, starts, 5000);
+        if (error) {
+                LOG_WARN("rewind after abort: %s (revoked partitions are "
+                         "read again by their new owner)",
+                         rd_kafka_error_string(error));
+                rd_kafka_error_destroy(error);
+        }
+}
+
+/* Exactly-once: results and input offsets commit in one transaction, so a
+ * read_committed consumer sees each batch's records once or not at all. */
+static void commit_transaction(struct inspector *ins, const char *batch_id,
+                               rd_kafka_topic_partition_list_t *offsets,
+                               rd_kafka_topic_partition_list_t *starts)
+{
+        rd_kafka_consumer_group_metadata_t *cgmd =
+            rd_kafka_consumer_group_metadata(ins->consumer);
+        rd_kafka_error_t *error;
+        int tries = 0;
+
+        error = rd_kafka_send_offsets_to_transaction(ins->producer, offsets,
+                                                     cgmd, 30000);
+        rd_kafka_consumer_group_metadata_destroy(cgmd);
+        if (!error)
+                error = rd_kafka_commit_transaction(ins->producer, 30000);
+        while (error && rd_kafka_error_is_retriable(error) && tries++ < 3) {
+                rd_kafka_error_destroy(error);
+                error = rd_kafka_commit_transaction(ins->producer, 30000);
+        }
+        if (!error) {
+                ins->commits++;
+                ins->outstanding = 0;
+                return;
+        }
+        LOG_WARN("transaction of batch %s: %s", batch_id,
+                 rd_kafka_error_string(error));
+        if (rd_kafka_error_txn_requires_abort(error)) {
+                rd_kafka_error_t *abort_error =
+                    rd_kafka_abort_transaction(ins->producer, 30000);
+                if (abort_error) {
+                        LOG_ERROR("abort: %s",
+                                  rd_kafka_error_string(abort_error));
+                        rd_kafka_error_destroy(abort_error);
+                        dlp_stop_failure();
+                } else
+                        rewind_batch(ins, starts);
+        } else {
+                LOG_ERROR("fatal transaction error: stopping");
+                dlp_stop_failure();
+        }
+        rd_kafka_error_destroy(error);
+        /* the aborted records' reports are failures by design */
+        rd_kafka_poll(ins->producer, 0);
+        ins->outstanding = 0;
+        ins->delivery_failed = 0;
+}
+
+/* Writes every result and commits the batch's offsets once they are
+ * durable, then starts a new batch. */
+static void finish_batch(struct inspector *ins)
+{
+        struct batch *b = &ins->batch;
+        char batch_id[160];
+        rd_kafka_topic_partition_list_t *offsets, *starts;
+
+        snprintf(batch_id, sizeof(batch_id), "%s-%lld", ins->instance,
+                 ++ins->batch_seq);
+        offsets = rd_kafka_topic_partition_list_new(4);
+        starts = rd_kafka_topic_partition_list_new(4);
+        if (ins->cfg.exactly_once) {
+                rd_kafka_error_t *error =
+                    rd_kafka_begin_transaction(ins->producer);
+                if (error) {
+                        LOG_ERROR("begin transaction: %s",
+                                  rd_kafka_error_string(error));
+                        rd_kafka_error_destroy(error);
+                        dlp_stop_failure();
+                        goto out;
+                }
+                produce_results(ins, batch_id, offsets, starts);
+                commit_transaction(ins, batch_id, offsets, starts);
+        } else {
+                produce_results(ins, batch_id, offsets, starts);
+                commit_after_delivery(ins, batch_id, offsets);
+        }
+        LOG_DEBUG("batch %s: %zu events, %zu rows, attempt %d", batch_id,
+                  b->n_entries, b->n_rows, ins->attempt);
+out:
         rd_kafka_topic_partition_list_destroy(offsets);
+        rd_kafka_topic_partition_list_destroy(starts);
         batch_clear(b);
         ins->sealed = 0;
-        ins->n_todo = 0;
+        ins->plan.n = 0;
         ins->attempt = 0;
         ins->retry_at = 0;
 }
@@ -650,7 +713,7 @@ static void run(struct inspector *ins)
                 if (dlp_wall_s() < ins->retry_at)
                         continue;
                 if (!ins->sealed) {
-                        if (plan_requests(ins) != DLP_OK)
+                        if (plan_make(&ins->plan, &ins->batch) != DLP_OK)
                                 break;
                         if (ins->attempt == 0)
                                 ins->attempt = 1;
@@ -661,7 +724,7 @@ static void run(struct inspector *ins)
                         continue;
                 pace_mark_used(&ins->pace, slot);
                 send_head(ins);
-                if (ins->n_todo == 0 && ins->sealed)
+                if (plan_empty(&ins->plan) && ins->sealed)
                         finish_batch(ins);
                 if (dlp_mono_ms() - last_report > 10000) {
                         last_report = dlp_mono_ms();
@@ -676,7 +739,7 @@ static void run(struct inspector *ins)
 int main(int argc, char **argv)
 {
         struct inspector *ins = calloc(1, sizeof(*ins));
-        char errstr[512], host[64] = "inspector";
+        char errstr[512], host[64] = "inspector", txn_id[160], session[24];
         int rc = 0;
 
         if (!ins)
@@ -710,28 +773,56 @@ int main(int argc, char **argv)
                 rc = 1;
                 goto out_config;
         }
+        /* a transactional id per process: zombies are fenced through the
+         * consumer group generation (KIP-447); a killed inspector's open
+         * transaction is aborted by the broker after the timeout */
+        snprintf(txn_id, sizeof(txn_id), "dlp-inspector-%s", ins->instance);
+        const char *txn_props[] = {"transactional.id", txn_id,
+                                   "transaction.timeout.ms", "10000", NULL};
         ins->producer =
-            dlp_kafka_producer_new(&ins->cfg.common, "dlp-inspector", NULL,
+            dlp_kafka_producer_new(&ins->cfg.common, "dlp-inspector",
+                                   ins->cfg.exactly_once ? txn_props : NULL,
                                    on_delivery, ins, errstr, sizeof(errstr));
         if (!ins->producer) {
                 LOG_ERROR("kafka producer: %s", errstr);
                 rc = 2;
                 goto out_http;
         }
+        if (ins->cfg.exactly_once) {
+                rd_kafka_error_t *error =
+                    rd_kafka_init_transactions(ins->producer, 30000);
+                if (error) {
+                        LOG_ERROR("DLP_EXACTLY_ONCE: cannot start "
+                                  "transactions: %s",
+                                  rd_kafka_error_string(error));
+                        rd_kafka_error_destroy(error);
+                        rc = 2;
+                        goto out_producer;
+                }
+        }
+        snprintf(session, sizeof(session), "%ld", ins->cfg.session_timeout_ms);
+        /* prefetch bounded for the memory target; pause/resume is never
+         * used: on librdkafka < 2.4 an app pause survives re-assignment and
+         * resuming an unpaused partition refetches from a stale offset
+         * (librdkafka #4637), i.e. duplicates */
+        const char *consumer_props[] = {"session.timeout.ms", session,
+                                        "queued.max.messages.kbytes", "16384",
+                                        NULL};
         ins->consumer = dlp_kafka_consumer_new(
             &ins->cfg.common, "dlp-inspector", ins->cfg.group,
-            ins->cfg.common.topic_events, NULL, on_rebalance, ins, errstr,
-            sizeof(errstr));
+            ins->cfg.common.topic_events, consumer_props, on_rebalance, ins,
+            errstr, sizeof(errstr));
         if (!ins->consumer) {
                 LOG_ERROR("kafka consumer: %s", errstr);
                 rc = 2;
                 goto out_producer;
         }
         LOG_INFO("inspecting %s -> %s at %g req/s cluster-wide (x%.2f), %ld "
-                 "items / %ld bytes per request",
+                 "items / %ld bytes per request, %s",
                  ins->cfg.common.topic_events, ins->cfg.common.topic_inspected,
                  ins->cfg.rate_limit, ins->cfg.rate_safety,
-                 ins->cfg.batch_max_items, ins->cfg.batch_max_bytes);
+                 ins->cfg.batch_max_items, ins->cfg.batch_max_bytes,
+                 ins->cfg.exactly_once ? "exactly once" : "at least once");
 
         run(ins);
 
@@ -753,7 +844,7 @@ out_http:
 out_config:
         dlp_config_free(&inspector_spec, &ins->cfg);
         free(ins->carry);
-        free(ins->todo);
+        plan_free(&ins->plan);
         free(ins);
         return rc ? rc : dlp_stopping == DLP_STOP_FAILURE;
 }

@@ -9,6 +9,8 @@ PACKAGES=(
         librdkafka-dev libjansson-dev libcurl4-openssl-dev libmicrohttpd-dev
         libssl-dev libcmocka-dev
         python3 python3-jsonschema kcat
+        # benchmark plots
+        gnuplot-nox
         # the real Kafka broker of the tests (scripts/kafka.sh)
         openjdk-17-jre-headless maven
 )

@@ -126,7 +126,7 @@ struct inspector {
         long outstanding, delivery_failed;
         /* counters */
         unsigned long events, requests, rejected, retries, dead, findings,
-            commits;
+            commits, late_slots;
 };
 
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
@@ -719,9 +719,13 @@ static void run(struct inspector *ins)
                                 ins->attempt = 1;
                 }
                 sleep_until(start);
-                /* ownership may have moved during the poll */
-                if (!pace_may_start(&ins->pace, slot, dlp_wall_s()))
+                /* ownership may have moved during the poll; and a slot
+                 * started too late is given up, not squeezed in */
+                if (!pace_may_start(&ins->pace, slot, dlp_wall_s())) {
+                        if (ins->pace.owned[pace_slot_owner(&ins->pace, slot)])
+                                ins->late_slots++;
                         continue;
+                }
                 pace_mark_used(&ins->pace, slot);
                 send_head(ins);
                 if (plan_empty(&ins->plan) && ins->sealed)
@@ -805,9 +809,12 @@ int main(int argc, char **argv)
          * used: on librdkafka < 2.4 an app pause survives re-assignment and
          * resuming an unpaused partition refetches from a stale offset
          * (librdkafka #4637), i.e. duplicates */
-        const char *consumer_props[] = {"session.timeout.ms", session,
-                                        "queued.max.messages.kbytes", "16384",
-                                        NULL};
+        const char *consumer_props[] = {
+            "session.timeout.ms", session, "queued.max.messages.kbytes",
+            "16384",
+            /* eager, and it interleaves partitions over members, so an
+             * inspector's slots are spread out instead of consecutive */
+            "partition.assignment.strategy", "roundrobin", NULL};
         ins->consumer = dlp_kafka_consumer_new(
             &ins->cfg.common, "dlp-inspector", ins->cfg.group,
             ins->cfg.common.topic_events, consumer_props, on_rebalance, ins,
@@ -828,9 +835,9 @@ int main(int argc, char **argv)
 
         /* an unfinished batch is not committed: its events come back */
         LOG_INFO("stopping: events=%lu requests=%lu rejected=%lu retries=%lu "
-                 "dead=%lu findings=%lu commits=%lu",
+                 "dead=%lu findings=%lu commits=%lu late_slots=%lu",
                  ins->events, ins->requests, ins->rejected, ins->retries,
-                 ins->dead, ins->findings, ins->commits);
+                 ins->dead, ins->findings, ins->commits, ins->late_slots);
         batch_clear(&ins->batch);
         for (size_t i = 0; i < ins->n_carry; i++)
                 rd_kafka_message_destroy(ins->carry[i]);

@@ -1,0 +1,188 @@
+#!/usr/bin/env bash
+# Inspector benchmark (issue 3): the whole cluster at the DLP limit and never
+# over it. On a real Kafka broker (scripts/kafka.sh), with dlp-sim enforcing
+# R requests in any sliding second strictly, 12 partitions, 30,000 events
+# loaded before the inspectors start.
+#
+#   runs "1 3 6"      1, 3 and 6 inspectors at R = 10
+#   killadd           3 inspectors at R = 10; one is SIGKILLed and a new one
+#                     joins mid-run; requests/s plotted (gnuplot PNG)
+#   ceiling           1 inspector at R = 1000 (no service latency), 100,000
+#                     events: its own ceiling (events/s, CPU, RSS) next to
+#                     kcat consuming the same topic
+#
+#   bench/inspector.sh [all|scale|killadd|ceiling]    (default all)
+#
+# Prints a Markdown table and writes it, with the raw figures and the plot,
+# to bench/results/. Figures, not assertions: machines are shared and noisy.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+. "$ROOT/scripts/lib/fleet.sh"
+WHAT=${1:-all}
+EVENTS=${BENCH_EVENTS:-30000}
+CEILING_EVENTS=${BENCH_CEILING_EVENTS:-100000}
+OUT=${BENCH_OUT:-$ROOT/bench/results}
+WORK=$ROOT/.run/bench-inspector
+mkdir -p "$OUT" "$WORK"
+
+"$ROOT/scripts/install-deps.sh"
+"$ROOT/scripts/build.sh" "$ROOT/build" >/dev/null
+"$ROOT/scripts/kafka.sh" start >/dev/null
+BOOTSTRAP=$("$ROOT/scripts/kafka.sh" bootstrap)
+trap 'fleet_down >/dev/null 2>&1 || true' EXIT
+
+setup() { # RUN RATE LATENCY_MS EVENTS: topics, dlp-sim, loaded events
+        local run=$1 rate=$2 latency=$3 events=$4 id
+        fleet_init "$WORK/$run"
+        rm -f "$FLEET_RUN"/*
+        id=bench.$(date +%s)-$$-$run
+        export DLP_TOPIC_EVENTS=$id.events DLP_TOPIC_INSPECTED=$id.inspected \
+                DLP_TOPIC_ALERTS=$id.alerts DLP_TOPIC_DEADLETTER=$id.deadletter DLP_GROUP_ID=$id
+        "$ROOT/scripts/kafka.sh" create-topics 12 "$DLP_TOPIC_EVENTS" \
+                "$DLP_TOPIC_INSPECTED" "$DLP_TOPIC_DEADLETTER" >/dev/null
+        "$FLEET_PY" "$ROOT/tests/tools/gen_load.py" "$events" --prefix EvB |
+                kcat -P -b "$BOOTSTRAP" -t "$DLP_TOPIC_EVENTS" -K '\t' -X linger.ms=50
+        fleet_start dlp-sim DLP_SIM_LISTEN_ADDR=127.0.0.1:0 "DLP_SIM_RATE_LIMIT=$rate" \
+                "DLP_SIM_LATENCY_MS=$latency" -- "$FLEET_BIN/dlp-sim"
+        SIM=http://$(fleet_listen_addr dlp-sim)
+        fleet_common_env "$BOOTSTRAP"
+        RATE=$rate
+}
+inspector() { # NAME
+        fleet_start "$1" "${FLEET_ENV[@]}" "DLP_API_URL=$SIM" DLP_GCP_PROJECT=bench \
+                "DLP_RATE_LIMIT=$RATE" -- "$FLEET_BIN/dlp-inspector"
+}
+distinct() {
+        kcat -C -b "$BOOTSTRAP" -t "$DLP_TOPIC_INSPECTED" -o beginning -e -q -f '%k\n' 2>/dev/null |
+                sort -u | wc -l
+}
+sim_rows() { curl -s "$SIM/_sim/stats" | "$FLEET_PY" -c 'import json,sys; print(json.load(sys.stdin)["rows_total"])'; }
+# Waits (cheaply: dlp-sim's counter, not a topic scan) until the service has
+# seen every event, then until the topic holds every inspection record.
+wait_all() { # EVENTS TIMEOUT
+        local end=$((SECONDS + $2))
+        while [ $SECONDS -lt $end ]; do
+                if [ "$(sim_rows)" -ge "$1" ] &&
+                        [ "$(kcat -C -b "$BOOTSTRAP" -t "$DLP_TOPIC_INSPECTED" -o beginning -e -q -f 'x\n' 2>/dev/null | wc -l)" -ge "$1" ]; then
+                        return 0
+                fi
+                sleep 1
+        done
+        fleet_log "timed out waiting for $1 inspections"
+        return 1
+}
+settle_time() { # the last assignment in the inspectors' logs
+        cat "$FLEET_RUN"/inspector-*.log | "$FLEET_PY" -c '
+import json, sys, datetime
+ts = [json.loads(l)["ts"] for l in sys.stdin if "assigned" in l]
+print(max(datetime.datetime.fromisoformat(t.replace("Z", "+00:00")).timestamp() for t in ts))'
+}
+# Per-process figures before stopping: peak RSS (KiB) and CPU seconds.
+proc_figures() { # NAME...
+        local name pid
+        for name in "$@"; do
+                pid=$(fleet_pid "$name")
+                kill -0 "$pid" 2>/dev/null || continue
+                printf '{"name":"%s","hwm_kib":%s,"cpu_s":%s}\n' "$name" \
+                        "$(awk '/VmHWM/{print $2}' "/proc/$pid/status")" \
+                        "$(awk -v t="$(getconf CLK_TCK)" '{print ($14+$15)/t}' "/proc/$pid/stat")"
+        done >"$FLEET_RUN/procs.jsonl"
+}
+finish() { # RUN EVENTS [extra JSON]
+        local run=$1 events=$2
+        sleep 1
+        curl -s "$SIM/_sim/stats" >"$FLEET_RUN/dlp-stats.json"
+        kcat -C -b "$BOOTSTRAP" -t "$DLP_TOPIC_INSPECTED" -o beginning -e -q -f '%k\n' 2>/dev/null \
+                >"$FLEET_RUN/keys.txt"
+        proc_figures $(printf '%s\n' "${FLEET_NAMES[@]}" | grep inspector)
+        SETTLE=$(settle_time)
+        fleet_down
+        "$FLEET_PY" - "$FLEET_RUN" "$run" "$events" "$RATE" "$SETTLE" "${3:-{\}}" >>"$WORK/runs.jsonl" <<'PY'
+import json, sys
+d, run, events, rate, settle, extra = (sys.argv[1], sys.argv[2], int(sys.argv[3]),
+    float(sys.argv[4]), float(sys.argv[5]), json.loads(sys.argv[6]))
+st = json.load(open(d + "/dlp-stats.json"))
+keys = open(d + "/keys.txt").read().split()
+procs = [json.loads(l) for l in open(d + "/procs.jsonl")]
+series = [s for s in st["requests_per_second"] if s["n"]]
+first, last = series[0]["t"], series[-1]["t"]
+# the sustained rate: full seconds between the first and the last one
+full = [s["n"] for s in st["requests_per_second"] if first < s["t"] < last]
+out = dict(run=run, rate=rate, events=events, inspected=len(set(keys)),
+           lost=events - len(set(keys)), duplicates=len(keys) - len(set(keys)),
+           requests=st["accepted"], rejected=st["rejected"],
+           max_1s=st["max_requests_in_any_1s_window"],
+           items_per_request=st["rows_total"] / max(1, st["accepted"]),
+           seconds=last - first + 1,
+           req_per_s=sum(full) / max(1, len(full)),
+           events_per_s=st["rows_total"] / max(1, last - first + 1),
+           rss_mib=max(p["hwm_kib"] for p in procs) / 1024 if procs else None,
+           cpu_s=sum(p["cpu_s"] for p in procs), series=st["requests_per_second"])
+out["utilisation"] = out["req_per_s"] / rate
+# sustained: full seconds after the group settled, until 90 % of the
+# requests were made (later, partitions with fewer events run dry and
+# their owners' slots go unused)
+total, done, window = st["accepted"], 0, []
+for s in st["requests_per_second"]:
+    done += s["n"]
+    if s["t"] > settle + 1 and done <= 0.9 * total:
+        window.append(s["n"])
+out["t_settle"] = settle
+out["sustained_seconds"] = len(window)
+out["sustained_util"] = sum(window) / len(window) / rate if window else None
+out["sustained_events_per_s"] = (sum(window) / len(window) * out["items_per_request"]
+                                 if window else None)
+out.update(extra)
+print(json.dumps(out))
+PY
+        tail -n 1 "$WORK/runs.jsonl" | "$FLEET_PY" -c 'import json,sys; r=json.load(sys.stdin); r.pop("series"); print(r)' >&2
+}
+
+scale_run() { # INSPECTORS
+        local n=$1 i
+        setup "scale-$n" 10 20 "$EVENTS"
+        for i in $(seq 1 "$n"); do inspector "inspector-$i"; done
+        wait_all "$EVENTS" 300
+        finish "$n inspectors" "$EVENTS"
+}
+
+killadd_run() {
+        local t_start t_kill t_join
+        setup killadd 10 20 "$EVENTS"
+        for i in 1 2 3; do inspector "inspector-$i"; done
+        t_start=$(date +%s.%N)
+        sleep 8
+        t_kill=$(date +%s.%N)
+        fleet_kill inspector-2
+        sleep 4
+        t_join=$(date +%s.%N)
+        inspector inspector-4
+        wait_all "$EVENTS" 300
+        finish "3, kill -9 + join" "$EVENTS" \
+                "{\"t_start\":$t_start,\"t_kill\":$t_kill,\"t_join\":$t_join}"
+}
+
+ceiling_run() {
+        local t0 t1
+        setup ceiling 1000 0 "$CEILING_EVENTS"
+        inspector inspector-1
+        wait_all "$CEILING_EVENTS" 300
+        finish "1 inspector, R=1000" "$CEILING_EVENTS"
+        # kcat reading the same topic, for scale
+        t0=$(date +%s.%N)
+        /usr/bin/time -f '%e %U %S %M' -o "$WORK/kcat.time" \
+                kcat -C -b "$BOOTSTRAP" -t "$DLP_TOPIC_EVENTS" -o beginning -e -q -f '%k\n' \
+                -X group.id="$DLP_GROUP_ID-kcat" >/dev/null 2>&1 || true
+        t1=$(date +%s.%N)
+        read -r wall user sys maxrss <"$WORK/kcat.time"
+        "$FLEET_PY" -c "import json; print(json.dumps(dict(run='kcat -C same topic', events=$CEILING_EVENTS, events_per_s=$CEILING_EVENTS/$wall, cpu_s=$user+$sys, rss_mib=$maxrss/1024, seconds=$wall)))" >>"$WORK/runs.jsonl"
+}
+
+: >"$WORK/runs.jsonl"
+case $WHAT in
+all | scale) for n in 1 3 6; do scale_run "$n"; done ;;&
+all | killadd) killadd_run ;;&
+all | ceiling) ceiling_run ;;
+esac
+
+"$FLEET_PY" "$ROOT/bench/report_inspector.py" "$WORK/runs.jsonl" "$OUT" "$(uname -srm), $(nproc) cores"

@@ -1,0 +1,104 @@
+#!/usr/bin/python3
+"""Turns bench/inspector.sh's runs.jsonl into the Markdown table and the
+kill/join plot (bench/results/inspector.md, inspector-killadd.png)."""
+import json
+import os
+import subprocess
+import sys
+
+
+def main():
+    runs_path, out_dir, machine = sys.argv[1:4]
+    runs = [json.loads(l) for l in open(runs_path) if l.strip()]
+    lines = ["Inspector benchmark — %s. Real Kafka 3.9.1 broker (KRaft, "
+             "loopback), 12 partitions, dlp-sim enforcing R requests in any "
+             "sliding second. Reproduce: `bench/inspector.sh`." % machine, "",
+             "| run | R | events | sustained inspected/s | sustained req/s ÷ R "
+             "| whole run: inspected/s, req/s ÷ R | items/request "
+             "| most req in any 1 s | rejected | lost | duplicates "
+             "| CPU % | peak RSS MiB |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- "
+             "| --- | --- | --- |"]
+    for r in runs:
+        cpu = 100.0 * r["cpu_s"] / r["seconds"] if r.get("seconds") else None
+        lines.append("| %s | %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            r["run"], "%g" % r["rate"] if "rate" in r else "–", r["events"],
+            "%.0f" % r["sustained_events_per_s"] if r.get("sustained_events_per_s") else "–",
+            "%.3f" % r["sustained_util"] if r.get("sustained_util") else "–",
+            "%.0f, %s" % (r["events_per_s"], "%.3f" % r["utilisation"] if "utilisation" in r else "–"),
+            "%.1f" % r["items_per_request"] if "items_per_request" in r else "–",
+            r.get("max_1s", "–"), r.get("rejected", "–"), r.get("lost", "–"),
+            r.get("duplicates", "–"),
+            "%.0f" % cpu if cpu is not None else "–",
+            "%.1f" % r["rss_mib"] if r.get("rss_mib") else "–"))
+    lines.append("")
+    lines.append("Sustained: the full seconds after the group settled (last "
+                 "assignment) until 90 % of the requests were made; req/s ÷ R "
+                 "is the utilisation of the cluster's quota (the design uses "
+                 "R·0.97 = 0.97 at most). Whole run: from the first to the "
+                 "last request, including start-up rebalances and the tail "
+                 "where partitions with fewer events run dry. CPU %: the "
+                 "inspectors together over the run; RSS: the largest "
+                 "inspector's peak (VmHWM).")
+
+    for r in runs:
+        if "t_kill" not in r:
+            continue
+        t0 = r["t_start"]
+        rate = r["rate"]
+        data = os.path.join(out_dir, "inspector-killadd.dat")
+        with open(data, "w") as f:
+            for s in r["series"]:
+                if s["t"] >= int(t0) - 1:
+                    f.write("%d %d\n" % (s["t"] - int(t0), s["n"]))
+        kill, join, settle = (r["t_kill"] - t0, r["t_join"] - t0,
+                              r["t_settle"] - t0)
+        # recovery: seconds after the group settled until a full second
+        # reached 0.9 R, and the utilisation over the 15 s after settling
+        after = [s for s in r["series"] if s["t"] > r["t_settle"]]
+        rec = next((s["t"] - r["t_settle"] for s in after
+                    if s["n"] >= 0.9 * rate), None)
+        window = [s["n"] for s in after if s["t"] <= r["t_settle"] + 15]
+        busy = [n for n in window if n > 0]
+        lines.append("")
+        lines.append("Kill and join (3 inspectors): SIGKILL at %.1f s, new "
+                     "inspector at %.1f s, group settled at %.1f s (last "
+                     "assignment; the dead member's session expired after "
+                     "DLP_SESSION_TIMEOUT_MS = 10 s). First full second at "
+                     "≥ 0.9·R %s after settling; mean utilisation over the "
+                     "15 s after settling (seconds with work left): %s. "
+                     "Rejected requests: %d." % (
+                         kill, join, settle,
+                         "%.1f s" % rec if rec is not None else "not reached",
+                         "%.3f" % (sum(busy) / len(busy) / rate) if busy else "–",
+                         r["rejected"]))
+        lines.append("")
+        lines.append("![requests per second through a kill and a join]"
+                     "(inspector-killadd.png)")
+        png = os.path.join(out_dir, "inspector-killadd.png")
+        script = """
+set terminal pngcairo size 900,420 noenhanced
+set output '%s'
+set title 'dlp-sim accepted requests per second: 3 inspectors, one killed, one joining (R = %g)'
+set xlabel 'seconds since the inspectors started'
+set ylabel 'requests / s'
+set yrange [0:%g]
+set grid
+set arrow from %f, graph 0 to %f, graph 1 nohead lc rgb 'red' dt 2
+set label 'kill -9' at %f, graph 0.95 tc rgb 'red'
+set arrow from %f, graph 0 to %f, graph 1 nohead lc rgb 'blue' dt 2
+set label 'join' at %f, graph 0.88 tc rgb 'blue'
+set arrow from %f, graph 0 to %f, graph 1 nohead lc rgb 'dark-green' dt 2
+set label 'settled' at %f, graph 0.81 tc rgb 'dark-green'
+plot '%s' using 1:2 with steps lw 2 title 'requests/s', %g title 'R' lc rgb 'gray'
+""" % (png, rate, rate * 1.3, kill, kill, kill + 0.3, join, join, join + 0.3,
+       settle, settle, settle + 0.3, data, rate)
+        subprocess.run(["gnuplot"], input=script.encode(), check=True)
+    text = "\n".join(lines) + "\n"
+    with open(os.path.join(out_dir, "inspector.md"), "w") as f:
+        f.write(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

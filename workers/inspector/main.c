@@ -309,40 +309,52 @@ static void take_carry(struct inspector *ins)
         free(c);
 }
 
+/* Takes one polled message: into the batch while it takes more, else into
+ * the carry. Returns 0 when the poll gave nothing. */
+static int take_polled(struct inspector *ins, int timeout_ms)
+{
+        rd_kafka_message_t *rkm =
+            rd_kafka_consumer_poll(ins->consumer, timeout_ms);
+
+        if (!rkm)
+                return 0;
+        if (rkm->err) {
+                if (rkm->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+                        LOG_WARN("consume: %s", rd_kafka_message_errstr(rkm));
+                rd_kafka_message_destroy(rkm);
+        } else if (accepting(ins))
+                take(ins, rkm);
+        else /* the start of the next batch */
+                carry_push(ins, rkm);
+        return 1;
+}
+
 /* Polls the consumer until wall time \p deadline, filling the batch while
- * it takes more; serves rebalances either way. */
+ * it takes more; serves rebalances either way. Close to the deadline it only
+ * takes what is already fetched, without blocking. */
 static void poll_until(struct inspector *ins, double deadline)
 {
-        for (;;) {
+        while (!dlp_stopping) {
                 double left = deadline - dlp_wall_s();
-                rd_kafka_message_t *rkm;
-                int ms;
 
-                if (dlp_stopping || left <= 0.002)
-                        break;
                 if (!accepting(ins) &&
                     ins->n_carry >= 2 * ins->batch.max_items) {
                         /* enough waiting for the next batch: leave the rest
                          * in librdkafka's queue (its heartbeats go on) */
-                        dlp_sleep_ms(left > 0.1 ? 100 : (int64_t)(left * 1000));
+                        if (left > 0.002)
+                                dlp_sleep_ms(
+                                    left > 0.1 ? 100 : (int64_t)(left * 1000));
+                        if (left <= 0.1)
+                                break;
                         continue;
                 }
-                ms = (int)((left - 0.002) * 1000);
-                rkm =
-                    rd_kafka_consumer_poll(ins->consumer, ms > 100 ? 100 : ms);
-                if (!rkm)
-                        continue;
-                if (rkm->err) {
-                        if (rkm->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
-                                LOG_WARN("consume: %s",
-                                         rd_kafka_message_errstr(rkm));
-                        rd_kafka_message_destroy(rkm);
+                if (left <= 0.002) {
+                        if (!accepting(ins) || !take_polled(ins, 0))
+                                break;
                         continue;
                 }
-                if (accepting(ins))
-                        take(ins, rkm);
-                else /* the start of the next batch */
-                        carry_push(ins, rkm);
+                take_polled(ins,
+                            left > 0.102 ? 100 : (int)((left - 0.002) * 1000));
         }
 }
 
@@ -559,7 +571,7 @@ static void commit_after_delivery(struct inspector *ins, const char *batch_id,
         rd_kafka_resp_err_t err;
 
         while (ins->outstanding > 0)
-                rd_kafka_poll(ins->producer, 50);
+                rd_kafka_flush(ins->producer, 100); /* sends without linger */
         if (ins->delivery_failed) {
                 /* results are not all durable: commit nothing and stop; the
                  * batch is inspected again after a restart */
@@ -690,12 +702,22 @@ static void run(struct inspector *ins)
 
         while (!dlp_stopping) {
                 long long slot;
-                double start;
+                double start, now;
 
                 refresh_partitions(ins);
                 take_carry(ins);
+                if (batch_empty(&ins->batch)) {
+                        /* nothing to send: wait for work, not for slots */
+                        take_polled(ins, 100);
+                        continue;
+                }
+                /* the next owned slot, and none before a retry is due */
+                now = dlp_wall_s();
                 slot = pace_next_owned(
-                    &ins->pace, pace_slot_at(&ins->pace, dlp_wall_s()) + 1);
+                    &ins->pace,
+                    pace_slot_at(&ins->pace,
+                                 ins->retry_at > now ? ins->retry_at : now) +
+                        1);
                 if (slot < 0) { /* no partitions: nothing to do but wait */
                         poll_until(ins, dlp_wall_s() + 0.1);
                         continue;
@@ -811,7 +833,7 @@ int main(int argc, char **argv)
          * (librdkafka #4637), i.e. duplicates */
         const char *consumer_props[] = {
             "session.timeout.ms", session, "queued.max.messages.kbytes",
-            "16384",
+            "4096",
             /* eager, and it interleaves partitions over members, so an
              * inspector's slots are spread out instead of consecutive */
             "partition.assignment.strategy", "roundrobin", NULL};

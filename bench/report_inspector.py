@@ -46,7 +46,7 @@ def main():
             continue
         t0 = r["t_start"]
         rate = r["rate"]
-        data = os.path.join(out_dir, "inspector-killadd.dat")
+        data = os.path.join(os.path.dirname(runs_path), "inspector-killadd.dat")
         with open(data, "w") as f:
             for s in r["series"]:
                 if s["t"] >= int(t0) - 1:

@@ -173,6 +173,43 @@ static void test_secret_from_file_never_printed(void **state)
         unlink(path);
 }
 
+static void test_required_setting(void **state)
+{
+        static const struct dlp_setting req_settings[] = {
+            DLP_COMMON_SETTINGS(struct test_config),
+            {"DLP_API_TOKEN", "api-token", DLP_SET_SECRET, NULL, 0, 0,
+             offsetof(struct test_config, token), "bearer token", DLP_REQUIRED},
+        };
+        static const struct dlp_config_spec req_spec = {
+            .worker = "test",
+            .summary = "test",
+            .settings = req_settings,
+            .cnt = sizeof(req_settings) / sizeof(req_settings[0]),
+        };
+        struct test_config cfg;
+        char err[256];
+        char *argv[] = {"test"};
+        char *empty[] = {"test", "--api-token="};
+        char *given[] = {"test", "--api-token=t0k3n"};
+
+        memset(&cfg, 0, sizeof(cfg));
+        assert_int_equal(
+            dlp_config_load(&req_spec, &cfg, 1, argv, err, sizeof(err)),
+            DLP_ERR_CONFIG);
+        assert_string_equal(err, "DLP_API_TOKEN (--api-token) is required");
+        dlp_config_free(&req_spec, &cfg);
+        memset(&cfg, 0, sizeof(cfg));
+        assert_int_equal(
+            dlp_config_load(&req_spec, &cfg, 2, empty, err, sizeof(err)),
+            DLP_ERR_CONFIG);
+        dlp_config_free(&req_spec, &cfg);
+        memset(&cfg, 0, sizeof(cfg));
+        assert_int_equal(
+            dlp_config_load(&req_spec, &cfg, 2, given, err, sizeof(err)),
+            DLP_OK);
+        dlp_config_free(&req_spec, &cfg);
+}
+
 static void test_help(void **state)
 {
         struct test_config cfg;
@@ -191,6 +228,7 @@ int main(void)
             cmocka_unit_test_setup(test_errors_name_the_setting, clean_env),
             cmocka_unit_test_setup(test_secret_from_file_never_printed,
                                    clean_env),
+            cmocka_unit_test_setup(test_required_setting, clean_env),
             cmocka_unit_test_setup(test_help, clean_env),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -300,6 +300,15 @@ int dlp_config_load(const struct dlp_config_spec *spec, void *config, int argc,
                 return DLP_ERR_CONFIG;
         }
         dlp_log_set_level(level);
+        for (size_t i = 0; i < spec->cnt; i++) {
+                const struct dlp_setting *s = &spec->settings[i];
+                char *const *v = field(config, s);
+                if (s->required && (!*v || !**v)) {
+                        snprintf(errstr, errstr_size, "%s (--%s) is required",
+                                 s->env, s->flag);
+                        return DLP_ERR_CONFIG;
+                }
+        }
         if (spec->validate)
                 return spec->validate(config, errstr, errstr_size);
         return DLP_OK;
@@ -366,7 +375,8 @@ void dlp_config_help(const struct dlp_config_spec *spec, FILE *fp)
                 const struct dlp_setting *s = &spec->settings[i];
                 fprintf(fp, "  --%-22s %s (%s)\n", s->flag, s->env,
                         type_name(s->type));
-                fprintf(fp, "  %-24s   %s", "", s->help);
+                fprintf(fp, "  %-24s   %s%s", "", s->help,
+                        s->required ? " (required)" : "");
                 if (s->def)
                         fprintf(fp, " [default: %s]", s->def);
                 if (s->type == DLP_SET_SECRET)
@@ -386,10 +396,12 @@ void dlp_config_markdown(const struct dlp_config_spec *spec, FILE *fp)
         fprintf(fp, "| --- | --- | --- | --- | --- |\n");
         for (size_t i = 0; i < spec->cnt; i++) {
                 const struct dlp_setting *s = &spec->settings[i];
-                fprintf(fp, "| `%s`%s | `--%s` | %s | %s%s%s | %s |\n", s->env,
+                fprintf(fp, "| `%s`%s | `--%s` | %s | %s%s%s | %s%s |\n",
+                        s->env,
                         s->type == DLP_SET_SECRET ? " (or `_FILE`)" : "",
                         s->flag, type_name(s->type), s->def ? "`" : "",
-                        s->def ? s->def : "", s->def ? "`" : "", s->help);
+                        s->def ? s->def : "", s->def ? "`" : "", s->help,
+                        s->required ? " (required)" : "");
         }
 }
 

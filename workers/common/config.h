@@ -29,7 +29,10 @@ struct dlp_setting {
         double min, max; /* bounds for INT and DOUBLE */
         size_t offset;   /* of the field in the worker's config struct */
         const char *help;
+        int required; /* DLP_REQUIRED: a STR or SECRET that must be set */
 };
+
+#define DLP_REQUIRED 1
 
 /* librdkafka properties passed through from KAFKA_X_Y=v (as x.y=v) and from
  * --kafka x.y=v flags; applied after dlpfleet's own defaults. */
@@ -82,7 +85,8 @@ struct dlp_config_spec {
 
 /* Fills \p config (zeroed by the caller) from the spec's defaults, the
  * environment and argv. Returns DLP_OK; DLP_ERR_HELP after printing --help
- * to stdout; or DLP_ERR_CONFIG with errstr naming the setting at fault.
+ * to stdout; or DLP_ERR_CONFIG with errstr naming the setting at fault
+ * (a bad value, or a DLP_REQUIRED setting left empty).
  * Also applies DLP_LOG_LEVEL to the logger. */
 int dlp_config_load(const struct dlp_config_spec *spec, void *config, int argc,
                     char **argv, char *errstr, size_t errstr_size);

@@ -248,6 +248,32 @@ int dlp_kafka_deadletter(rd_kafka_t *producer, const char *topic,
         return DLP_OK;
 }
 
+void dlp_delivery_report(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
+                         void *opaque)
+{
+        struct dlp_delivery *d = opaque;
+
+        d->outstanding--;
+        if (rkm->err) {
+                d->failed++;
+                LOG_ERROR("record not written to %s: %s",
+                          rd_kafka_topic_name(rkm->rkt),
+                          rd_kafka_err2str(rkm->err));
+        }
+}
+
+void dlp_delivery_sent(struct dlp_delivery *d)
+{
+        d->outstanding++;
+}
+
+int dlp_delivery_wait(rd_kafka_t *producer, struct dlp_delivery *d)
+{
+        while (d->outstanding > 0)
+                rd_kafka_flush(producer, 100);
+        return d->failed ? DLP_ERR_KAFKA : DLP_OK;
+}
+
 int dlp_kafka_drain(rd_kafka_t *producer, int timeout_ms)
 {
         rd_kafka_flush(producer, timeout_ms);

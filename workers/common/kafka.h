@@ -49,6 +49,21 @@ int dlp_kafka_deadletter(rd_kafka_t *producer, const char *topic,
                          const char *stage, const rd_kafka_message_t *orig,
                          const char *reason, void *msg_opaque);
 
+/* Counts the delivery reports of what a worker produced: pass
+ * dlp_delivery_report as the producer's dr_msg_cb with a struct
+ * dlp_delivery as its opaque, call dlp_delivery_sent() for each record
+ * handed to the producer, and dlp_delivery_wait() before committing. */
+struct dlp_delivery {
+        long outstanding; /* produced, no report yet */
+        long failed;      /* reports with an error */
+};
+void dlp_delivery_report(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
+                         void *opaque);
+void dlp_delivery_sent(struct dlp_delivery *d);
+/* Flushes (without waiting out linger.ms) until every counted record has
+ * its report; DLP_OK, or DLP_ERR_KAFKA if any failed so far. */
+int dlp_delivery_wait(rd_kafka_t *producer, struct dlp_delivery *d);
+
 /* Waits until every produced record has a delivery report or the stop
  * deadline passes; returns the number still outstanding. */
 int dlp_kafka_drain(rd_kafka_t *producer, int timeout_ms);

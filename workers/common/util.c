@@ -136,6 +136,11 @@ size_t dlp_json_escape(char *dst, size_t cap, const char *src)
         return n;
 }
 
+size_t dlp_utf8_len(unsigned char lead)
+{
+        return lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+}
+
 char *dlp_base64(const void *data, size_t len)
 {
         char *out = malloc(4 * ((len + 2) / 3) + 1);

@@ -36,6 +36,10 @@ int dlp_sleep_ms(int64_t ms);
  * not fit is cut at a character boundary. Returns the bytes written. */
 size_t dlp_json_escape(char *dst, size_t cap, const char *src);
 
+/* Length of the UTF-8 sequence that starts with byte \p lead (1 for a
+ * stray continuation byte, so that a walk always advances). */
+size_t dlp_utf8_len(unsigned char lead);
+
 /* Base64 of \p len bytes; returns a new NUL-terminated string (free()) or
  * NULL on allocation failure. */
 char *dlp_base64(const void *data, size_t len);

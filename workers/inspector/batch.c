@@ -2,15 +2,11 @@
 #include "batch.h"
 #include "err.h"
 #include "mask.h"
+#include "util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static size_t char_len(unsigned char c)
-{
-        return c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
-}
 
 /* Steps back from \p pos to the start of the character holding it. */
 static size_t char_start(const char *text, size_t pos)
@@ -31,7 +27,7 @@ int batch_plan_chunks(const char *text, size_t len, size_t cell_budget,
                 size_t end = base, esc = 0;
 
                 while (end < len) {
-                        size_t cl = char_len((unsigned char)text[end]);
+                        size_t cl = dlp_utf8_len((unsigned char)text[end]);
                         size_t e;
                         if (end + cl > len)
                                 cl = len - end;

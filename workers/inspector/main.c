@@ -48,9 +48,8 @@ static const struct dlp_setting inspector_settings[] = {
     {"DLP_API_URL", "api-url", DLP_SET_STR, "https://dlp.googleapis.com", 0, 0,
      offsetof(CFG, api_url), "base URL of the DLP service"},
     {"DLP_GCP_PROJECT", "gcp-project", DLP_SET_STR, NULL, 0, 0,
-     offsetof(CFG, project),
-     "Google Cloud project of the requests "
-     "(required)"},
+     offsetof(CFG, project), "Google Cloud project of the requests",
+     DLP_REQUIRED},
     {"DLP_GCP_LOCATION", "gcp-location", DLP_SET_STR, "global", 0, 0,
      offsetof(CFG, location), "Google Cloud location of the requests"},
     {"DLP_API_TOKEN", "api-token", DLP_SET_SECRET, NULL, 0, 0,
@@ -83,25 +82,12 @@ static const struct dlp_setting inspector_settings[] = {
 };
 #undef CFG
 
-static int validate(const void *config, char *errstr, size_t errstr_size)
-{
-        const struct inspector_config *cfg = config;
-
-        if (!cfg->project || !*cfg->project) {
-                snprintf(errstr, errstr_size,
-                         "DLP_GCP_PROJECT (--gcp-project) is required");
-                return DLP_ERR_CONFIG;
-        }
-        return DLP_OK;
-}
-
 static const struct dlp_config_spec inspector_spec = {
     .worker = "dlp-inspector",
     .summary = "Inspects event records with the DLP service, one request "
                "per batch, paced cluster-wide.",
     .settings = inspector_settings,
     .cnt = sizeof(inspector_settings) / sizeof(inspector_settings[0]),
-    .validate = validate,
 };
 
 struct inspector {
@@ -123,25 +109,11 @@ struct inspector {
         long long batch_seq;
         int64_t next_metadata_ms;
         /* delivery reports */
-        long outstanding, delivery_failed;
+        struct dlp_delivery delivery; /* of results and dead letters */
         /* counters */
         unsigned long events, requests, rejected, retries, dead, findings,
             commits, late_slots;
 };
-
-static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
-                        void *opaque)
-{
-        struct inspector *ins = opaque;
-
-        ins->outstanding--;
-        if (rkm->err) {
-                ins->delivery_failed++;
-                LOG_ERROR("record not written to %s: %s",
-                          rd_kafka_topic_name(rkm->rkt),
-                          rd_kafka_err2str(rkm->err));
-        }
-}
 
 static void carry_drop_partitions(struct inspector *ins,
                                   const rd_kafka_topic_partition_list_t *parts)
@@ -533,9 +505,9 @@ static void produce_results(struct inspector *ins, const char *batch_id,
                         if (dlp_kafka_deadletter(
                                 ins->producer, ins->cfg.common.topic_deadletter,
                                 "inspector", e->rkm, e->reason, NULL) != DLP_OK)
-                                ins->delivery_failed++;
+                                ins->delivery.failed++;
                         else
-                                ins->outstanding++;
+                                dlp_delivery_sent(&ins->delivery);
                         continue;
                 }
                 json_t *rec = inspection_record(ins, e, batch_id, now);
@@ -558,9 +530,9 @@ static void produce_results(struct inspector *ins, const char *batch_id,
                         free(value);
                         LOG_EV(DLP_LOG_ERROR, id, "produce: %s",
                                rd_kafka_err2str(err));
-                        ins->delivery_failed++;
+                        ins->delivery.failed++;
                 } else
-                        ins->outstanding++;
+                        dlp_delivery_sent(&ins->delivery);
         }
 }
 
@@ -570,9 +542,7 @@ static void commit_after_delivery(struct inspector *ins, const char *batch_id,
 {
         rd_kafka_resp_err_t err;
 
-        while (ins->outstanding > 0)
-                rd_kafka_flush(ins->producer, 100); /* sends without linger */
-        if (ins->delivery_failed) {
+        if (dlp_delivery_wait(ins->producer, &ins->delivery) != DLP_OK) {
                 /* results are not all durable: commit nothing and stop; the
                  * batch is inspected again after a restart */
                 LOG_ERROR("results of batch %s not all written: stopping "
@@ -630,7 +600,7 @@ static void commit_transaction(struct inspector *ins, const char *batch_id,
         }
         if (!error) {
                 ins->commits++;
-                ins->outstanding = 0;
+                ins->delivery.outstanding = 0;
                 return;
         }
         LOG_WARN("transaction of batch %s: %s", batch_id,
@@ -652,8 +622,8 @@ static void commit_transaction(struct inspector *ins, const char *batch_id,
         rd_kafka_error_destroy(error);
         /* the aborted records' reports are failures by design */
         rd_kafka_poll(ins->producer, 0);
-        ins->outstanding = 0;
-        ins->delivery_failed = 0;
+        ins->delivery.outstanding = 0;
+        ins->delivery.failed = 0;
 }
 
 /* Writes every result and commits the batch's offsets once they are
@@ -805,10 +775,10 @@ int main(int argc, char **argv)
         snprintf(txn_id, sizeof(txn_id), "dlp-inspector-%s", ins->instance);
         const char *txn_props[] = {"transactional.id", txn_id,
                                    "transaction.timeout.ms", "10000", NULL};
-        ins->producer =
-            dlp_kafka_producer_new(&ins->cfg.common, "dlp-inspector",
-                                   ins->cfg.exactly_once ? txn_props : NULL,
-                                   on_delivery, ins, errstr, sizeof(errstr));
+        ins->producer = dlp_kafka_producer_new(
+            &ins->cfg.common, "dlp-inspector",
+            ins->cfg.exactly_once ? txn_props : NULL, dlp_delivery_report,
+            &ins->delivery, errstr, sizeof(errstr));
         if (!ins->producer) {
                 LOG_ERROR("kafka producer: %s", errstr);
                 rc = 2;
@@ -832,8 +802,7 @@ int main(int argc, char **argv)
          * resuming an unpaused partition refetches from a stale offset
          * (librdkafka #4637), i.e. duplicates */
         const char *consumer_props[] = {
-            "session.timeout.ms", session, "queued.max.messages.kbytes",
-            "4096",
+            "session.timeout.ms", session, "queued.max.messages.kbytes", "4096",
             /* eager, and it interleaves partitions over members, so an
              * inspector's slots are spread out instead of consecutive */
             "partition.assignment.strategy", "roundrobin", NULL};

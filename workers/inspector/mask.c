@@ -3,15 +3,12 @@
 
 #include <string.h>
 
+#include "util.h"
+
 static int is_separator(unsigned char c)
 {
         return c < 0x80 && !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
                              (c >= 'A' && c <= 'Z'));
-}
-
-static size_t char_len(unsigned char c)
-{
-        return c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
 }
 
 size_t mask_quote(const char *quote, size_t len, char *out, size_t out_size)
@@ -19,14 +16,14 @@ size_t mask_quote(const char *quote, size_t len, char *out, size_t out_size)
         static const char dot[] = "\xe2\x80\xa2"; /* • */
         size_t total = 0, seen = 0, n = 0, chars = 0, keep_head, keep_tail;
 
-        for (size_t i = 0; i < len; i += char_len((unsigned char)quote[i]))
+        for (size_t i = 0; i < len; i += dlp_utf8_len((unsigned char)quote[i]))
                 total += !is_separator((unsigned char)quote[i]);
         keep_head = total >= 16 ? 4 : 0;
         keep_tail = total >= 8 ? 4 : 0;
 
         for (size_t i = 0; i < len;) {
                 unsigned char c = (unsigned char)quote[i];
-                size_t cl = char_len(c);
+                size_t cl = dlp_utf8_len(c);
                 const char *piece = quote + i;
                 size_t plen = cl;
 

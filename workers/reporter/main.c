@@ -33,9 +33,9 @@ static const struct dlp_setting reporter_settings[] = {
     {"SLACK_API_URL", "slack-api-url", DLP_SET_STR, "https://slack.com/api", 0,
      0, offsetof(CFG, api_url), "base URL of the Slack Web API"},
     {"SLACK_BOT_TOKEN", "slack-bot-token", DLP_SET_SECRET, NULL, 0, 0,
-     offsetof(CFG, token), "Slack bot token, xoxb-… (required)"},
+     offsetof(CFG, token), "Slack bot token, xoxb-…", DLP_REQUIRED},
     {"DLP_ALERT_CHANNEL", "alert-channel", DLP_SET_STR, NULL, 0, 0,
-     offsetof(CFG, channel), "channel id that receives alerts (required)"},
+     offsetof(CFG, channel), "channel id that receives alerts", DLP_REQUIRED},
     {"DLP_REPORTER_GROUP_ID", "group-id", DLP_SET_STR, "dlp-reporter", 0, 0,
      offsetof(CFG, group), "consumer group of the reporters"},
     {"DLP_SLACK_TIMEOUT_MS", "slack-timeout-ms", DLP_SET_INT, "10000", 100,
@@ -45,30 +45,12 @@ static const struct dlp_setting reporter_settings[] = {
 };
 #undef CFG
 
-static int validate(const void *config, char *errstr, size_t errstr_size)
-{
-        const struct reporter_config *cfg = config;
-
-        if (!cfg->token || !*cfg->token) {
-                snprintf(errstr, errstr_size,
-                         "SLACK_BOT_TOKEN (--slack-bot-token) is required");
-                return DLP_ERR_CONFIG;
-        }
-        if (!cfg->channel || !*cfg->channel) {
-                snprintf(errstr, errstr_size,
-                         "DLP_ALERT_CHANNEL (--alert-channel) is required");
-                return DLP_ERR_CONFIG;
-        }
-        return DLP_OK;
-}
-
 static const struct dlp_config_spec reporter_spec = {
     .worker = "dlp-reporter",
     .summary = "Posts a Slack alert for every inspection record with "
                "findings.",
     .settings = reporter_settings,
     .cnt = sizeof(reporter_settings) / sizeof(reporter_settings[0]),
-    .validate = validate,
 };
 
 struct reporter {
@@ -76,23 +58,9 @@ struct reporter {
         rd_kafka_t *consumer, *producer;
         struct dlp_httpc *http;
         char url[1024];
-        long outstanding, delivery_failed;
+        struct dlp_delivery delivery; /* of alert records and dead letters */
         unsigned long records, alerts, dead, retries;
 };
-
-static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
-                        void *opaque)
-{
-        struct reporter *rep = opaque;
-
-        rep->outstanding--;
-        if (rkm->err) {
-                rep->delivery_failed++;
-                LOG_ERROR("record not written to %s: %s",
-                          rd_kafka_topic_name(rkm->rkt),
-                          rd_kafka_err2str(rkm->err));
-        }
-}
 
 /* On revocation, commit what is finished before the partitions move. */
 static void on_rebalance(void *opaque, rd_kafka_resp_err_t err,
@@ -102,14 +70,6 @@ static void on_rebalance(void *opaque, rd_kafka_resp_err_t err,
 
         if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS)
                 rd_kafka_commit(rep->consumer, NULL, 0);
-}
-
-/* Waits for the delivery reports of everything produced so far. */
-static int wait_delivered(struct reporter *rep)
-{
-        while (rep->outstanding > 0)
-                rd_kafka_poll(rep->producer, 50);
-        return rep->delivery_failed ? DLP_ERR_KAFKA : DLP_OK;
 }
 
 /* Slack errors that go away by themselves; the others never will. */
@@ -205,7 +165,7 @@ static int produce_alert(struct reporter *rep, json_t *rec)
                        rd_kafka_err2str(err));
                 return DLP_ERR_KAFKA;
         }
-        rep->outstanding++;
+        dlp_delivery_sent(&rep->delivery);
         return DLP_OK;
 }
 
@@ -217,8 +177,8 @@ static int dead_letter(struct reporter *rep, const rd_kafka_message_t *rkm,
                                  rep->cfg.common.topic_deadletter, "reporter",
                                  rkm, why, NULL) != DLP_OK)
                 return DLP_ERR_KAFKA;
-        rep->outstanding++;
-        return wait_delivered(rep);
+        dlp_delivery_sent(&rep->delivery);
+        return dlp_delivery_wait(rep->producer, &rep->delivery);
 }
 
 /* Handles one record; DLP_OK means it is finished and may be committed. */
@@ -256,7 +216,7 @@ static int handle(struct reporter *rep, const rd_kafka_message_t *rkm)
                 rc = rec ? produce_alert(rep, rec) : DLP_ERR_NOMEM;
                 json_decref(rec);
                 if (rc == DLP_OK)
-                        rc = wait_delivered(rep);
+                        rc = dlp_delivery_wait(rep->producer, &rep->delivery);
                 if (rc == DLP_OK) {
                         rep->alerts++;
                         LOG_EV(DLP_LOG_INFO, id, "alert posted as %s", ts);
@@ -336,9 +296,9 @@ int main(int argc, char **argv)
                 rc = 1;
                 goto out_config;
         }
-        rep->producer =
-            dlp_kafka_producer_new(&rep->cfg.common, "dlp-reporter", NULL,
-                                   on_delivery, rep, errstr, sizeof(errstr));
+        rep->producer = dlp_kafka_producer_new(
+            &rep->cfg.common, "dlp-reporter", NULL, dlp_delivery_report,
+            &rep->delivery, errstr, sizeof(errstr));
         if (!rep->producer) {
                 LOG_ERROR("kafka producer: %s", errstr);
                 rc = 2;

@@ -6,6 +6,7 @@
 #   scripts/kafka.sh start                          clean broker, wait until ready
 #   scripts/kafka.sh create-topics [PARTITIONS] TOPIC...   (default 12 partitions)
 #   scripts/kafka.sh stop
+#   scripts/kafka.sh restart                        stop, start again on the same data
 #   scripts/kafka.sh status                         exit 0 iff our broker answers
 #   scripts/kafka.sh bootstrap                      prints 127.0.0.1:PORT
 #
@@ -281,6 +282,19 @@ lock_dir() {
 
 cmd_start() {
 	lock_dir
+	start_broker fresh
+}
+
+# Stops the broker and starts it again on the same data: an outage, for
+# tests of what the workers do while Kafka is away.
+cmd_restart() {
+	lock_dir
+	[ -e "$OWNED" ] && [ -d "$DIR/data" ] || die "no broker data in $DIR to restart on (use start)"
+	stop_broker
+	start_broker keep
+}
+
+start_broker() { # fresh | keep
 	if broker_pid >/dev/null; then
 		if broker_answers; then
 			log "already running (pid $(broker_pid)) on $BOOTSTRAP"
@@ -296,19 +310,20 @@ cmd_start() {
 	cmd_fetch
 	ensure_java
 
-	# Never rm -rf a directory we did not create (DLP_KAFKA_DIR=~ typo).
-	if [ -e "$DIR" ] && [ ! -e "$OWNED" ] && [ -n "$(ls -A "$DIR" 2>/dev/null)" ]; then
-		die "$DIR exists, is not empty and was not created by kafka.sh; refusing to wipe it"
-	fi
-	rm -rf "$DIR"
-	mkdir -p "$DIR/data"
-	: >"$OWNED"
-	write_config
-
 	local t0=$SECONDS
-	run_tool 60 kafka.tools.StorageTool format \
-		-t "$(random_cluster_id)" -c "$PROPS" >"$DIR/format.log" 2>&1 ||
-		{ cat "$DIR/format.log" >&2; die "kafka storage format failed"; }
+	if [ "$1" = fresh ]; then
+		# Never rm -rf a directory we did not create (DLP_KAFKA_DIR=~ typo).
+		if [ -e "$DIR" ] && [ ! -e "$OWNED" ] && [ -n "$(ls -A "$DIR" 2>/dev/null)" ]; then
+			die "$DIR exists, is not empty and was not created by kafka.sh; refusing to wipe it"
+		fi
+		rm -rf "$DIR"
+		mkdir -p "$DIR/data"
+		: >"$OWNED"
+		write_config
+		run_tool 60 kafka.tools.StorageTool format \
+			-t "$(random_cluster_id)" -c "$PROPS" >"$DIR/format.log" 2>&1 ||
+			{ cat "$DIR/format.log" >&2; die "kafka storage format failed"; }
+	fi
 
 	# nohup: survive the terminal or CI step that ran `start`.
 	# 8>&- 9>&-: the broker must not inherit (and hold forever) our locks.
@@ -482,6 +497,7 @@ usage() {
 case ${1:-} in
 fetch) cmd_fetch ;;
 start) cmd_start ;;
+restart) cmd_restart ;;
 stop) cmd_stop ;;
 status) cmd_status ;;
 create-topics)

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Writes N dlp.event/1 records as kcat -K'\\t' input (key TAB value), for
-loading the events topic directly in inspector tests and benchmarks.
+loading the events topic directly in inspector tests and benchmarks; or,
+with --envelopes, N Slack Events API envelopes for the collector.
 
 Texts are chat-like lines of varied length; every --sensitive-every'th event
 carries a fake card number or e-mail address, and --poison events carry the
@@ -38,6 +39,8 @@ def main():
     ap.add_argument("--poison", type=int, default=0,
                     help="events whose text carries DLP_SIM_POISON")
     ap.add_argument("--poison-ids", help="write the poison event ids here")
+    ap.add_argument("--envelopes", action="store_true",
+                    help="write Slack Events API envelopes (JSONL) instead")
     a = ap.parse_args()
     rng = random.Random(a.seed)
     poison = set(rng.sample(range(a.count), a.poison)) if a.poison else set()
@@ -54,7 +57,16 @@ def main():
                "ts": "1763900000.%06d" % i, "event_time": 1763900000,
                "kind": "message", "text": t,
                "received_at": "2026-11-23T00:00:00.000Z", "source": "replay"}
-        out.write(eid + "\t" + json.dumps(rec, separators=(",", ":")) + "\n")
+        if a.envelopes:
+            env = {"token": "load", "team_id": rec["team_id"], "api_app_id": "A0LOAD",
+                   "event": {"type": "message", "channel": rec["channel"],
+                             "user": rec["user"], "text": t, "ts": rec["ts"],
+                             "event_ts": rec["ts"], "channel_type": "channel"},
+                   "type": "event_callback", "event_id": eid,
+                   "event_time": rec["event_time"]}
+            out.write(json.dumps(env, separators=(",", ":")) + "\n")
+        else:
+            out.write(eid + "\t" + json.dumps(rec, separators=(",", ":")) + "\n")
     if a.poison_ids:
         with open(a.poison_ids, "w") as f:
             f.write("\n".join(ids) + "\n")

@@ -53,6 +53,7 @@ def slack_signature(secret, timestamp, body):
 
 class Sender:
     def __init__(self, args, secret):
+        self.record = None  # list of final statuses with --record
         self.args = args
         self.secret = secret
         u = urllib.parse.urlsplit(args.url)
@@ -155,7 +156,7 @@ class Sender:
             return
         reason = None
         final = None
-        for retry_num in range(0, MAX_RETRIES + 1):
+        for retry_num in range(0, self.args.retries + 1):
             if retry_num:
                 with self.lock:
                     self.retries += 1
@@ -168,6 +169,12 @@ class Sender:
             if stop or reason is None:
                 break
         with self.lock:
+            if self.record is not None:
+                try:
+                    eid = json.loads(body).get("event_id")
+                except ValueError:
+                    eid = None
+                self.record.append({"event_id": eid, "status": final})
             if final is not None and 200 <= final < 300:
                 self.ok += 1
             else:
@@ -204,6 +211,10 @@ def main():
     bad.add_argument("--unsigned", action="store_true", help="send no signature headers")
     bad.add_argument("--bad-signature", action="store_true", help="sign with a wrong secret")
     bad.add_argument("--stale", action="store_true", help="sign a timestamp %d s old" % STALE_AGE_S)
+    ap.add_argument("--retries", type=int, default=MAX_RETRIES,
+                    help="retries after a 5xx, 429 or timeout (default %d, as Slack)" % MAX_RETRIES)
+    ap.add_argument("--record", metavar="FILE",
+                    help="write each event's final status here, one JSON per line")
     args = ap.parse_args()
 
     secret = args.secret if args.secret is not None else os.environ.get("SLACK_SIGNING_SECRET")
@@ -214,6 +225,7 @@ def main():
 
     start = time.monotonic()
     sender = Sender(args, secret or "")
+    sender.record = [] if args.record else None
     sent = 0
     with ThreadPoolExecutor(max_workers=args.concurrency) as pool:
         futures = []
@@ -235,6 +247,10 @@ def main():
         good = sender.matched == sent and sent > 0
     else:
         good = sender.failed == 0 and sender.unsent == 0
+    if args.record:
+        with open(args.record, "w") as f:
+            for r in sender.record:
+                f.write(json.dumps(r) + "\n")
     print(json.dumps(summary))
     return 0 if good else 1
 

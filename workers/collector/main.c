@@ -6,6 +6,7 @@
  * deadline the answer is 503 and Slack retries. Waiting requests are
  * suspended, not parked on threads. */
 #include "config.h"
+#include "dedupe.h"
 #include "err.h"
 #include "event.h"
 #include "httpd.h"
@@ -14,6 +15,7 @@
 #include "slack_sig.h"
 #include "util.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +34,8 @@ struct collector_config {
         long http_threads;
         int include_bots;
         char *replay;
+        long dedupe_capacity;
+        double dedupe_window_s;
 };
 
 #define CFG struct collector_config
@@ -59,6 +63,12 @@ static const struct dlp_setting collector_settings[] = {
      offsetof(CFG, http_threads), "HTTP server threads"},
     {"DLP_INCLUDE_BOTS", "include-bots", DLP_SET_BOOL, "true", 0, 0,
      offsetof(CFG, include_bots), "inspect bot_message events"},
+    {"DLP_DEDUPE_CAPACITY", "dedupe-capacity", DLP_SET_INT, "100000", 0,
+     10000000, offsetof(CFG, dedupe_capacity),
+     "event_ids remembered to answer repeats 200 without producing again "
+     "(32 bytes each; 0: off)"},
+    {"DLP_DEDUPE_WINDOW_S", "dedupe-window-s", DLP_SET_DOUBLE, "600", 1, 86400,
+     offsetof(CFG, dedupe_window_s), "how long an event_id is remembered"},
     {"DLP_REPLAY", "replay", DLP_SET_STR, NULL, 0, 0, offsetof(CFG, replay),
      "replay JSONL envelopes (or bare message events) from FILE or - "
      "(stdin) into the topic, then exit"},
@@ -87,6 +97,19 @@ static const struct dlp_config_spec collector_spec = {
     .validate = validate,
 };
 
+/* An event waiting for Kafka's word, and the Slack request waiting for ours.
+ * It lives until its delivery report arrives; the request is answered by
+ * that report or, if Kafka is slower than the ack deadline, with 503 at the
+ * deadline, whichever comes first. Reports and deadlines are both handled
+ * on the main thread; the list is shared with the HTTP threads. */
+struct waiting {
+        struct dlp_http_pending *http;
+        int64_t deadline_ms;
+        int answered;                /* main thread only */
+        int linked;                  /* under collector.lock */
+        struct waiting *prev, *next; /* in deadline order */
+};
+
 struct collector {
         struct collector_config cfg;
         rd_kafka_t *rk;
@@ -95,21 +118,80 @@ struct collector {
         atomic_int closing;   /* refuse new events: we are stopping */
         atomic_long inflight; /* requests waiting for a delivery report */
         /* counters */
-        atomic_ulong accepted, skipped, duplicates_retried, refused_auth,
-            refused_bad, failed_kafka;
+        atomic_ulong accepted, skipped, retries_seen, duplicates,
+            duplicates_in_flight, refused_auth, refused_bad, failed_kafka;
+        struct dedupe *dedupe; /* NULL: off (and in replay) */
+        atomic_ulong answered_at_deadline;
+        pthread_mutex_t lock; /* of the waiting list */
+        struct waiting *head, *tail;
         /* replay */
         long replay_delivered, replay_failed;
 };
+
+static void waiting_link(struct collector *col, struct waiting *w)
+{
+        pthread_mutex_lock(&col->lock);
+        w->prev = col->tail;
+        w->next = NULL;
+        if (col->tail)
+                col->tail->next = w;
+        else
+                col->head = w;
+        col->tail = w;
+        w->linked = 1;
+        pthread_mutex_unlock(&col->lock);
+}
+
+/* Caller holds col->lock. */
+static void waiting_unlink(struct collector *col, struct waiting *w)
+{
+        if (!w->linked)
+                return;
+        if (w->prev)
+                w->prev->next = w->next;
+        else
+                col->head = w->next;
+        if (w->next)
+                w->next->prev = w->prev;
+        else
+                col->tail = w->prev;
+        w->linked = 0;
+}
+
+static void answer(struct waiting *w, int status, const char *text)
+{
+        struct dlp_http_resp resp = {0};
+
+        if (w->answered)
+                return;
+        w->answered = 1;
+        dlp_http_resp_text(&resp, status, text);
+        dlp_http_complete(w->http, &resp);
+}
+
+/* Answers 503 to every request whose deadline passed (all of them with
+ * INT64_MAX); their events' reports may still come, and only settle the
+ * dedupe state then. */
+static void answer_late(struct collector *col, int64_t now_ms)
+{
+        pthread_mutex_lock(&col->lock);
+        while (col->head && col->head->deadline_ms <= now_ms) {
+                struct waiting *w = col->head;
+                waiting_unlink(col, w);
+                atomic_fetch_add(&col->answered_at_deadline, 1);
+                answer(w, 503, "event not confirmed in time, retry\n");
+        }
+        pthread_mutex_unlock(&col->lock);
+}
 
 /* Delivery report: the moment an event is safe, or is not. */
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
                         void *opaque)
 {
         struct collector *col = opaque;
-        struct dlp_http_pending *pending = rkm->_private;
-        struct dlp_http_resp resp = {0};
+        struct waiting *w = rkm->_private;
 
-        if (!pending) { /* replay: no one is waiting */
+        if (!w) { /* replay: no one is waiting */
                 if (rkm->err) {
                         col->replay_failed++;
                         LOG_ERROR("replay: not written: %s",
@@ -118,16 +200,27 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
                         col->replay_delivered++;
                 return;
         }
+        if (col->dedupe) {
+                char id[256];
+                size_t n = rkm->key_len < sizeof(id) - 1 ? rkm->key_len
+                                                         : sizeof(id) - 1;
+                memcpy(id, rkm->key, n);
+                id[n] = '\0';
+                dedupe_finish(col->dedupe, id, rkm->err == 0);
+        }
+        pthread_mutex_lock(&col->lock);
+        waiting_unlink(col, w);
+        pthread_mutex_unlock(&col->lock);
         if (rkm->err) {
                 atomic_fetch_add(&col->failed_kafka, 1);
                 LOG_WARN("event not written, answering 503: %s",
                          rd_kafka_err2str(rkm->err));
-                dlp_http_resp_text(&resp, 503, "event not stored, retry\n");
+                answer(w, 503, "event not stored, retry\n");
         } else {
                 atomic_fetch_add(&col->accepted, 1);
-                dlp_http_resp_text(&resp, 200, "");
+                answer(w, 200, "");
         }
-        dlp_http_complete(pending, &resp);
+        free(w);
         atomic_fetch_sub(&col->inflight, 1);
 }
 
@@ -164,7 +257,6 @@ static int handle_event(struct collector *col, struct dlp_http_req *req,
         char why[256], now[40];
         struct event_opts opts = {.source = "events-api",
                                   .include_bots = col->cfg.include_bots};
-        struct dlp_http_pending *pending;
         enum event_verdict v;
 
         env = json_loadb(req->body, req->body_len, 0, &jerr);
@@ -208,16 +300,53 @@ static int handle_event(struct collector *col, struct dlp_http_req *req,
                 return DLP_OK;
         }
         if (dlp_http_req_header(req, "X-Slack-Retry-Num"))
-                atomic_fetch_add(&col->duplicates_retried, 1);
+                atomic_fetch_add(&col->retries_seen, 1);
+        switch (col->dedupe ? dedupe_claim(col->dedupe, event_id, dlp_wall_s())
+                            : DEDUPE_NEW) {
+        case DEDUPE_DONE: /* a retry or a repeat: it is in Kafka already */
+                atomic_fetch_add(&col->duplicates, 1);
+                LOG_EV(DLP_LOG_DEBUG, event_id, "duplicate, not produced");
+                dlp_http_resp_text(resp, 200, "");
+                json_decref(record);
+                json_decref(env);
+                return DLP_OK;
+        case DEDUPE_PENDING: /* its twin is being stored: come back later */
+                atomic_fetch_add(&col->duplicates_in_flight, 1);
+                dlp_http_resp_text(resp, 503, "being stored, retry\n");
+                json_decref(record);
+                json_decref(env);
+                return DLP_OK;
+        case DEDUPE_NEW:
+                break;
+        }
 
         /* suspend before producing: the report may arrive at once */
+        struct waiting *w = calloc(1, sizeof(*w));
+        if (!w) {
+                if (col->dedupe)
+                        dedupe_finish(col->dedupe, event_id, 0);
+                dlp_http_resp_text(resp, 503, "out of memory, retry\n");
+                json_decref(record);
+                json_decref(env);
+                return DLP_OK;
+        }
         atomic_fetch_add(&col->inflight, 1);
-        pending = dlp_http_req_suspend(req);
-        if (produce(col, record, event_id, pending) != DLP_OK) {
+        w->http = dlp_http_req_suspend(req);
+        w->deadline_ms = dlp_mono_ms() + col->cfg.ack_timeout_ms;
+        waiting_link(col, w);
+        if (produce(col, record, event_id, w) != DLP_OK) {
                 struct dlp_http_resp busy = {0};
                 atomic_fetch_add(&col->failed_kafka, 1);
+                if (col->dedupe)
+                        dedupe_finish(col->dedupe, event_id, 0);
+                pthread_mutex_lock(&col->lock);
+                waiting_unlink(col, w);
+                pthread_mutex_unlock(&col->lock);
+                /* not answered by anyone else: it was never linked long
+                 * enough for a deadline, and there is no report */
                 dlp_http_resp_text(&busy, 503, "event not stored, retry\n");
-                dlp_http_complete(pending, &busy);
+                dlp_http_complete(w->http, &busy);
+                free(w);
                 atomic_fetch_sub(&col->inflight, 1);
         }
         json_decref(record);
@@ -276,22 +405,33 @@ static int serve(struct collector *col)
         }
         LOG_INFO("listening on %s, writing to %s", col->cfg.listen_addr,
                  col->cfg.common.topic_events);
-        while (!dlp_stopping)
-                rd_kafka_poll(col->rk, 100); /* serves delivery reports */
+        while (!dlp_stopping) {
+                rd_kafka_poll(col->rk, 50); /* serves delivery reports */
+                answer_late(col, dlp_mono_ms());
+        }
 
         /* stop taking events, let every waiting request get its answer */
         atomic_store(&col->closing, 1);
         deadline = dlp_mono_ms() + col->cfg.ack_timeout_ms + 2000;
-        while (atomic_load(&col->inflight) > 0 && dlp_mono_ms() < deadline)
+        while (atomic_load(&col->inflight) > 0 && dlp_mono_ms() < deadline) {
                 rd_kafka_poll(col->rk, 50);
+                answer_late(col, dlp_mono_ms());
+        }
+        answer_late(col, INT64_MAX); /* before the server goes */
         dlp_httpd_stop(httpd);
-        LOG_INFO("stopped: accepted=%lu skipped=%lu refused_auth=%lu "
-                 "refused_bad=%lu failed_kafka=%lu retries_seen=%lu",
+        LOG_INFO("stopped: accepted=%lu skipped=%lu duplicates=%lu "
+                 "duplicates_in_flight=%lu refused_auth=%lu refused_bad=%lu "
+                 "failed_kafka=%lu answered_at_deadline=%lu retries_seen=%lu "
+                 "dedupe_early_evictions=%lu",
                  atomic_load(&col->accepted), atomic_load(&col->skipped),
+                 atomic_load(&col->duplicates),
+                 atomic_load(&col->duplicates_in_flight),
                  atomic_load(&col->refused_auth),
                  atomic_load(&col->refused_bad),
                  atomic_load(&col->failed_kafka),
-                 atomic_load(&col->duplicates_retried));
+                 atomic_load(&col->answered_at_deadline),
+                 atomic_load(&col->retries_seen),
+                 col->dedupe ? dedupe_early_evictions(col->dedupe) : 0UL);
         return DLP_OK;
 }
 
@@ -407,6 +547,7 @@ int main(int argc, char **argv)
         int err;
 
         memset(&col, 0, sizeof(col));
+        pthread_mutex_init(&col.lock, NULL);
         dlp_log_init("collector", DLP_LOG_INFO);
         err = dlp_config_load(&collector_spec, &col.cfg, argc, argv, errstr,
                               sizeof(errstr));
@@ -437,12 +578,25 @@ int main(int argc, char **argv)
                 dlp_config_free(&collector_spec, &col.cfg);
                 return 2;
         }
+        if (!col.cfg.replay && col.cfg.dedupe_capacity > 0) {
+                col.dedupe = dedupe_new((size_t)col.cfg.dedupe_capacity,
+                                        col.cfg.dedupe_window_s);
+                if (!col.dedupe) {
+                        LOG_ERROR("DLP_DEDUPE_CAPACITY: cannot allocate %ld "
+                                  "entries",
+                                  col.cfg.dedupe_capacity);
+                        rd_kafka_destroy(col.rk);
+                        dlp_config_free(&collector_spec, &col.cfg);
+                        return 2;
+                }
+        }
         err = col.cfg.replay ? replay(&col) : serve(&col);
 
         if (dlp_kafka_drain(col.rk, 10000) > 0)
                 LOG_ERROR("%d event(s) not confirmed by Kafka at exit",
                           rd_kafka_outq_len(col.rk));
         rd_kafka_destroy(col.rk);
+        dedupe_free(col.dedupe);
         dlp_config_free(&collector_spec, &col.cfg);
         return err || dlp_stopping == DLP_STOP_FAILURE ? 1 : 0;
 }

@@ -31,7 +31,6 @@ struct conn_state {
         struct MHD_Connection *conn;
         char *body;
         size_t len, cap;
-        int too_big;
         int suspended;
         int done;                  /* a response is ready in resp */
         struct dlp_http_resp resp; /* set by dlp_http_complete() */
@@ -80,38 +79,37 @@ static MHD_RESULT on_request(void *cls, struct MHD_Connection *conn,
                         /* answer before the body is read; MHD then closes
                          * the connection instead of reading the rest */
                         struct dlp_http_resp r = {0};
-                        st->too_big = 1;
                         dlp_http_resp_text(&r, 413, "request body too large\n");
                         return queue(conn, &r);
                 }
                 return MHD_YES;
         }
         if (*upload_size > 0) {
-                if (!st->too_big && st->len + *upload_size > h->max_body)
-                        st->too_big = 1;
-                if (!st->too_big) {
-                        if (st->len + *upload_size + 1 > st->cap) {
-                                size_t cap = (st->len + *upload_size + 1) * 2;
-                                char *nb = realloc(st->body, cap);
-                                if (!nb)
-                                        return MHD_NO;
-                                st->body = nb;
-                                st->cap = cap;
-                        }
-                        memcpy(st->body + st->len, upload, *upload_size);
-                        st->len += *upload_size;
+                if (st->len + *upload_size > h->max_body) {
+                        /* a body without Content-Length (chunked) that grew
+                         * too big: libmicrohttpd 0.9.75 cannot queue a
+                         * response in mid-body, and reading the rest just to
+                         * say 413 is work for the sender's benefit: close */
+                        LOG_DEBUG("request body over %zu bytes without "
+                                  "Content-Length: connection closed",
+                                  h->max_body);
+                        return MHD_NO;
                 }
+                if (st->len + *upload_size + 1 > st->cap) {
+                        size_t cap = (st->len + *upload_size + 1) * 2;
+                        char *nb = realloc(st->body, cap);
+                        if (!nb)
+                                return MHD_NO;
+                        st->body = nb;
+                        st->cap = cap;
+                }
+                memcpy(st->body + st->len, upload, *upload_size);
+                st->len += *upload_size;
                 *upload_size = 0;
                 return MHD_YES;
         }
         if (st->done) /* resumed after dlp_http_complete() */
                 return queue(conn, &st->resp);
-        if (st->too_big) {
-                struct dlp_http_resp r = {0};
-                dlp_http_resp_text(&r, 413, "request body too large\n");
-                return queue(conn, &r);
-        }
-
         struct dlp_http_req req = {
             .method = method,
             .path = url,

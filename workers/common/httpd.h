@@ -4,8 +4,9 @@
  * The handler sees a whole request (method, path, headers, body up to a
  * limit) and either fills a response at once or suspends the request and
  * finishes it later from any thread with dlp_http_complete(); no thread
- * waits meanwhile. Bodies over the limit are answered 413 without being
- * read. */
+ * waits meanwhile. A body whose Content-Length is over the limit is
+ * answered 413 before it is read; a chunked body that grows over it gets
+ * its connection closed. */
 #ifndef DLP_HTTPD_H
 #define DLP_HTTPD_H
 

@@ -1,0 +1,38 @@
+/* dedupe.h - event_ids seen recently, so that Slack's retries and repeated
+ * deliveries are answered 200 without producing the event again.
+ *
+ * Bounded memory: at most `capacity` ids, each kept for `window_s` seconds
+ * or until it is the oldest when the table is full (under a load above
+ * capacity / window_s events per second the window shrinks; the count of
+ * early evictions says so). Ids are stored as 128-bit hashes. Only events
+ * Kafka confirmed count as seen: an id whose produce failed is forgotten, so
+ * Slack's retry produces it. Thread-safe. */
+#ifndef DLP_DEDUPE_H
+#define DLP_DEDUPE_H
+
+#include <stddef.h>
+
+enum dedupe_verdict {
+        DEDUPE_NEW,     /* first sight: now pending, produce it */
+        DEDUPE_PENDING, /* a produce of it is in flight */
+        DEDUPE_DONE,    /* already in Kafka: answer 200, produce nothing */
+};
+
+struct dedupe;
+
+/* NULL on allocation failure. */
+struct dedupe *dedupe_new(size_t capacity, double window_s);
+void dedupe_free(struct dedupe *d);
+
+/* Looks \p id up at time \p now (seconds); a new id is recorded as
+ * pending. */
+enum dedupe_verdict dedupe_claim(struct dedupe *d, const char *id, double now);
+/* Ends the pending produce of \p id: \p stored != 0 marks it done, else it
+ * is forgotten. */
+void dedupe_finish(struct dedupe *d, const char *id, int stored);
+
+/* Ids held now, and ids dropped before their window ended (table full). */
+size_t dedupe_size(struct dedupe *d);
+unsigned long dedupe_early_evictions(struct dedupe *d);
+
+#endif

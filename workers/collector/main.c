@@ -569,7 +569,10 @@ int main(int argc, char **argv)
         /* the ack deadline is the producer's message timeout: a report,
          * good or bad, always arrives before it */
         snprintf(timeout, sizeof(timeout), "%ld", col.cfg.ack_timeout_ms);
-        const char *extra[] = {"message.timeout.ms", timeout, NULL};
+        /* linger 1 ms: Slack waits on every event; under load batches
+         * fill without lingering anyway */
+        const char *extra[] = {"message.timeout.ms", timeout, "linger.ms", "1",
+                               NULL};
         col.rk = dlp_kafka_producer_new(
             &col.cfg.common, "dlp-collector", col.cfg.replay ? NULL : extra,
             on_delivery, &col, errstr, sizeof(errstr));

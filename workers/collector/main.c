@@ -9,6 +9,7 @@
 #include "dedupe.h"
 #include "err.h"
 #include "event.h"
+#include "front.h"
 #include "httpd.h"
 #include "kafka.h"
 #include "log.h"
@@ -358,33 +359,31 @@ static int on_request(void *opaque, struct dlp_http_req *req,
                       struct dlp_http_resp *resp)
 {
         struct collector *col = opaque;
-        const char *ctype;
+        const struct front_request fr = {
+            .method = req->method,
+            .path = req->path,
+            .content_type = dlp_http_req_header(req, "Content-Type"),
+            .timestamp = dlp_http_req_header(req, "X-Slack-Request-Timestamp"),
+            .signature = dlp_http_req_header(req, "X-Slack-Signature"),
+            .body = req->body,
+            .body_len = req->body_len,
+        };
+        const struct front_policy policy = {col->secrets, col->nsecrets,
+                                            col->cfg.tolerance_s};
+        const char *reason;
+        int status;
 
-        if (strcmp(req->path, "/slack/events") != 0) {
-                dlp_http_resp_text(resp, 404, "not found\n");
-                return DLP_OK;
-        }
-        if (strcmp(req->method, "POST") != 0) {
-                dlp_http_resp_text(resp, 405, "method not allowed\n");
-                dlp_http_resp_header(resp, "Allow", "POST");
-                return DLP_OK;
-        }
-        ctype = dlp_http_req_header(req, "Content-Type");
-        if (ctype && strncasecmp(ctype, "application/json", 16) != 0) {
-                dlp_http_resp_text(resp, 415, "expected application/json\n");
-                return DLP_OK;
-        }
         if (atomic_load(&col->closing)) {
                 dlp_http_resp_text(resp, 503, "shutting down, retry\n");
                 return DLP_OK;
         }
-        if (slack_sig_verify(
-                col->secrets, col->nsecrets,
-                dlp_http_req_header(req, "X-Slack-Request-Timestamp"),
-                dlp_http_req_header(req, "X-Slack-Signature"), req->body,
-                req->body_len, time(NULL), col->cfg.tolerance_s) != DLP_OK) {
-                atomic_fetch_add(&col->refused_auth, 1);
-                dlp_http_resp_text(resp, 401, ""); /* no detail, by design */
+        status = front_check(&fr, &policy, time(NULL), &reason);
+        if (status) {
+                if (status == 401)
+                        atomic_fetch_add(&col->refused_auth, 1);
+                dlp_http_resp_text(resp, status, reason);
+                if (status == 405)
+                        dlp_http_resp_header(resp, "Allow", "POST");
                 return DLP_OK;
         }
         return handle_event(col, req, resp);

@@ -1,0 +1,107 @@
+/* test_front.c - every way a request is refused at the collector's door,
+ * and the one way in. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "front.h"
+#include "slack_sig.h"
+
+#define SECRET "8f742231b10e8888abcd99yyyzzz85a5"
+#define BODY   "{\"type\":\"event_callback\"}"
+#define NOW    1763900000
+
+static const char *const secrets[] = {SECRET};
+static const struct front_policy policy = {secrets, 1, 300};
+static char ts[16], sig[SLACK_SIG_LEN + 1];
+
+static struct front_request good(void)
+{
+        snprintf(ts, sizeof(ts), "%d", NOW);
+        slack_sig_compute(SECRET, ts, BODY, strlen(BODY), sig);
+        return (struct front_request){
+            "POST", "/slack/events", "application/json; charset=utf-8", ts, sig,
+            BODY,   strlen(BODY)};
+}
+
+static int check(struct front_request r)
+{
+        const char *reason = NULL;
+        int status = front_check(&r, &policy, NOW, &reason);
+
+        assert_non_null(reason);
+        return status;
+}
+
+static void test_signed_post_passes(void **state)
+{
+        struct front_request r = good();
+
+        assert_int_equal(check(r), 0);
+        r.content_type = NULL; /* tolerated */
+        assert_int_equal(check(r), 0);
+}
+
+static void test_wrong_path_404(void **state)
+{
+        struct front_request r = good();
+
+        r.path = "/slack/events/";
+        assert_int_equal(check(r), 404);
+}
+
+static void test_wrong_method_405(void **state)
+{
+        struct front_request r = good();
+
+        r.method = "GET";
+        assert_int_equal(check(r), 405);
+        r.method = "PUT";
+        assert_int_equal(check(r), 405);
+}
+
+static void test_wrong_content_type_415(void **state)
+{
+        struct front_request r = good();
+
+        r.content_type = "text/plain";
+        assert_int_equal(check(r), 415);
+        r.content_type = "application/x-www-form-urlencoded";
+        assert_int_equal(check(r), 415);
+}
+
+static void test_bad_signatures_401_without_detail(void **state)
+{
+        struct front_request r = good();
+        const char *reason;
+
+        r.signature = NULL;
+        assert_int_equal(front_check(&r, &policy, NOW, &reason), 401);
+        assert_string_equal(reason, "");
+        r = good();
+        r.body = "{\"type\":\"event_callback\" }"; /* tampered */
+        r.body_len = strlen(r.body);
+        assert_int_equal(check(r), 401);
+        r = good();
+        assert_int_equal(front_check(&r, &policy, NOW + 301, &reason), 401);
+        r = good();
+        r.timestamp = NULL;
+        assert_int_equal(check(r), 401);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_signed_post_passes),
+            cmocka_unit_test(test_wrong_path_404),
+            cmocka_unit_test(test_wrong_method_405),
+            cmocka_unit_test(test_wrong_content_type_415),
+            cmocka_unit_test(test_bad_signatures_401_without_detail),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,35 @@
+/* front.h - the collector's front door: which requests may come in.
+ *
+ * One pure decision per request, in this order: the path (404), the method
+ * (405), the content type (415), the signature (401, without detail). Body
+ * size is enforced by the HTTP server before the body is read (413), and
+ * JSON by the event mapping (400). */
+#ifndef DLP_FRONT_H
+#define DLP_FRONT_H
+
+#include <stddef.h>
+#include <time.h>
+
+struct front_request {
+        const char *method;
+        const char *path;
+        const char *content_type; /* NULL if absent */
+        const char *timestamp;    /* X-Slack-Request-Timestamp */
+        const char *signature;    /* X-Slack-Signature */
+        const char *body;
+        size_t body_len;
+};
+
+struct front_policy {
+        const char *const *secrets; /* one, or two during a rotation */
+        size_t nsecrets;
+        long tolerance_s;
+};
+
+/* Returns 0 when the request may be handled, else the HTTP status to
+ * answer with and, in \p reason, the text for the body (always set; ""
+ * for 0 and for 401). */
+int front_check(const struct front_request *r, const struct front_policy *p,
+                time_t now, const char **reason);
+
+#endif

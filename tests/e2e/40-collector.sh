@@ -22,7 +22,8 @@ fleet_common_env "$BOOTSTRAP"
 port=$(fleet_free_port)
 URL=http://127.0.0.1:$port/slack/events
 fleet_start collector "${FLEET_ENV[@]}" "DLP_LISTEN_ADDR=127.0.0.1:$port" \
-        "SLACK_SIGNING_SECRET=$FLEET_SIGNING_SECRET" -- "$FLEET_BIN/dlp-collector"
+        "SLACK_SIGNING_SECRET=$FLEET_SIGNING_SECRET" \
+        SLACK_SIGNING_SECRET_PREVIOUS=the-previous-secret -- "$FLEET_BIN/dlp-collector"
 fleet_wait_http "$URL"
 send() { "$FLEET_PY" "$ROOT/tests/tools/send_events.py" --url "$URL" \
         --secret "$FLEET_SIGNING_SECRET" "$@"; }
@@ -41,6 +42,15 @@ chunked_closed() {
         [ "$rc" -eq 52 ] || [ "$rc" -eq 55 ] || [ "$rc" -eq 56 ] # empty reply / send / recv failure
 }
 check chunked_closed "2 MiB chunked -> connection closed without reading it all"
+
+# --- a secret rotation: the previous secret still works, others do not ----
+"$FLEET_PY" "$ROOT/tests/tools/gen_load.py" 1 --envelopes --prefix EvROT >"$FLEET_RUN/rot.jsonl"
+"$FLEET_PY" "$ROOT/tests/tools/gen_load.py" 1 --envelopes --prefix EvBADROT >"$FLEET_RUN/badrot.jsonl"
+send_as() { "$FLEET_PY" "$ROOT/tests/tools/send_events.py" --url "$URL" "$@" >"$FLEET_RUN/send-as.json"; }
+check send_as --secret the-previous-secret --expect-status 200 "$FLEET_RUN/rot.jsonl" \
+        "signed with SLACK_SIGNING_SECRET_PREVIOUS -> 200"
+check send_as --secret some-other-secret --expect-status 401 "$FLEET_RUN/badrot.jsonl" \
+        "signed with any other secret -> 401"
 
 # --- duplicates ---------------------------------------------------------------
 "$FLEET_PY" "$ROOT/tests/tools/gen_load.py" 1 --envelopes --prefix EvDUP >"$FLEET_RUN/one.jsonl"

@@ -90,11 +90,11 @@ static void test_crowded_table(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_pending_then_done),
-                cmocka_unit_test(test_failed_produce_is_forgotten),
-                cmocka_unit_test(test_window),
-                cmocka_unit_test(test_capacity_evicts_oldest),
-                cmocka_unit_test(test_crowded_table),
+            cmocka_unit_test(test_pending_then_done),
+            cmocka_unit_test(test_failed_produce_is_forgotten),
+            cmocka_unit_test(test_window),
+            cmocka_unit_test(test_capacity_evicts_oldest),
+            cmocka_unit_test(test_crowded_table),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

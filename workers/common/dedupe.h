@@ -1,5 +1,6 @@
-/* dedupe.h - event_ids seen recently, so that Slack's retries and repeated
- * deliveries are answered 200 without producing the event again.
+/* dedupe.h - event_ids seen recently: the collector answers Slack's
+ * retries and repeated deliveries 200 without producing the event again;
+ * the reporter posts no second alert for an event (also across restarts).
  *
  * Bounded memory: at most `capacity` ids, each kept for `window_s` seconds
  * or until it is the oldest when the table is full (under a load above

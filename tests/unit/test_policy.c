@@ -1,0 +1,96 @@
+/* test_policy.c - which findings make an alert. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "err.h"
+#include "policy.h"
+
+static json_t *record(const char *channel, int bot)
+{
+        json_t *r = json_pack(
+            "{s:s, s:[{s:s, s:s}, {s:s, s:s}, {s:s, s:s}]}", "channel", channel,
+            "findings", "info_type", "CREDIT_CARD_NUMBER", "likelihood",
+            "VERY_LIKELY", "info_type", "EMAIL_ADDRESS", "likelihood",
+            "POSSIBLE", "info_type", "SLACK_TOKEN", "likelihood", "LIKELY");
+        json_object_set_new(r, bot ? "bot_id" : "user",
+                            json_string(bot ? "B1" : "U1"));
+        return r;
+}
+
+static size_t kept(const struct policy *p, json_t *r)
+{
+        json_t *k = policy_filter(p, r);
+        size_t n = json_array_size(k);
+
+        json_decref(k);
+        json_decref(r);
+        return n;
+}
+
+static void test_defaults_keep_all(void **state)
+{
+        struct policy p;
+        char err[128];
+
+        assert_int_equal(policy_init(&p, "POSSIBLE", NULL, "", NULL, NULL, 1,
+                                     err, sizeof(err)),
+                         DLP_OK);
+        assert_int_equal(kept(&p, record("C1", 0)), 3);
+        assert_int_equal(kept(&p, record("C1", 1)), 3);
+        policy_free(&p);
+}
+
+static void test_likelihood_and_types(void **state)
+{
+        struct policy p;
+        char err[128];
+
+        policy_init(&p, "LIKELY", NULL, NULL, NULL, NULL, 1, err, sizeof(err));
+        assert_int_equal(kept(&p, record("C1", 0)), 2); /* not the e-mail */
+        policy_free(&p);
+        policy_init(&p, "POSSIBLE", "CREDIT_CARD_NUMBER, SLACK_TOKEN",
+                    "SLACK_TOKEN", NULL, NULL, 1, err, sizeof(err));
+        assert_int_equal(kept(&p, record("C1", 0)), 1); /* only the card */
+        policy_free(&p);
+}
+
+static void test_channels_and_bots(void **state)
+{
+        struct policy p;
+        char err[128];
+
+        policy_init(&p, "POSSIBLE", NULL, NULL, "C1,C2", "C2", 0, err,
+                    sizeof(err));
+        assert_int_equal(kept(&p, record("C1", 0)), 3);
+        assert_int_equal(kept(&p, record("C2", 0)), 0); /* skipped */
+        assert_int_equal(kept(&p, record("C3", 0)), 0); /* not watched */
+        assert_int_equal(kept(&p, record("C1", 1)), 0); /* bots off */
+        policy_free(&p);
+}
+
+static void test_bad_setting_named(void **state)
+{
+        struct policy p;
+        char err[256];
+
+        assert_int_equal(policy_init(&p, "SURE", NULL, NULL, NULL, NULL, 1, err,
+                                     sizeof(err)),
+                         DLP_ERR_CONFIG);
+        assert_non_null(strstr(err, "DLP_MIN_LIKELIHOOD"));
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_defaults_keep_all),
+            cmocka_unit_test(test_likelihood_and_types),
+            cmocka_unit_test(test_channels_and_bots),
+            cmocka_unit_test(test_bad_setting_named),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -9,6 +9,7 @@
 #include <math.h>
 
 #include "pace.h"
+#include "util.h"
 
 static void test_slot_length_and_owner(void **state)
 {
@@ -111,14 +112,14 @@ static void test_fleet_never_exceeds_rate(void **state)
 static void test_backoff_schedule(void **state)
 {
         /* equal jitter: [d/2, d] with d = 0.5 * 2^(n-1), capped */
-        assert_true(fabs(pace_backoff(1, 0.5, 30, -1, 1.0) - 0.5) < 1e-9);
-        assert_true(fabs(pace_backoff(1, 0.5, 30, -1, 0.0) - 0.25) < 1e-9);
-        assert_true(fabs(pace_backoff(3, 0.5, 30, -1, 1.0) - 2.0) < 1e-9);
-        assert_true(fabs(pace_backoff(20, 0.5, 30, -1, 1.0) - 30) < 1e-9);
-        assert_true(fabs(pace_backoff(20, 0.5, 30, -1, 0.0) - 15) < 1e-9);
+        assert_true(fabs(dlp_backoff(1, 0.5, 30, -1, 1.0) - 0.5) < 1e-9);
+        assert_true(fabs(dlp_backoff(1, 0.5, 30, -1, 0.0) - 0.25) < 1e-9);
+        assert_true(fabs(dlp_backoff(3, 0.5, 30, -1, 1.0) - 2.0) < 1e-9);
+        assert_true(fabs(dlp_backoff(20, 0.5, 30, -1, 1.0) - 30) < 1e-9);
+        assert_true(fabs(dlp_backoff(20, 0.5, 30, -1, 0.0) - 15) < 1e-9);
         /* Retry-After wins when longer, never shortens */
-        assert_true(fabs(pace_backoff(1, 0.5, 30, 7, 0.5) - 7) < 1e-9);
-        assert_true(fabs(pace_backoff(6, 0.5, 30, 1, 1.0) - 16) < 1e-9);
+        assert_true(fabs(dlp_backoff(1, 0.5, 30, 7, 0.5) - 7) < 1e-9);
+        assert_true(fabs(dlp_backoff(6, 0.5, 30, 1, 1.0) - 16) < 1e-9);
 }
 
 int main(void)

@@ -168,6 +168,8 @@ rd_kafka_t *dlp_kafka_consumer_new(const struct dlp_common_config *cc,
         }
         conf = NULL; /* now owned by rk */
         rd_kafka_poll_set_consumer(rk);
+        if (!topic) /* the caller assigns partitions itself */
+                return rk;
         sub = rd_kafka_topic_partition_list_new(1);
         rd_kafka_topic_partition_list_add(sub, topic, RD_KAFKA_PARTITION_UA);
         err = rd_kafka_subscribe(rk, sub);

@@ -28,8 +28,9 @@ rd_kafka_t *dlp_kafka_producer_new(
     void (*dr_msg_cb)(rd_kafka_t *, const rd_kafka_message_t *, void *),
     void *opaque, char *errstr, size_t errstr_size);
 
-/* A consumer in \p group subscribed to \p topic, manual commits, eager
- * assignment; \p on_rebalance may be NULL. */
+/* A consumer in \p group subscribed to \p topic (NULL: not subscribed,
+ * the caller assigns), manual commits, eager assignment; \p on_rebalance
+ * may be NULL. */
 rd_kafka_t *dlp_kafka_consumer_new(const struct dlp_common_config *cc,
                                    const char *client_id, const char *group,
                                    const char *topic, const char *const *extra,

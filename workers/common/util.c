@@ -217,3 +217,16 @@ int dlp_parse_hostport(const char *addr, char *host, size_t host_size,
         *port = (int)p;
         return DLP_OK;
 }
+
+double dlp_backoff(int attempt, double base, double cap, double retry_after,
+                   double jitter)
+{
+        double d = base;
+
+        for (int i = 1; i < attempt && d < cap; i++)
+                d *= 2;
+        if (d > cap)
+                d = cap;
+        d = d / 2 + d / 2 * jitter;
+        return retry_after > d ? retry_after : d;
+}

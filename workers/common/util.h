@@ -31,6 +31,13 @@ void dlp_rfc3339_now(char *buf, size_t size);
  * flag is set. */
 int dlp_sleep_ms(int64_t ms);
 
+/* Delay before retry number \p attempt (1 = first retry) of a rejected or
+ * failed request: base * 2^(attempt-1) capped at \p cap, scaled by
+ * \p jitter in [0, 1] into [half, full] ("equal jitter"), and never less
+ * than the service's Retry-After (negative: none). */
+double dlp_backoff(int attempt, double base, double cap, double retry_after,
+                   double jitter);
+
 /* Writes \p src as a quoted JSON string into \p dst (capacity \p cap >= 3).
  * Always writes a complete, NUL-terminated string literal; input that does
  * not fit is cut at a character boundary. Returns the bytes written. */

@@ -350,8 +350,8 @@ static void backoff(struct inspector *ins, double retry_after)
 
         ins->attempt++;
         ins->retries++;
-        d = pace_backoff(ins->attempt - 1, 0.5, ins->cfg.retry_max_s,
-                         retry_after, (double)rand() / RAND_MAX);
+        d = dlp_backoff(ins->attempt - 1, 0.5, ins->cfg.retry_max_s,
+                        retry_after, (double)rand() / RAND_MAX);
         ins->retry_at = dlp_wall_s() + d;
         LOG_INFO("retrying batch in %.2f s (attempt %d)", d, ins->attempt + 1);
 }

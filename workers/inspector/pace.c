@@ -83,16 +83,3 @@ void pace_mark_used(struct pace *p, long long slot)
         if (slot > p->last_used)
                 p->last_used = slot;
 }
-
-double pace_backoff(int attempt, double base, double cap, double retry_after,
-                    double jitter)
-{
-        double d = base;
-
-        for (int i = 1; i < attempt && d < cap; i++)
-                d *= 2;
-        if (d > cap)
-                d = cap;
-        d = d / 2 + d / 2 * jitter;
-        return retry_after > d ? retry_after : d;
-}

@@ -43,11 +43,4 @@ long long pace_next_owned(const struct pace *p, long long from);
 int pace_may_start(const struct pace *p, long long slot, double now);
 void pace_mark_used(struct pace *p, long long slot);
 
-/* Delay before retry number \p attempt (1 = first retry) of a rejected or
- * failed request: base * 2^(attempt-1) capped at \p cap, scaled by
- * \p jitter in [0, 1] into [half, full] ("equal jitter"), and never less
- * than the service's Retry-After (negative: none). */
-double pace_backoff(int attempt, double base, double cap, double retry_after,
-                    double jitter);
-
 #endif

@@ -12,13 +12,32 @@
 #define ALERT_MAX_FINDING_LINES 10
 #define ALERT_SECTION_MAX       3000 /* Slack's limit for a section's text */
 
-/* The chat.postMessage body (new reference) alerting \p channel about the
- * inspection record \p ins (borrowed), or NULL when it has no findings. */
-json_t *alert_message(const json_t *ins, const char *channel);
+#define ALERT_DIGEST_MAX   500 /* events in one digest message */
+#define ALERT_MAX_SECTIONS 46  /* with header and context: < 50 blocks */
 
-/* The dlp.alert/1 record (new reference) for an alert posted as
- * \p slack_ts. */
-json_t *alert_record(const json_t *ins, const char *channel,
-                     const char *slack_ts, const char *posted_at);
+/* The chat.postMessage body (new reference) alerting \p channel about the
+ * inspection record \p ins (borrowed) and its \p findings (those the
+ * policy kept), with a link to the message (\p permalink may be NULL), or
+ * NULL when there are no findings. */
+json_t *alert_message(const json_t *ins, const json_t *findings,
+                      const char *channel, const char *permalink);
+
+/* One digest message for \p n records (\p findings[i] kept for ins[i]),
+ * when a channel's backlog is more than Slack's pace allows: a line per
+ * event, within Block Kit's limits. Takes as many as fit, at most
+ * ALERT_DIGEST_MAX; *used says how many. \p link_base builds permalinks
+ * (".../archives/C/p<ts>"). New reference. */
+json_t *alert_digest(json_t *const *ins, json_t *const *findings, size_t n,
+                     const char *channel, const char *link_base, size_t *used);
+
+/* The permalink Slack would give, built: link_base/archives/C/p<digits>. */
+void alert_permalink(const char *link_base, const char *channel, const char *ts,
+                     char *out, size_t out_size);
+
+/* The dlp.alert/1 record (new reference) for an alert about \p findings
+ * posted as \p slack_ts. */
+json_t *alert_record(const json_t *ins, const json_t *findings,
+                     const char *channel, const char *slack_ts,
+                     const char *posted_at);
 
 #endif

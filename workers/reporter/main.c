@@ -1,21 +1,34 @@
 /* main.c - dlp-reporter: inspection records with findings -> Slack alerts
  * (chat.postMessage) and alert records.
  *
- * A record's offset is stored only after its alert is posted and the alert
- * record is in Kafka (or, for a record that can never be posted, after its
- * dead letter is); stored offsets are committed every second, on
- * revocation and at exit. */
+ * The main thread consumes, applies the policy and the dedupe set, and
+ * queues each alert on its channel. A pool of workers posts: at most one
+ * post in flight per channel, at most one per DLP_CHANNEL_INTERVAL_MS, 429
+ * Retry-After honoured; when a channel's backlog holds several alerts they
+ * go out as one digest, so nothing is dropped and the delay stays about one
+ * interval. Back on the main thread, every posted alert becomes an alert
+ * record (a permanent Slack refusal a dead letter); once Kafka has it, the
+ * record's offset is finished, and each partition commits up to its first
+ * unfinished record (watermark.h), so a slow alert is never skipped. On
+ * start, the alerts topic of the last DLP_DEDUPE_WINDOW_S rebuilds the
+ * dedupe set, so a redelivered inspection does not alert twice. */
 #include "alert.h"
 #include "config.h"
+#include "dedupe.h"
 #include "err.h"
 #include "httpc.h"
 #include "kafka.h"
 #include "log.h"
+#include "policy.h"
+#include "slack.h"
 #include "util.h"
+#include "watermark.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct reporter_config {
         struct dlp_common_config common; /* first: the loader needs it */
@@ -25,6 +38,18 @@ struct reporter_config {
         char *group;
         long timeout_ms;
         double retry_max_s;
+        long workers;
+        long channel_interval_ms;
+        char *min_likelihood;
+        char *alert_types;
+        char *ignore_types;
+        char *watch_channels;
+        char *skip_channels;
+        int bots;
+        char *link_base;
+        long dedupe_capacity;
+        double dedupe_window_s;
+        long max_pending;
 };
 
 #define CFG struct reporter_config
@@ -38,6 +63,41 @@ static const struct dlp_setting reporter_settings[] = {
      offsetof(CFG, channel), "channel id that receives alerts", DLP_REQUIRED},
     {"DLP_REPORTER_GROUP_ID", "group-id", DLP_SET_STR, "dlp-reporter", 0, 0,
      offsetof(CFG, group), "consumer group of the reporters"},
+    {"DLP_REPORTER_WORKERS", "workers", DLP_SET_INT, "4", 1, 64,
+     offsetof(CFG, workers), "threads posting to Slack"},
+    {"DLP_CHANNEL_INTERVAL_MS", "channel-interval-ms", DLP_SET_INT, "1000", 0,
+     60000, offsetof(CFG, channel_interval_ms),
+     "least time between two posts to one channel (Slack: about 1/s)"},
+    {"DLP_MIN_LIKELIHOOD", "min-likelihood", DLP_SET_STR, "POSSIBLE", 0, 0,
+     offsetof(CFG, min_likelihood),
+     "findings less likely than this make no alert"},
+    {"DLP_ALERT_INFO_TYPES", "alert-info-types", DLP_SET_STR, NULL, 0, 0,
+     offsetof(CFG, alert_types),
+     "comma-separated info types to alert on (unset: all)"},
+    {"DLP_IGNORE_INFO_TYPES", "ignore-info-types", DLP_SET_STR, NULL, 0, 0,
+     offsetof(CFG, ignore_types), "comma-separated info types to ignore"},
+    {"DLP_WATCH_CHANNELS", "watch-channels", DLP_SET_STR, NULL, 0, 0,
+     offsetof(CFG, watch_channels),
+     "comma-separated source channels to alert on (unset: all)"},
+    {"DLP_SKIP_CHANNELS", "skip-channels", DLP_SET_STR, NULL, 0, 0,
+     offsetof(CFG, skip_channels),
+     "comma-separated source channels never to alert on"},
+    {"DLP_ALERT_BOTS", "alert-bots", DLP_SET_BOOL, "true", 0, 0,
+     offsetof(CFG, bots), "alert on bots' messages"},
+    {"DLP_SLACK_LINK_BASE", "slack-link-base", DLP_SET_STR, "https://slack.com",
+     0, 0, offsetof(CFG, link_base),
+     "workspace URL for links built when chat.getPermalink is not used "
+     "(digests) or fails"},
+    {"DLP_DEDUPE_CAPACITY", "dedupe-capacity", DLP_SET_INT, "100000", 1,
+     10000000, offsetof(CFG, dedupe_capacity),
+     "event_ids remembered so that no event is alerted twice"},
+    {"DLP_DEDUPE_WINDOW_S", "dedupe-window-s", DLP_SET_DOUBLE, "86400", 1,
+     2592000, offsetof(CFG, dedupe_window_s),
+     "how far back the alerts topic is read on start, and how long an "
+     "event_id is remembered"},
+    {"DLP_MAX_PENDING", "max-pending", DLP_SET_INT, "20000", 100, 1000000,
+     offsetof(CFG, max_pending),
+     "alerts queued before the reporter stops reading for a while"},
     {"DLP_SLACK_TIMEOUT_MS", "slack-timeout-ms", DLP_SET_INT, "10000", 100,
      120000, offsetof(CFG, timeout_ms), "Slack request timeout"},
     {"DLP_RETRY_MAX_S", "retry-max-s", DLP_SET_DOUBLE, "30", 0.1, 240,
@@ -53,115 +113,121 @@ static const struct dlp_config_spec reporter_spec = {
     .cnt = sizeof(reporter_settings) / sizeof(reporter_settings[0]),
 };
 
-struct reporter {
-        struct reporter_config cfg;
-        rd_kafka_t *consumer, *producer;
-        struct dlp_httpc *http;
-        char url[1024];
-        struct dlp_delivery delivery; /* of alert records and dead letters */
-        unsigned long records, alerts, dead, retries;
+/* One inspection record on its way to Slack and back. */
+struct item {
+        rd_kafka_message_t *rkm; /* owned */
+        json_t *ins;             /* the record */
+        json_t *findings;        /* what the policy kept */
+        const char *event_id;    /* borrowed from ins */
+        char ts[40];             /* the alert's Slack ts, once posted */
+        char error[128];         /* a permanent refusal */
+        struct item *next;
 };
 
-/* On revocation, commit what is finished before the partitions move. */
-static void on_rebalance(void *opaque, rd_kafka_resp_err_t err,
-                         const rd_kafka_topic_partition_list_t *parts)
+/* A Slack channel's queue: one post in flight, paced. */
+struct chan {
+        char id[64];
+        struct item *head, *tail;
+        size_t n;
+        int busy;
+        int64_t next_ms; /* no post before */
+        int attempt;     /* failed posts in a row */
+        struct chan *next;
+};
+
+/* Partition bookkeeping for commits. */
+struct part {
+        struct watermark *wm;
+};
+
+/* Identifies a produced alert record or dead letter in its report. */
+struct done_ref {
+        int32_t partition;
+        int64_t offset;
+};
+
+struct reporter {
+        struct reporter_config cfg;
+        struct policy policy;
+        struct dedupe *dedupe;
+        rd_kafka_t *consumer, *producer;
+        struct dlp_delivery delivery;
+        struct part *parts;
+        size_t n_parts;
+        /* shared with the workers */
+        pthread_mutex_t lock;
+        pthread_cond_t cond;
+        struct chan *chans;
+        struct item *done_head, *done_tail;
+        size_t queued; /* items in channel queues or in flight */
+        int stop_workers;
+        pthread_t *threads;
+        /* counters (main thread) */
+        unsigned long records, alerts, posts, digests, dead, duplicates,
+            below_policy, retries;
+};
+
+static struct part *part_of(struct reporter *rep, int32_t p)
+{
+        if ((size_t)p >= rep->n_parts) {
+                size_t n = (size_t)p + 1;
+                struct part *np = realloc(rep->parts, n * sizeof(*np));
+                if (!np)
+                        return NULL;
+                memset(np + rep->n_parts, 0, (n - rep->n_parts) * sizeof(*np));
+                rep->parts = np;
+                rep->n_parts = n;
+        }
+        if (!rep->parts[p].wm)
+                rep->parts[p].wm = watermark_new();
+        return rep->parts[p].wm ? &rep->parts[p] : NULL;
+}
+
+/* The record at (p, offset) is finished: its alert record (or dead
+ * letter) is in Kafka, or it needed none. */
+static void finished(struct reporter *rep, int32_t p, int64_t offset)
+{
+        struct part *pt = part_of(rep, p);
+
+        if (pt)
+                watermark_done(pt->wm, offset);
+}
+
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
+                        void *opaque)
 {
         struct reporter *rep = opaque;
+        struct done_ref *ref = rkm->_private;
 
-        if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS)
-                rd_kafka_commit(rep->consumer, NULL, 0);
+        dlp_delivery_report(rk, rkm, &rep->delivery);
+        if (!rkm->err && ref)
+                finished(rep, ref->partition, ref->offset);
+        /* a failed write leaves the record unfinished: never committed */
+        free(ref);
 }
 
-/* Slack errors that go away by themselves; the others never will. */
-static int transient(const char *error)
-{
-        static const char *const list[] = {
-            "ratelimited",         "internal_error",  "fatal_error",
-            "service_unavailable", "request_timeout", "team_added_to_org"};
-
-        for (size_t i = 0; i < sizeof(list) / sizeof(list[0]); i++)
-                if (!strcmp(error, list[i]))
-                        return 1;
-        return 0;
-}
-
-/* Posts \p msg until Slack takes it; fills \p ts. Returns DLP_OK,
- * DLP_ERR_REJECTED with \p why for a permanent error, or DLP_ERR_STOPPED. */
-static int post(struct reporter *rep, json_t *msg, char *ts, size_t ts_size,
-                char *why, size_t why_size)
-{
-        char *body = json_dumps(msg, JSON_COMPACT);
-        double delay = 0.5;
-        int rc = DLP_ERR_STOPPED;
-
-        if (!body)
-                return DLP_ERR_NOMEM;
-        while (!dlp_stopping) {
-                struct dlp_http_result res;
-                char errstr[512];
-                double wait = -1;
-                int err = dlp_httpc_post_json(
-                    rep->http, rep->url, rep->cfg.token, body, strlen(body),
-                    &res, errstr, sizeof(errstr));
-                if (err) {
-                        LOG_WARN("Slack: %s", errstr);
-                } else if (res.status == 429) {
-                        wait = res.retry_after > 0 ? res.retry_after : 1;
-                        LOG_DEBUG("Slack rate limit: waiting %.0f s", wait);
-                } else if (res.status != 200) {
-                        LOG_WARN("Slack answered HTTP %ld", res.status);
-                } else {
-                        json_t *ans =
-                            json_loadb(res.body, res.body_len, 0, NULL);
-                        const char *error =
-                            json_string_value(json_object_get(ans, "error"));
-                        if (json_is_true(json_object_get(ans, "ok"))) {
-                                snprintf(ts, ts_size, "%s",
-                                         json_string_value(
-                                             json_object_get(ans, "ts"))
-                                             ?: "");
-                                rc = DLP_OK;
-                        } else if (error && !transient(error)) {
-                                snprintf(why, why_size, "slack: %s", error);
-                                rc = DLP_ERR_REJECTED;
-                        } else
-                                LOG_WARN("Slack error %s, retrying",
-                                         error ? error : "(unreadable answer)");
-                        json_decref(ans);
-                }
-                if (!err)
-                        dlp_http_result_free(&res);
-                if (rc != DLP_ERR_STOPPED)
-                        break;
-                rep->retries++;
-                if (wait < 0) {
-                        wait = delay;
-                        delay = delay * 2 < rep->cfg.retry_max_s
-                                    ? delay * 2
-                                    : rep->cfg.retry_max_s;
-                }
-                dlp_sleep_ms((int64_t)(wait * 1000));
-        }
-        free(body);
-        return rc;
-}
-
-static int produce_alert(struct reporter *rep, json_t *rec)
+static int produce(struct reporter *rep, const char *topic, const char *key,
+                   json_t *rec, const rd_kafka_message_t *orig)
 {
         char *value = json_dumps(rec, JSON_COMPACT);
-        const char *id = json_string_value(json_object_get(rec, "event_id"));
+        struct done_ref *ref = malloc(sizeof(*ref));
         rd_kafka_resp_err_t err;
 
-        if (!value)
+        if (!value || !ref) {
+                free(value);
+                free(ref);
                 return DLP_ERR_NOMEM;
-        err = rd_kafka_producev(
-            rep->producer, RD_KAFKA_V_TOPIC(rep->cfg.common.topic_alerts),
-            RD_KAFKA_V_KEY(id, strlen(id)),
-            RD_KAFKA_V_VALUE(value, strlen(value)),
-            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE), RD_KAFKA_V_END);
+        }
+        *ref = (struct done_ref){orig->partition, orig->offset};
+        err = rd_kafka_producev(rep->producer, RD_KAFKA_V_TOPIC(topic),
+                                RD_KAFKA_V_KEY(key, strlen(key)),
+                                RD_KAFKA_V_VALUE(value, strlen(value)),
+                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE),
+                                RD_KAFKA_V_OPAQUE(ref), RD_KAFKA_V_END);
         if (err) {
                 free(value);
-                LOG_EV(DLP_LOG_ERROR, id, "produce alert: %s",
+                free(ref);
+                LOG_EV(DLP_LOG_ERROR, key, "produce: %s",
                        rd_kafka_err2str(err));
                 return DLP_ERR_KAFKA;
         }
@@ -169,61 +235,445 @@ static int produce_alert(struct reporter *rep, json_t *rec)
         return DLP_OK;
 }
 
-static int dead_letter(struct reporter *rep, const rd_kafka_message_t *rkm,
-                       const char *why)
+static void dead_letter(struct reporter *rep, const rd_kafka_message_t *rkm,
+                        const char *why)
 {
+        struct done_ref *ref = malloc(sizeof(*ref));
+
         rep->dead++;
+        if (!ref)
+                return;
+        *ref = (struct done_ref){rkm->partition, rkm->offset};
         if (dlp_kafka_deadletter(rep->producer,
                                  rep->cfg.common.topic_deadletter, "reporter",
-                                 rkm, why, NULL) != DLP_OK)
-                return DLP_ERR_KAFKA;
-        dlp_delivery_sent(&rep->delivery);
-        return dlp_delivery_wait(rep->producer, &rep->delivery);
+                                 rkm, why, ref) == DLP_OK)
+                dlp_delivery_sent(&rep->delivery);
+        else
+                free(ref);
 }
 
-/* Handles one record; DLP_OK means it is finished and may be committed. */
-static int handle(struct reporter *rep, const rd_kafka_message_t *rkm)
+static void item_free(struct item *it)
 {
-        json_t *ins =
-            json_loadb(rkm->payload ? rkm->payload : "", rkm->len, 0, NULL);
-        const char *schema = json_string_value(json_object_get(ins, "schema"));
-        const char *id = json_string_value(json_object_get(ins, "event_id"));
-        json_t *msg, *rec;
-        char ts[64] = "", why[256], now[40];
-        int rc;
+        json_decref(it->findings);
+        json_decref(it->ins);
+        if (it->rkm)
+                rd_kafka_message_destroy(it->rkm);
+        free(it);
+}
+
+/* ---- the workers ------------------------------------------------------ */
+
+static struct chan *chan_get(struct reporter *rep, const char *id)
+{
+        struct chan *c;
+
+        for (c = rep->chans; c; c = c->next)
+                if (!strcmp(c->id, id))
+                        return c;
+        c = calloc(1, sizeof(*c));
+        if (!c)
+                return NULL;
+        snprintf(c->id, sizeof(c->id), "%s", id);
+        c->next = rep->chans;
+        rep->chans = c;
+        return c;
+}
+
+/* A channel with something to post and the right to post it now, or NULL
+ * with *wait_ms set to when one may be. Caller holds the lock. */
+static struct chan *next_ready(struct reporter *rep, int64_t now,
+                               int64_t *wait_ms)
+{
+        *wait_ms = 1000;
+        for (struct chan *c = rep->chans; c; c = c->next) {
+                if (!c->n || c->busy)
+                        continue;
+                if (c->next_ms <= now)
+                        return c;
+                if (c->next_ms - now < *wait_ms)
+                        *wait_ms = c->next_ms - now;
+        }
+        return NULL;
+}
+
+/* Posts what a channel has queued: one alert, or a digest of several. */
+static void post_batch(struct reporter *rep, struct dlp_httpc *http,
+                       struct chan *c, struct item *batch, size_t n,
+                       struct slack_result *r, size_t *used)
+{
+        json_t *msg;
+
+        if (n == 1) {
+                char link[512];
+                /* the real permalink when Slack gives it, else built */
+                if (slack_permalink(
+                        http, rep->cfg.api_url, rep->cfg.token,
+                        json_string_value(
+                            json_object_get(batch->ins, "channel")),
+                        json_string_value(json_object_get(batch->ins, "ts")),
+                        link, sizeof(link)) != DLP_OK)
+                        alert_permalink(rep->cfg.link_base,
+                                        json_string_value(json_object_get(
+                                            batch->ins, "channel")),
+                                        json_string_value(
+                                            json_object_get(batch->ins, "ts")),
+                                        link, sizeof(link));
+                msg = alert_message(batch->ins, batch->findings, c->id, link);
+                *used = 1;
+        } else {
+                json_t *ins[ALERT_DIGEST_MAX], *findings[ALERT_DIGEST_MAX];
+                size_t k = 0;
+                for (struct item *it = batch; it && k < n; it = it->next, k++) {
+                        ins[k] = it->ins;
+                        findings[k] = it->findings;
+                }
+                msg = alert_digest(ins, findings, k, c->id, rep->cfg.link_base,
+                                   used);
+        }
+        if (!msg) {
+                r->outcome = SLACK_RETRY;
+                snprintf(r->error, sizeof(r->error), "cannot build alert");
+                return;
+        }
+        slack_post(http, rep->cfg.api_url, rep->cfg.token, msg, r);
+        json_decref(msg);
+}
+
+static void *worker(void *arg)
+{
+        struct reporter *rep = arg;
+        struct dlp_httpc *http = dlp_httpc_new(rep->cfg.timeout_ms);
+
+        pthread_mutex_lock(&rep->lock);
+        while (!rep->stop_workers) {
+                int64_t now = dlp_mono_ms(), wait_ms;
+                struct chan *c = next_ready(rep, now, &wait_ms);
+                struct item *batch, *it, *rest;
+                struct slack_result r;
+                size_t n, used = 0;
+
+                if (!c) {
+                        struct timespec ts;
+                        clock_gettime(CLOCK_REALTIME, &ts);
+                        ts.tv_nsec += (long)(wait_ms % 1000) * 1000000;
+                        ts.tv_sec += wait_ms / 1000 + ts.tv_nsec / 1000000000;
+                        ts.tv_nsec %= 1000000000;
+                        pthread_cond_timedwait(&rep->cond, &rep->lock, &ts);
+                        continue;
+                }
+                /* take the whole queue; a digest uses what fits */
+                c->busy = 1;
+                batch = c->head;
+                n = c->n < ALERT_DIGEST_MAX ? c->n : ALERT_DIGEST_MAX;
+                pthread_mutex_unlock(&rep->lock);
+
+                post_batch(rep, http, c, batch, n, &r, &used);
+
+                pthread_mutex_lock(&rep->lock);
+                c->busy = 0;
+                if (r.outcome == SLACK_RETRY) {
+                        double d = dlp_backoff(
+                            ++c->attempt, 1.0, rep->cfg.retry_max_s,
+                            r.retry_after, (double)rand() / RAND_MAX);
+                        c->next_ms = dlp_mono_ms() + (int64_t)(d * 1000);
+                        LOG_WARN("Slack post to %s failed (%s): again in "
+                                 "%.1f s",
+                                 c->id, r.error, d);
+                        continue; /* the items stay queued */
+                }
+                c->attempt = 0;
+                c->next_ms = dlp_mono_ms() + rep->cfg.channel_interval_ms;
+                /* detach the posted (or refused) items, hand them back */
+                rest = batch;
+                for (size_t k = 0; k < used; k++) {
+                        it = rest;
+                        rest = it->next;
+                        if (r.outcome == SLACK_OK)
+                                snprintf(it->ts, sizeof(it->ts), "%s", r.ts);
+                        else
+                                snprintf(it->error, sizeof(it->error), "%s",
+                                         r.error);
+                        it->next = NULL;
+                        if (rep->done_tail)
+                                rep->done_tail->next = it;
+                        else
+                                rep->done_head = it;
+                        rep->done_tail = it;
+                }
+                c->head = rest;
+                if (!rest)
+                        c->tail = NULL;
+                c->n -= used;
+        }
+        pthread_mutex_unlock(&rep->lock);
+        dlp_httpc_destroy(http);
+        return NULL;
+}
+
+/* ---- the main thread ---------------------------------------------------- */
+
+/* Turns posted alerts into alert records, refusals into dead letters. */
+static void drain_done(struct reporter *rep)
+{
+        struct item *it, *list;
+        char now[40];
+
+        pthread_mutex_lock(&rep->lock);
+        list = rep->done_head;
+        rep->done_head = rep->done_tail = NULL;
+        pthread_mutex_unlock(&rep->lock);
+        dlp_rfc3339_now(now, sizeof(now));
+        while ((it = list)) {
+                list = it->next;
+                pthread_mutex_lock(&rep->lock);
+                rep->queued--;
+                pthread_mutex_unlock(&rep->lock);
+                if (it->error[0]) {
+                        LOG_EV(DLP_LOG_ERROR, it->event_id, "alert refused: %s",
+                               it->error);
+                        dedupe_finish(rep->dedupe, it->event_id, 0);
+                        dead_letter(rep, it->rkm, it->error);
+                } else {
+                        json_t *rec =
+                            alert_record(it->ins, it->findings,
+                                         rep->cfg.channel, it->ts, now);
+                        dedupe_finish(rep->dedupe, it->event_id, 1);
+                        rep->alerts++;
+                        if (!rec ||
+                            produce(rep, rep->cfg.common.topic_alerts,
+                                    it->event_id, rec, it->rkm) != DLP_OK) {
+                                /* the alert is out, its record is not:
+                                 * stop before committing past it */
+                                LOG_EV(DLP_LOG_ERROR, it->event_id,
+                                       "cannot write the alert record");
+                                dlp_stop_failure();
+                        }
+                        json_decref(rec);
+                }
+                item_free(it);
+        }
+}
+
+/* Takes one consumed inspection record. */
+static void take(struct reporter *rep, rd_kafka_message_t *rkm)
+{
+        struct part *pt = part_of(rep, rkm->partition);
+        json_t *ins, *findings;
+        const char *schema, *id;
+        struct item *it;
+        struct chan *c;
 
         rep->records++;
+        if (!pt || watermark_add(pt->wm, rkm->offset) != DLP_OK) {
+                LOG_ERROR("out of memory");
+                dlp_stop_failure();
+                rd_kafka_message_destroy(rkm);
+                return;
+        }
+        ins = json_loadb(rkm->payload ? rkm->payload : "", rkm->len, 0, NULL);
+        schema = json_string_value(json_object_get(ins, "schema"));
+        id = json_string_value(json_object_get(ins, "event_id"));
         if (!json_is_object(ins) || !schema ||
             strcmp(schema, "dlp.inspection/1") != 0 || !id ||
             !json_is_array(json_object_get(ins, "findings"))) {
                 json_decref(ins);
-                return dead_letter(rep, rkm,
-                                   "not a valid dlp.inspection/1 record");
+                dead_letter(rep, rkm, "not a valid dlp.inspection/1 record");
+                rd_kafka_message_destroy(rkm);
+                return;
         }
-        msg = alert_message(ins, rep->cfg.channel);
-        if (!msg) { /* no findings: nothing to say */
+        findings = policy_filter(&rep->policy, ins);
+        if (json_array_size(findings) == 0 ||
+            dedupe_claim(rep->dedupe, id, dlp_wall_s()) != DEDUPE_NEW) {
+                if (json_array_size(findings) == 0)
+                        rep->below_policy++;
+                else
+                        rep->duplicates++; /* alerted, or being alerted */
+                finished(rep, rkm->partition, rkm->offset);
+                json_decref(findings);
                 json_decref(ins);
-                return DLP_OK;
+                rd_kafka_message_destroy(rkm);
+                return;
         }
-        rc = post(rep, msg, ts, sizeof(ts), why, sizeof(why));
-        json_decref(msg);
-        if (rc == DLP_ERR_REJECTED) {
-                LOG_EV(DLP_LOG_ERROR, id, "alert refused: %s", why);
-                rc = dead_letter(rep, rkm, why);
-        } else if (rc == DLP_OK) {
-                dlp_rfc3339_now(now, sizeof(now));
-                rec = alert_record(ins, rep->cfg.channel, ts, now);
-                rc = rec ? produce_alert(rep, rec) : DLP_ERR_NOMEM;
-                json_decref(rec);
-                if (rc == DLP_OK)
-                        rc = dlp_delivery_wait(rep->producer, &rep->delivery);
-                if (rc == DLP_OK) {
-                        rep->alerts++;
-                        LOG_EV(DLP_LOG_INFO, id, "alert posted as %s", ts);
+        it = calloc(1, sizeof(*it));
+        if (!it) {
+                dlp_stop_failure();
+                json_decref(findings);
+                json_decref(ins);
+                rd_kafka_message_destroy(rkm);
+                return;
+        }
+        it->rkm = rkm;
+        it->ins = ins;
+        it->findings = findings;
+        it->event_id = id;
+        pthread_mutex_lock(&rep->lock);
+        c = chan_get(rep, rep->cfg.channel);
+        if (c) {
+                if (c->tail)
+                        c->tail->next = it;
+                else
+                        c->head = it;
+                c->tail = it;
+                c->n++;
+                rep->queued++;
+                pthread_cond_signal(&rep->cond);
+        }
+        pthread_mutex_unlock(&rep->lock);
+        if (!c) {
+                dlp_stop_failure();
+                item_free(it);
+        }
+}
+
+static void commit(struct reporter *rep, int sync)
+{
+        rd_kafka_topic_partition_list_t *offs =
+            rd_kafka_topic_partition_list_new(4);
+        rd_kafka_resp_err_t err;
+
+        for (size_t p = 0; p < rep->n_parts; p++) {
+                int64_t cp = rep->parts[p].wm
+                                 ? watermark_commit_point(rep->parts[p].wm)
+                                 : -1;
+                if (cp >= 0)
+                        rd_kafka_topic_partition_list_add(
+                            offs, rep->cfg.common.topic_inspected, (int32_t)p)
+                            ->offset = cp;
+        }
+        if (offs->cnt > 0) {
+                err = rd_kafka_commit(rep->consumer, offs, !sync);
+                if (err)
+                        LOG_WARN("commit: %s", rd_kafka_err2str(err));
+        }
+        rd_kafka_topic_partition_list_destroy(offs);
+}
+
+/* Waits until every queued or in-flight alert is finished (posted and
+ * recorded, or refused), bounded by \p timeout_ms; with \p drop, first
+ * forgets what no worker has started (it is read again later). */
+static void settle(struct reporter *rep, int drop, int64_t timeout_ms)
+{
+        int64_t end = dlp_mono_ms() + timeout_ms;
+
+        if (drop) {
+                pthread_mutex_lock(&rep->lock);
+                for (struct chan *c = rep->chans; c; c = c->next) {
+                        if (c->busy) /* in flight: let it finish */
+                                continue;
+                        while (c->head) {
+                                struct item *it = c->head;
+                                c->head = it->next;
+                                dedupe_finish(rep->dedupe, it->event_id, 0);
+                                item_free(it);
+                                rep->queued--;
+                        }
+                        c->tail = NULL;
+                        c->n = 0;
                 }
+                pthread_mutex_unlock(&rep->lock);
         }
-        json_decref(ins); /* id borrows from it */
-        return rc;
+        for (;;) {
+                size_t queued;
+                int busy = 0;
+
+                drain_done(rep);
+                rd_kafka_poll(rep->producer, 10);
+                pthread_mutex_lock(&rep->lock);
+                queued = rep->queued;
+                for (struct chan *c = rep->chans; c; c = c->next)
+                        busy |= c->busy;
+                pthread_mutex_unlock(&rep->lock);
+                if ((drop ? !busy && queued == 0 : queued == 0) ||
+                    dlp_mono_ms() > end)
+                        break;
+                dlp_sleep_ms(20);
+        }
+        dlp_delivery_wait(rep->producer, &rep->delivery);
+}
+
+/* Eager rebalancing revokes everything: finish what is in flight, forget
+ * what is only queued, commit the finished prefix, start over. */
+static void on_rebalance(void *opaque, rd_kafka_resp_err_t err,
+                         const rd_kafka_topic_partition_list_t *parts)
+{
+        struct reporter *rep = opaque;
+
+        if (err != RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS)
+                return;
+        settle(rep, 1, 30000);
+        commit(rep, 1);
+        for (size_t p = 0; p < rep->n_parts; p++)
+                if (rep->parts[p].wm)
+                        watermark_reset(rep->parts[p].wm);
+}
+
+/* Reads the alerts topic of the last window into the dedupe set. */
+static void rebuild_dedupe(struct reporter *rep)
+{
+        char errstr[512], group[128];
+        const char *extra[] = {"enable.partition.eof", "true", NULL};
+        const struct rd_kafka_metadata *md;
+        rd_kafka_topic_partition_list_t *parts;
+        rd_kafka_t *rk;
+        rd_kafka_topic_t *rkt;
+        int64_t end = dlp_mono_ms() + 60000;
+        int eof = 0;
+        unsigned long n = 0;
+
+        snprintf(group, sizeof(group), "dlp-reporter-dedupe-%d", (int)getpid());
+        rk = dlp_kafka_consumer_new(&rep->cfg.common, "dlp-reporter-dedupe",
+                                    group, NULL, extra, NULL, NULL, errstr,
+                                    sizeof(errstr));
+        if (!rk) {
+                LOG_WARN("dedupe rebuild: %s", errstr);
+                return;
+        }
+        rkt = rd_kafka_topic_new(rk, rep->cfg.common.topic_alerts, NULL);
+        if (rd_kafka_metadata(rk, 0, rkt, &md, 10000) || md->topic_cnt != 1 ||
+            md->topics[0].err) {
+                LOG_WARN("dedupe rebuild: no metadata for %s",
+                         rep->cfg.common.topic_alerts);
+                rd_kafka_topic_destroy(rkt);
+                dlp_kafka_consumer_destroy(rk);
+                return;
+        }
+        parts = rd_kafka_topic_partition_list_new(md->topics[0].partition_cnt);
+        for (int i = 0; i < md->topics[0].partition_cnt; i++)
+                rd_kafka_topic_partition_list_add(
+                    parts, rep->cfg.common.topic_alerts,
+                    md->topics[0].partitions[i].id)
+                    ->offset =
+                    (int64_t)((dlp_wall_s() - rep->cfg.dedupe_window_s) * 1000);
+        rd_kafka_metadata_destroy(md);
+        rd_kafka_topic_destroy(rkt);
+        /* from the first alert of the window on each partition */
+        rd_kafka_offsets_for_times(rk, parts, 10000);
+        for (int i = 0; i < parts->cnt; i++)
+                if (parts->elems[i].offset < 0)
+                        parts->elems[i].offset = RD_KAFKA_OFFSET_END;
+        rd_kafka_assign(rk, parts);
+        while (eof < parts->cnt && dlp_mono_ms() < end && !dlp_stopping) {
+                rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 500);
+                if (!m)
+                        continue;
+                if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
+                        eof++;
+                else if (!m->err && m->key && m->key_len < 200) {
+                        char id[200];
+                        memcpy(id, m->key, m->key_len);
+                        id[m->key_len] = '\0';
+                        if (dedupe_claim(rep->dedupe, id, dlp_wall_s()) ==
+                            DEDUPE_NEW)
+                                dedupe_finish(rep->dedupe, id, 1);
+                        n++;
+                }
+                rd_kafka_message_destroy(m);
+        }
+        LOG_INFO("dedupe rebuilt from %lu alert record(s) of the last %.0f s%s",
+                 n, rep->cfg.dedupe_window_s,
+                 eof < parts->cnt ? " (incomplete: timed out)" : "");
+        rd_kafka_topic_partition_list_destroy(parts);
+        dlp_kafka_consumer_destroy(rk);
 }
 
 static void run(struct reporter *rep)
@@ -231,37 +681,33 @@ static void run(struct reporter *rep)
         int64_t next_commit = dlp_mono_ms() + 1000;
 
         while (!dlp_stopping) {
-                rd_kafka_message_t *rkm =
-                    rd_kafka_consumer_poll(rep->consumer, 100);
+                size_t queued;
 
-                if (rkm && rkm->err) {
-                        if (rkm->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
-                                LOG_WARN("consume: %s",
-                                         rd_kafka_message_errstr(rkm));
-                } else if (rkm) {
-                        if (handle(rep, rkm) == DLP_OK) {
-                                rd_kafka_topic_partition_list_t *off =
-                                    rd_kafka_topic_partition_list_new(1);
-                                rd_kafka_topic_partition_list_add(
-                                    off, rd_kafka_topic_name(rkm->rkt),
-                                    rkm->partition)
-                                    ->offset = rkm->offset + 1;
-                                rd_kafka_offsets_store(rep->consumer, off);
-                                rd_kafka_topic_partition_list_destroy(off);
-                        } else if (!dlp_stopping) {
-                                /* Kafka refused the results: stop without
-                                 * committing this record */
-                                LOG_ERROR("cannot finish a record: stopping");
-                                dlp_stop_failure();
-                        }
+                pthread_mutex_lock(&rep->lock);
+                queued = rep->queued;
+                pthread_mutex_unlock(&rep->lock);
+                if (queued < (size_t)rep->cfg.max_pending) {
+                        rd_kafka_message_t *rkm =
+                            rd_kafka_consumer_poll(rep->consumer, 50);
+                        if (rkm && rkm->err) {
+                                if (rkm->err !=
+                                    RD_KAFKA_RESP_ERR__PARTITION_EOF)
+                                        LOG_WARN("consume: %s",
+                                                 rd_kafka_message_errstr(rkm));
+                                rd_kafka_message_destroy(rkm);
+                        } else if (rkm)
+                                take(rep, rkm);
+                } else
+                        dlp_sleep_ms(50); /* Slack is the bottleneck */
+                drain_done(rep);
+                rd_kafka_poll(rep->producer, 0);
+                if (rep->delivery.failed) {
+                        LOG_ERROR("an alert record or dead letter was not "
+                                  "written: stopping");
+                        dlp_stop_failure();
                 }
-                if (rkm)
-                        rd_kafka_message_destroy(rkm);
                 if (dlp_mono_ms() >= next_commit) {
-                        rd_kafka_resp_err_t err =
-                            rd_kafka_commit(rep->consumer, NULL, 0);
-                        if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
-                                LOG_WARN("commit: %s", rd_kafka_err2str(err));
+                        commit(rep, 0);
                         next_commit = dlp_mono_ms() + 1000;
                 }
         }
@@ -276,34 +722,42 @@ int main(int argc, char **argv)
         if (!rep)
                 return 1;
         dlp_log_init("reporter", DLP_LOG_INFO);
+        pthread_mutex_init(&rep->lock, NULL);
+        pthread_cond_init(&rep->cond, NULL);
         rc = dlp_config_load(&reporter_spec, &rep->cfg, argc, argv, errstr,
                              sizeof(errstr));
         if (rc == DLP_ERR_HELP) {
                 rc = 0;
                 goto out_config;
         }
+        if (!rc && policy_init(&rep->policy, rep->cfg.min_likelihood,
+                               rep->cfg.alert_types, rep->cfg.ignore_types,
+                               rep->cfg.watch_channels, rep->cfg.skip_channels,
+                               rep->cfg.bots, errstr, sizeof(errstr)))
+                rc = DLP_ERR_CONFIG;
         if (rc) {
                 LOG_ERROR("config: %s", errstr);
                 rc = 2;
                 goto out_config;
         }
         dlp_stop_install();
-        snprintf(rep->url, sizeof(rep->url), "%s/chat.postMessage",
-                 rep->cfg.api_url);
-        if (dlp_httpc_global_init() != DLP_OK ||
-            !(rep->http = dlp_httpc_new(rep->cfg.timeout_ms))) {
-                LOG_ERROR("cannot set up libcurl");
+        srand((unsigned)getpid());
+        rep->dedupe = dedupe_new((size_t)rep->cfg.dedupe_capacity,
+                                 rep->cfg.dedupe_window_s);
+        if (!rep->dedupe || dlp_httpc_global_init() != DLP_OK) {
+                LOG_ERROR("cannot set up (memory, libcurl)");
                 rc = 1;
                 goto out_config;
         }
-        rep->producer = dlp_kafka_producer_new(
-            &rep->cfg.common, "dlp-reporter", NULL, dlp_delivery_report,
-            &rep->delivery, errstr, sizeof(errstr));
+        rep->producer =
+            dlp_kafka_producer_new(&rep->cfg.common, "dlp-reporter", NULL,
+                                   on_delivery, rep, errstr, sizeof(errstr));
         if (!rep->producer) {
                 LOG_ERROR("kafka producer: %s", errstr);
                 rc = 2;
-                goto out_http;
+                goto out_config;
         }
+        rebuild_dedupe(rep);
         rep->consumer = dlp_kafka_consumer_new(
             &rep->cfg.common, "dlp-reporter", rep->cfg.group,
             rep->cfg.common.topic_inspected, NULL, on_rebalance, rep, errstr,
@@ -313,23 +767,55 @@ int main(int argc, char **argv)
                 rc = 2;
                 goto out_producer;
         }
-        LOG_INFO("reporting %s -> Slack channel %s",
-                 rep->cfg.common.topic_inspected, rep->cfg.channel);
+        rep->threads = calloc((size_t)rep->cfg.workers, sizeof(pthread_t));
+        for (long i = 0; rep->threads && i < rep->cfg.workers; i++)
+                pthread_create(&rep->threads[i], NULL, worker, rep);
+        LOG_INFO("reporting %s -> Slack channel %s with %ld worker(s)",
+                 rep->cfg.common.topic_inspected, rep->cfg.channel,
+                 rep->cfg.workers);
 
         run(rep);
 
-        rd_kafka_commit(rep->consumer, NULL, 0); /* what is finished */
-        LOG_INFO("stopping: records=%lu alerts=%lu dead=%lu retries=%lu",
-                 rep->records, rep->alerts, rep->dead, rep->retries);
+        /* finish what is in flight; what is only queued is read again */
+        settle(rep, 1, 30000);
+        pthread_mutex_lock(&rep->lock);
+        rep->stop_workers = 1;
+        pthread_cond_broadcast(&rep->cond);
+        pthread_mutex_unlock(&rep->lock);
+        for (long i = 0; rep->threads && i < rep->cfg.workers; i++)
+                pthread_join(rep->threads[i], NULL);
+        drain_done(rep);
+        dlp_delivery_wait(rep->producer, &rep->delivery);
+        if (!rep->delivery.failed)
+                commit(rep, 1);
+        LOG_INFO("stopping: records=%lu alerts=%lu duplicates=%lu "
+                 "below_policy=%lu dead=%lu",
+                 rep->records, rep->alerts, rep->duplicates, rep->below_policy,
+                 rep->dead);
         dlp_kafka_consumer_destroy(rep->consumer);
 out_producer:
         if (dlp_kafka_drain(rep->producer, 10000) > 0)
                 LOG_ERROR("records still unconfirmed at exit");
         rd_kafka_destroy(rep->producer);
-out_http:
-        dlp_httpc_destroy(rep->http);
 out_config:
+        for (struct chan *c = rep->chans, *next; c; c = next) {
+                next = c->next;
+                while (c->head) {
+                        struct item *it = c->head;
+                        c->head = it->next;
+                        item_free(it);
+                }
+                free(c);
+        }
+        for (size_t p = 0; p < rep->n_parts; p++)
+                watermark_free(rep->parts[p].wm);
+        free(rep->parts);
+        free(rep->threads);
+        dedupe_free(rep->dedupe);
+        policy_free(&rep->policy);
         dlp_config_free(&reporter_spec, &rep->cfg);
+        pthread_mutex_destroy(&rep->lock);
+        pthread_cond_destroy(&rep->cond);
         free(rep);
         return rc ? rc : dlp_stopping == DLP_STOP_FAILURE;
 }

@@ -1,0 +1,31 @@
+/* slack.h - the Slack Web API calls the reporter makes, one attempt each;
+ * the caller decides when to try again. */
+#ifndef DLP_SLACK_H
+#define DLP_SLACK_H
+
+#include <jansson.h>
+
+#include "httpc.h"
+
+enum slack_outcome {
+        SLACK_OK,
+        SLACK_RETRY,     /* 429, 5xx, transport error, transient ok:false */
+        SLACK_PERMANENT, /* ok:false that retrying cannot fix */
+};
+
+struct slack_result {
+        enum slack_outcome outcome;
+        char ts[40];        /* SLACK_OK: the posted message's ts */
+        char error[128];    /* why not */
+        double retry_after; /* seconds Slack asked for, -1 if none */
+};
+
+/* chat.postMessage with \p msg (borrowed). */
+void slack_post(struct dlp_httpc *http, const char *api_url, const char *token,
+                const json_t *msg, struct slack_result *r);
+/* chat.getPermalink for (\p channel, \p ts); DLP_OK with \p out filled. */
+int slack_permalink(struct dlp_httpc *http, const char *api_url,
+                    const char *token, const char *channel, const char *ts,
+                    char *out, size_t out_size);
+
+#endif

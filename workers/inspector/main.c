@@ -103,6 +103,7 @@ struct inspector {
         size_t n_carry, cap_carry;
         /* the batch in flight: sealed once its first request went out */
         int sealed;
+        int rejoining;    /* a commit said the group is rebalancing */
         struct plan plan; /* requests still to send */
         int attempt;      /* requests tried for this batch */
         double retry_at;  /* no request before this wall time */
@@ -143,6 +144,7 @@ static void on_rebalance(void *opaque, rd_kafka_resp_err_t err,
         struct inspector *ins = opaque;
         int assign = err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS;
 
+        ins->rejoining = 0;
         for (int i = 0; i < parts->cnt; i++)
                 if (!strcmp(parts->elems[i].topic,
                             ins->cfg.common.topic_events))
@@ -552,11 +554,17 @@ static void commit_after_delivery(struct inspector *ins, const char *batch_id,
                 return;
         }
         err = rd_kafka_commit(ins->consumer, offsets, 0);
-        if (err)
+        if (err) {
                 LOG_WARN("commit of batch %s: %s (its events will be "
                          "inspected again)",
                          batch_id, rd_kafka_err2str(err));
-        else
+                /* the group moved on without us: every batch sent before
+                 * we rejoin would be wasted quota and duplicates */
+                if (err == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS ||
+                    err == RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION ||
+                    err == RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID)
+                        ins->rejoining = 1;
+        } else
                 ins->commits++;
 }
 
@@ -676,6 +684,10 @@ static void run(struct inspector *ins)
 
                 refresh_partitions(ins);
                 take_carry(ins);
+                if (ins->rejoining) { /* send nothing until reassigned */
+                        poll_until(ins, dlp_wall_s() + 0.1);
+                        continue;
+                }
                 if (batch_empty(&ins->batch)) {
                         /* nothing to send: wait for work, not for slots */
                         take_polled(ins, 100);

@@ -122,7 +122,9 @@ check deadletters_say_why "dead letters carry the stage, the reason and the orig
         --expected "$EXPECTED" --inspected "$FLEET_RUN/inspected.json" \
         --alerts "$FLEET_RUN/alerts.json" --deadletter "$FLEET_RUN/deadletter.json" \
         --slack "$FLEET_RUN/slack.json" --dlp-stats "$FLEET_RUN/dlp-stats.json" \
-        --logs "$FLEET_RUN/*.log" --elapsed "$elapsed" | tee "$FLEET_RUN/check.out" | grep -v '^ok '
+        --logs "$FLEET_RUN/*.log" --elapsed "$elapsed" \
+        --forbid "$FLEET_SIGNING_SECRET" --forbid "$FLEET_SLACK_TOKEN" \
+        --forbid "$FLEET_DLP_TOKEN" | tee "$FLEET_RUN/check.out" | grep -v '^ok '
 p=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$FLEET_RUN/check.out")
 f=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$FLEET_RUN/check.out")
 CHECK_PASSED=$((CHECK_PASSED + ${p:-0}))

@@ -61,6 +61,8 @@ def main():
     ap.add_argument("--slack", required=True, help="slack-sim /_sim/messages")
     ap.add_argument("--dlp-stats", required=True, help="dlp-sim /_sim/stats")
     ap.add_argument("--logs", help="glob of log files to search for raw values")
+    ap.add_argument("--forbid", action="append", default=[],
+                    help="a credential that must appear nowhere (repeatable)")
     ap.add_argument("--rate-limit", type=int, default=10)
     ap.add_argument("--elapsed", type=float)
     ap.add_argument("--sent", type=int)
@@ -171,6 +173,12 @@ def main():
     leaks = {k: v for k, v in leaks.items() if v}
     check(not leaks, "no planted raw value in Slack, the topics or the logs "
           "(%d values, %d places)" % (len(planted), len(haystacks)), leaks)
+
+    if a.forbid:
+        leaked = {where: n for where, text in haystacks.items()
+                  for n, secret in enumerate(a.forbid) if secret in text}
+        check(not leaked, "no credential (%d) in Slack, the topics or the logs"
+              % len(a.forbid), leaked)
 
     check(stats.get("rejected") == 0, "dlp-sim rejected no request",
           stats.get("rejected_by_reason"))

@@ -323,9 +323,13 @@ static void post_batch(struct reporter *rep, struct dlp_httpc *http,
         } else {
                 json_t *ins[ALERT_DIGEST_MAX], *findings[ALERT_DIGEST_MAX];
                 size_t k = 0;
-                for (struct item *it = batch; it && k < n; it = it->next, k++) {
+                /* never read past the n-th item: the main thread may be
+                 * appending behind it */
+                for (struct item *it = batch; k < n; k++) {
                         ins[k] = it->ins;
                         findings[k] = it->findings;
+                        if (k + 1 < n)
+                                it = it->next;
                 }
                 msg = alert_digest(ins, findings, k, c->id, rep->cfg.link_base,
                                    used);

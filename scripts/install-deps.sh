@@ -11,6 +11,8 @@ PACKAGES=(
         python3 python3-jsonschema kcat
         # benchmark plots
         gnuplot-nox
+        # the compose file's checks (no Docker engine is needed for them)
+        docker-compose python3-yaml
         # the real Kafka broker of the tests (scripts/kafka.sh)
         openjdk-17-jre-headless maven
 )

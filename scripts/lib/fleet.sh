@@ -28,6 +28,14 @@ fleet_init() {
         FLEET_NAMES=()
 }
 
+# DLP_ADMIN_ADDR for a worker: a free port, remembered in RUN/NAME.admin.
+fleet_admin() { # NAME
+        local port
+        port=$(fleet_free_port)
+        echo "http://127.0.0.1:$port" >"$FLEET_RUN/$1.admin"
+        echo "DLP_ADMIN_ADDR=127.0.0.1:$port"
+}
+
 # fleet_start NAME [VAR=VALUE...] -- CMD [ARGS...]
 fleet_start() {
         local name=$1 envs=()
@@ -124,7 +132,7 @@ fleet_up() {
         FLEET_SLACK_SIM=http://$addr
 
         port=$(fleet_free_port)
-        fleet_start collector "${FLEET_ENV[@]}" \
+        fleet_start collector "${FLEET_ENV[@]}" "$(fleet_admin collector)" \
                 "DLP_LISTEN_ADDR=127.0.0.1:$port" \
                 "SLACK_SIGNING_SECRET=$FLEET_SIGNING_SECRET" \
                 -- "$FLEET_BIN/dlp-collector"
@@ -133,6 +141,7 @@ fleet_up() {
 
         for i in $(seq 1 "$inspectors"); do
                 fleet_start "inspector-$i" "${FLEET_ENV[@]}" \
+                        "$(fleet_admin "inspector-$i")" \
                         "DLP_API_URL=$FLEET_DLP_SIM" \
                         "DLP_GCP_PROJECT=dlpfleet-local" \
                         "DLP_API_TOKEN=$FLEET_DLP_TOKEN" \
@@ -140,7 +149,7 @@ fleet_up() {
                         "DLP_GROUP_ID=${DLP_GROUP_ID:-dlp-inspector}" \
                         -- "$FLEET_BIN/dlp-inspector"
         done
-        fleet_start reporter "${FLEET_ENV[@]}" \
+        fleet_start reporter "${FLEET_ENV[@]}" "$(fleet_admin reporter)" \
                 "SLACK_API_URL=$FLEET_SLACK_SIM/api" \
                 "SLACK_BOT_TOKEN=$FLEET_SLACK_TOKEN" \
                 "DLP_ALERT_CHANNEL=$FLEET_ALERT_CHANNEL" \

@@ -82,6 +82,24 @@ check wait_until 240 "the pipeline to settle" settled "every event inspected, ev
 sleep 2 # anything extra (a duplicate) would show up now
 elapsed=$((SECONDS - start))
 
+# --- the admin endpoints ------------------------------------------------------
+admin_ok() { # NAME METRIC: healthy, ready, and METRIC > 0 on /metrics
+        local url
+        url=$(cat "$FLEET_RUN/$1.admin")
+        [ "$(curl -s -o /dev/null -w '%{http_code}' "$url/healthz")" = 200 ] &&
+                [ "$(curl -s -o /dev/null -w '%{http_code}' "$url/readyz")" = 200 ] &&
+                curl -s "$url/metrics" | tee "$FLEET_RUN/$1.metrics" |
+                awk -v m="$2" '$1 == m && $2 > 0 { f = 1 } END { exit !f }'
+}
+check admin_ok collector dlp_collector_events_accepted_total \
+        "collector: /healthz and /readyz 200, /metrics counts accepted events"
+check admin_ok inspector-1 dlp_inspector_owned_partitions \
+        "inspector: /healthz and /readyz 200, /metrics shows its partitions"
+check admin_ok reporter dlp_reporter_alerts_total \
+        "reporter: /healthz and /readyz 200, /metrics counts alerts"
+check grep -q '^dlp_inspector_request_seconds_bucket{le="+Inf"}' "$FLEET_RUN/inspector-1.metrics" \
+        "inspector: /metrics has the request latency histogram"
+
 for t in events inspected alerts deadletter; do
         var=DLP_TOPIC_${t^^}
         topic_dump "$BOOTSTRAP" "${!var}" "$FLEET_RUN/$t.json"

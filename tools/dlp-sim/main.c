@@ -18,9 +18,7 @@
  * and DLP_ADMIN_ADDR of them. */
 static const struct dlp_setting sim_settings[] = {
     DLP_COMMON_SETTINGS(struct sim_config),
-    {"DLP_ADMIN_ADDR", "admin-addr", DLP_SET_STR, NULL, 0, 0,
-     offsetof(struct sim_config, admin_addr),
-     "host:port of /metrics, /healthz, /readyz (unset: off)"},
+    DLP_ADMIN_SETTING(struct sim_config),
     {"DLP_SIM_LISTEN_ADDR", "listen-addr", DLP_SET_STR, "127.0.0.1:8470", 0, 0,
      offsetof(struct sim_config, listen_addr),
      "host:port of the simulated DLP API (port 0 picks one; the first "
@@ -131,8 +129,8 @@ int main(int argc, char **argv)
                 LOG_ERROR("DLP_SIM_LISTEN_ADDR: %s", errstr);
                 goto out;
         }
-        if (conf.admin_addr && *conf.admin_addr) {
-                admin = dlp_httpd_start(conf.admin_addr, 1, 0, sim_handle_admin,
+        if (conf.common.admin_addr && *conf.common.admin_addr) {
+                admin = dlp_httpd_start(conf.common.admin_addr, 1, 0, sim_handle_admin,
                                         &sim, errstr, sizeof(errstr));
                 if (!admin) {
                         LOG_ERROR("DLP_ADMIN_ADDR: %s", errstr);

@@ -56,7 +56,6 @@ struct sim_config {
         long threads;
         long fail_every;
         char *poison;
-        char *admin_addr;
 };
 
 /* ---- stats.c ----------------------------------------------------------- */

@@ -5,6 +5,7 @@
  * report for the event arrived; if Kafka cannot take it within the ack
  * deadline the answer is 503 and Slack retries. Waiting requests are
  * suspended, not parked on threads. */
+#include "admin.h"
 #include "config.h"
 #include "dedupe.h"
 #include "err.h"
@@ -42,6 +43,7 @@ struct collector_config {
 #define CFG struct collector_config
 static const struct dlp_setting collector_settings[] = {
     DLP_COMMON_SETTINGS(CFG),
+    DLP_ADMIN_SETTING(CFG),
     {"DLP_LISTEN_ADDR", "listen-addr", DLP_SET_STR, "127.0.0.1:3000", 0, 0,
      offsetof(CFG, listen_addr),
      "host:port of the Slack Events endpoint (POST /slack/events)"},
@@ -105,7 +107,8 @@ static const struct dlp_config_spec collector_spec = {
  * on the main thread; the list is shared with the HTTP threads. */
 struct waiting {
         struct dlp_http_pending *http;
-        int64_t deadline_ms;
+        struct collector *col;
+        int64_t start_ms, deadline_ms;
         int answered;                /* main thread only */
         int linked;                  /* under collector.lock */
         struct waiting *prev, *next; /* in deadline order */
@@ -116,14 +119,15 @@ struct collector {
         rd_kafka_t *rk;
         const char *secrets[2];
         size_t nsecrets;
-        atomic_int closing;   /* refuse new events: we are stopping */
-        atomic_long inflight; /* requests waiting for a delivery report */
+        atomic_int closing;    /* refuse new events: we are stopping */
+        atomic_ulong inflight; /* requests waiting for a delivery report */
         /* counters */
         atomic_ulong accepted, skipped, retries_seen, duplicates,
             duplicates_in_flight, refused_auth, refused_bad, failed_kafka;
         struct dedupe *dedupe; /* NULL: off (and in replay) */
         atomic_ulong answered_at_deadline;
-        pthread_mutex_t lock; /* of the waiting list */
+        struct dlp_hist ack_latency; /* request in -> answer out */
+        pthread_mutex_t lock;        /* of the waiting list */
         struct waiting *head, *tail;
         /* replay */
         long replay_delivered, replay_failed;
@@ -166,6 +170,8 @@ static void answer(struct waiting *w, int status, const char *text)
         if (w->answered)
                 return;
         w->answered = 1;
+        dlp_hist_observe(&w->col->ack_latency,
+                         (double)(dlp_mono_ms() - w->start_ms) / 1000);
         dlp_http_resp_text(&resp, status, text);
         dlp_http_complete(w->http, &resp);
 }
@@ -333,7 +339,9 @@ static int handle_event(struct collector *col, struct dlp_http_req *req,
         }
         atomic_fetch_add(&col->inflight, 1);
         w->http = dlp_http_req_suspend(req);
-        w->deadline_ms = dlp_mono_ms() + col->cfg.ack_timeout_ms;
+        w->col = col;
+        w->start_ms = dlp_mono_ms();
+        w->deadline_ms = w->start_ms + col->cfg.ack_timeout_ms;
         waiting_link(col, w);
         if (produce(col, record, event_id, w) != DLP_OK) {
                 struct dlp_http_resp busy = {0};
@@ -389,8 +397,38 @@ static int on_request(void *opaque, struct dlp_http_req *req,
         return handle_event(col, req, resp);
 }
 
+#define C(field, name, help)                                                   \
+        {                                                                      \
+                "dlp_collector_" name, help, DLP_COUNTER, &col->field, NULL    \
+        }
+
 static int serve(struct collector *col)
 {
+        const struct dlp_metric metrics[] = {
+            C(accepted, "events_accepted_total",
+              "events in Kafka and answered 200"),
+            C(skipped, "events_skipped_total",
+              "events with nothing to inspect, answered 200"),
+            C(duplicates, "duplicates_total",
+              "repeated event_ids answered 200 without producing"),
+            C(duplicates_in_flight, "duplicates_in_flight_total",
+              "repeated event_ids answered 503 while the first was stored"),
+            C(retries_seen, "slack_retries_total",
+              "requests carrying X-Slack-Retry-Num"),
+            C(refused_auth, "refused_auth_total", "requests answered 401"),
+            C(refused_bad, "refused_bad_total",
+              "requests answered 400 (malformed)"),
+            C(failed_kafka, "kafka_failures_total",
+              "events Kafka did not take (answered 503)"),
+            C(answered_at_deadline, "answered_at_deadline_total",
+              "events answered 503 at the ack deadline"),
+            {"dlp_collector_inflight", "requests waiting for Kafka", DLP_GAUGE,
+             &col->inflight, NULL},
+            {"dlp_collector_ack_seconds",
+             "from request to answer, for produced events", DLP_HISTOGRAM, NULL,
+             &col->ack_latency},
+        };
+        struct dlp_admin *admin = NULL;
         char errstr[256];
         struct dlp_httpd *httpd;
         int64_t deadline;
@@ -400,6 +438,15 @@ static int serve(struct collector *col)
             (size_t)col->cfg.max_body, on_request, col, errstr, sizeof(errstr));
         if (!httpd) {
                 LOG_ERROR("DLP_LISTEN_ADDR: %s", errstr);
+                return DLP_ERR_CONFIG;
+        }
+        if (col->cfg.common.admin_addr &&
+            !(admin =
+                  dlp_admin_start(col->cfg.common.admin_addr, "collector",
+                                  metrics, sizeof(metrics) / sizeof(metrics[0]),
+                                  col->rk, NULL, errstr, sizeof(errstr)))) {
+                LOG_ERROR("DLP_ADMIN_ADDR: %s", errstr);
+                dlp_httpd_stop(httpd);
                 return DLP_ERR_CONFIG;
         }
         LOG_INFO("listening on %s, writing to %s", col->cfg.listen_addr,
@@ -418,6 +465,7 @@ static int serve(struct collector *col)
         }
         answer_late(col, INT64_MAX); /* before the server goes */
         dlp_httpd_stop(httpd);
+        dlp_admin_stop(admin);
         LOG_INFO("stopped: accepted=%lu skipped=%lu duplicates=%lu "
                  "duplicates_in_flight=%lu refused_auth=%lu refused_bad=%lu "
                  "failed_kafka=%lu answered_at_deadline=%lu retries_seen=%lu "
@@ -433,6 +481,7 @@ static int serve(struct collector *col)
                  col->dedupe ? dedupe_early_evictions(col->dedupe) : 0UL);
         return DLP_OK;
 }
+#undef C
 
 static void count_reason(json_t *by_reason, const char *why)
 {

@@ -50,6 +50,7 @@ struct dlp_common_config {
         char *topic_alerts;
         char *topic_deadletter;
         char *log_level;
+        char *admin_addr; /* with DLP_ADMIN_SETTING */
         struct dlp_kafka_props kafka;
 };
 
@@ -71,6 +72,12 @@ struct dlp_common_config {
          "topic of dead-letter records"},                                      \
         {"DLP_LOG_LEVEL", "log-level", DLP_SET_STR, "info", 0, 0,              \
          offsetof(type, common.log_level), "debug, info, warn or error"}
+
+/* For the binaries that serve admin.h's endpoints. */
+#define DLP_ADMIN_SETTING(type)                                                \
+        {"DLP_ADMIN_ADDR", "admin-addr", DLP_SET_STR, NULL, 0, 0,              \
+         offsetof(type, common.admin_addr),                                    \
+         "host:port of /metrics, /healthz, /readyz (unset: off)"}
 /* clang-format on */
 
 struct dlp_config_spec {

@@ -7,6 +7,7 @@
  * for poison) -> wait for every delivery report -> commit the batch's
  * offsets. A crash anywhere before the commit means the batch is inspected
  * again (at-least-once). */
+#include "admin.h"
 #include "batch.h"
 #include "config.h"
 #include "err.h"
@@ -45,6 +46,7 @@ struct inspector_config {
 #define CFG struct inspector_config
 static const struct dlp_setting inspector_settings[] = {
     DLP_COMMON_SETTINGS(CFG),
+    DLP_ADMIN_SETTING(CFG),
     {"DLP_API_URL", "api-url", DLP_SET_STR, "https://dlp.googleapis.com", 0, 0,
      offsetof(CFG, api_url), "base URL of the DLP service"},
     {"DLP_GCP_PROJECT", "gcp-project", DLP_SET_STR, NULL, 0, 0,
@@ -112,8 +114,10 @@ struct inspector {
         /* delivery reports */
         struct dlp_delivery delivery; /* of results and dead letters */
         /* counters */
-        unsigned long events, requests, rejected, retries, dead, findings,
+        atomic_ulong events, requests, rejected, retries, dead, findings,
             commits, late_slots;
+        atomic_ulong owned, partitions; /* gauges: slots are owned/P */
+        struct dlp_hist request_latency;
 };
 
 static void carry_drop_partitions(struct inspector *ins,
@@ -145,6 +149,10 @@ static void on_rebalance(void *opaque, rd_kafka_resp_err_t err,
         int assign = err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS;
 
         ins->rejoining = 0;
+        if (assign)
+                atomic_store(&ins->owned, (unsigned long)parts->cnt);
+        else
+                atomic_store(&ins->owned, 0);
         for (int i = 0; i < parts->cnt; i++)
                 if (!strcmp(parts->elems[i].topic,
                             ins->cfg.common.topic_events))
@@ -189,6 +197,8 @@ static void refresh_partitions(struct inspector *ins)
                          md->topics[0].partition_cnt, ins->pace.slot_len * 1000,
                          md->topics[0].partition_cnt);
         pace_set_partitions(&ins->pace, md->topics[0].partition_cnt);
+        atomic_store(&ins->partitions,
+                     (unsigned long)md->topics[0].partition_cnt);
         rd_kafka_metadata_destroy(md);
 }
 
@@ -378,6 +388,7 @@ static void send_head(struct inspector *ins)
         err = dlp_httpc_post_json(ins->http, ins->url, ins->cfg.token, body,
                                   len, &res, errstr, sizeof(errstr));
         free(body);
+        dlp_hist_observe(&ins->request_latency, res.elapsed_s);
         if (err) {
                 LOG_WARN("DLP request failed: %s", errstr);
                 backoff(ins, -1);
@@ -834,7 +845,42 @@ int main(int argc, char **argv)
                  ins->cfg.batch_max_items, ins->cfg.batch_max_bytes,
                  ins->cfg.exactly_once ? "exactly once" : "at least once");
 
+#define C(field, name, help)                                                   \
+        {                                                                      \
+                "dlp_inspector_" name, help, DLP_COUNTER, &ins->field, NULL    \
+        }
+        const struct dlp_metric metrics[] = {
+            C(events, "events_total", "event records taken into batches"),
+            C(requests, "requests_total", "DLP requests sent: the slots used"),
+            C(rejected, "rejected_total", "DLP answers 429"),
+            C(retries, "retries_total", "batches retried after a failure"),
+            C(dead, "dead_letters_total", "records sent to dead letters"),
+            C(findings, "findings_total", "findings written"),
+            C(commits, "commits_total", "batches committed"),
+            C(late_slots, "late_slots_total",
+              "owned slots given up because the start was late"),
+            {"dlp_inspector_owned_partitions",
+             "partitions assigned: this inspector owns that many of "
+             "every partitions slots",
+             DLP_GAUGE, &ins->owned, NULL},
+            {"dlp_inspector_partitions", "partitions of the events topic",
+             DLP_GAUGE, &ins->partitions, NULL},
+            {"dlp_inspector_request_seconds", "DLP request latency",
+             DLP_HISTOGRAM, NULL, &ins->request_latency},
+        };
+#undef C
+        struct dlp_admin *admin = NULL;
+        if (ins->cfg.common.admin_addr &&
+            !(admin = dlp_admin_start(
+                  ins->cfg.common.admin_addr, "inspector", metrics,
+                  sizeof(metrics) / sizeof(metrics[0]), ins->producer,
+                  ins->consumer, errstr, sizeof(errstr)))) {
+                LOG_ERROR("DLP_ADMIN_ADDR: %s", errstr);
+                dlp_stop_failure();
+        }
+
         run(ins);
+        dlp_admin_stop(admin);
 
         /* an unfinished batch is not committed: its events come back */
         LOG_INFO("stopping: events=%lu requests=%lu rejected=%lu retries=%lu "

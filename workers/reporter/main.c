@@ -12,6 +12,7 @@
  * unfinished record (watermark.h), so a slow alert is never skipped. On
  * start, the alerts topic of the last DLP_DEDUPE_WINDOW_S rebuilds the
  * dedupe set, so a redelivered inspection does not alert twice. */
+#include "admin.h"
 #include "alert.h"
 #include "config.h"
 #include "dedupe.h"
@@ -55,6 +56,7 @@ struct reporter_config {
 #define CFG struct reporter_config
 static const struct dlp_setting reporter_settings[] = {
     DLP_COMMON_SETTINGS(CFG),
+    DLP_ADMIN_SETTING(CFG),
     {"SLACK_API_URL", "slack-api-url", DLP_SET_STR, "https://slack.com/api", 0,
      0, offsetof(CFG, api_url), "base URL of the Slack Web API"},
     {"SLACK_BOT_TOKEN", "slack-bot-token", DLP_SET_SECRET, NULL, 0, 0,
@@ -159,12 +161,13 @@ struct reporter {
         pthread_cond_t cond;
         struct chan *chans;
         struct item *done_head, *done_tail;
-        size_t queued; /* items in channel queues or in flight */
+        atomic_ulong queued; /* items in channel queues or in flight */
         int stop_workers;
         pthread_t *threads;
-        /* counters (main thread) */
-        unsigned long records, alerts, posts, digests, dead, duplicates,
+        /* counters (read by the admin endpoint) */
+        atomic_ulong records, alerts, posts, digests, dead, duplicates,
             below_policy, retries;
+        struct dlp_hist post_latency;
 };
 
 static struct part *part_of(struct reporter *rep, int32_t p)
@@ -371,7 +374,15 @@ static void *worker(void *arg)
                 n = c->n < ALERT_DIGEST_MAX ? c->n : ALERT_DIGEST_MAX;
                 pthread_mutex_unlock(&rep->lock);
 
+                int64_t t0 = dlp_mono_ms();
                 post_batch(rep, http, c, batch, n, &r, &used);
+                dlp_hist_observe(&rep->post_latency,
+                                 (double)(dlp_mono_ms() - t0) / 1000);
+                if (r.outcome == SLACK_OK) {
+                        rep->posts++;
+                        rep->digests += used > 1;
+                } else if (r.outcome == SLACK_RETRY)
+                        rep->retries++;
 
                 pthread_mutex_lock(&rep->lock);
                 c->busy = 0;
@@ -778,7 +789,41 @@ int main(int argc, char **argv)
                  rep->cfg.common.topic_inspected, rep->cfg.channel,
                  rep->cfg.workers);
 
+#define C(field, name, help)                                                   \
+        {                                                                      \
+                "dlp_reporter_" name, help, DLP_COUNTER, &rep->field, NULL     \
+        }
+        const struct dlp_metric metrics[] = {
+            C(records, "records_total", "inspection records consumed"),
+            C(alerts, "alerts_total", "events alerted (alert records)"),
+            C(posts, "slack_posts_total", "Slack messages posted"),
+            C(digests, "slack_digests_total",
+              "of which digests of several alerts"),
+            C(retries, "slack_retries_total",
+              "posts to try again (429, 5xx, transient errors)"),
+            C(dead, "dead_letters_total", "records sent to dead letters"),
+            C(duplicates, "duplicates_total",
+              "records whose event was alerted already"),
+            C(below_policy, "below_policy_total",
+              "records with no finding the policy alerts on"),
+            {"dlp_reporter_queued", "alerts queued or being posted", DLP_GAUGE,
+             &rep->queued, NULL},
+            {"dlp_reporter_post_seconds", "Slack post latency", DLP_HISTOGRAM,
+             NULL, &rep->post_latency},
+        };
+#undef C
+        struct dlp_admin *admin = NULL;
+        if (rep->cfg.common.admin_addr &&
+            !(admin = dlp_admin_start(
+                  rep->cfg.common.admin_addr, "reporter", metrics,
+                  sizeof(metrics) / sizeof(metrics[0]), rep->producer,
+                  rep->consumer, errstr, sizeof(errstr)))) {
+                LOG_ERROR("DLP_ADMIN_ADDR: %s", errstr);
+                dlp_stop_failure();
+        }
+
         run(rep);
+        dlp_admin_stop(admin);
 
         /* finish what is in flight; what is only queued is read again */
         settle(rep, 1, 30000);

@@ -1,0 +1,49 @@
+/* admin.h - every worker's admin endpoint (DLP_ADMIN_ADDR):
+ *
+ *   GET /healthz  200 while the process serves at all
+ *   GET /readyz   200 when Kafka answers a metadata request (and, for a
+ *                 consumer, the group gave it partitions), else 503 + why
+ *   GET /metrics  Prometheus text format: the worker's counters, gauges and
+ *                 histograms, from a table like the configuration's
+ *
+ * Counters are atomics the worker updates on its own threads; the endpoint
+ * reads them from the HTTP thread. */
+#ifndef DLP_ADMIN_H
+#define DLP_ADMIN_H
+
+#include <librdkafka/rdkafka.h>
+#include <stdatomic.h>
+#include <stddef.h>
+
+#define DLP_HIST_BUCKETS 12
+
+/* A latency histogram in seconds with fixed buckets (5 ms .. 30 s). */
+struct dlp_hist {
+        atomic_ulong bucket[DLP_HIST_BUCKETS + 1]; /* last: +Inf */
+        atomic_ulong sum_us;
+        atomic_ulong count;
+};
+void dlp_hist_observe(struct dlp_hist *h, double seconds);
+
+enum dlp_metric_type { DLP_COUNTER, DLP_GAUGE, DLP_HISTOGRAM };
+
+struct dlp_metric {
+        const char *name; /* dlp_inspector_requests_total */
+        const char *help;
+        enum dlp_metric_type type;
+        const atomic_ulong *value; /* COUNTER, GAUGE */
+        const struct dlp_hist *hist; /* HISTOGRAM */
+};
+
+struct dlp_admin;
+
+/* Starts serving on \p addr; \p producer and \p consumer (may be NULL) are
+ * what readiness checks. The tables must outlive the endpoint. NULL and
+ * errstr on failure. */
+struct dlp_admin *dlp_admin_start(const char *addr, const char *worker,
+                                  const struct dlp_metric *metrics, size_t n,
+                                  rd_kafka_t *producer, rd_kafka_t *consumer,
+                                  char *errstr, size_t errstr_size);
+void dlp_admin_stop(struct dlp_admin *admin);
+
+#endif

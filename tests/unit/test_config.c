@@ -210,6 +210,21 @@ static void test_required_setting(void **state)
         dlp_config_free(&req_spec, &cfg);
 }
 
+static void test_check_config_validates_then_stops(void **state)
+{
+        struct test_config cfg;
+        char err[256];
+        char *argv[] = {"test", "--check-config", "--api-token=t0k3n"};
+        char *bad[] = {"test", "--check-config", "--batch-max-items=0"};
+
+        assert_int_equal(load(&cfg, 3, argv, err, sizeof(err)), DLP_ERR_HELP);
+        dlp_config_free(&spec, &cfg);
+        /* an invalid setting is still an error, not a listing */
+        assert_int_equal(load(&cfg, 3, bad, err, sizeof(err)), DLP_ERR_CONFIG);
+        assert_non_null(strstr(err, "DLP_BATCH_MAX_ITEMS"));
+        dlp_config_free(&spec, &cfg);
+}
+
 static void test_help(void **state)
 {
         struct test_config cfg;
@@ -229,6 +244,8 @@ int main(void)
             cmocka_unit_test_setup(test_secret_from_file_never_printed,
                                    clean_env),
             cmocka_unit_test_setup(test_required_setting, clean_env),
+            cmocka_unit_test_setup(test_check_config_validates_then_stops,
+                                   clean_env),
             cmocka_unit_test_setup(test_help, clean_env),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -206,7 +206,8 @@ static int load_env(const struct dlp_config_spec *spec, void *config,
 }
 
 static int load_flags(const struct dlp_config_spec *spec, void *config,
-                      int argc, char **argv, char *errstr, size_t errstr_size)
+                      int argc, char **argv, int *check, char *errstr,
+                      size_t errstr_size)
 {
         struct dlp_common_config *cc = config;
 
@@ -223,6 +224,10 @@ static int load_flags(const struct dlp_config_spec *spec, void *config,
                 if (!strcmp(arg, "--help-markdown")) {
                         dlp_config_markdown(spec, stdout);
                         return DLP_ERR_HELP;
+                }
+                if (!strcmp(arg, "--check-config")) {
+                        *check = 1;
+                        continue;
                 }
                 if (strncmp(arg, "--", 2) != 0) {
                         snprintf(errstr, errstr_size,
@@ -278,7 +283,7 @@ int dlp_config_load(const struct dlp_config_spec *spec, void *config, int argc,
 {
         struct dlp_common_config *cc = config;
         enum dlp_log_level level;
-        int err;
+        int err, check = 0;
 
         for (size_t i = 0; i < spec->cnt; i++) {
                 const struct dlp_setting *s = &spec->settings[i];
@@ -290,7 +295,8 @@ int dlp_config_load(const struct dlp_config_spec *spec, void *config, int argc,
                         return err;
         }
         if ((err = load_env(spec, config, errstr, errstr_size)) ||
-            (err = load_flags(spec, config, argc, argv, errstr, errstr_size)))
+            (err = load_flags(spec, config, argc, argv, &check, errstr,
+                              errstr_size)))
                 return err;
         if (dlp_log_level_parse(cc->log_level, &level) != DLP_OK) {
                 snprintf(errstr, errstr_size,
@@ -309,8 +315,13 @@ int dlp_config_load(const struct dlp_config_spec *spec, void *config, int argc,
                         return DLP_ERR_CONFIG;
                 }
         }
-        if (spec->validate)
-                return spec->validate(config, errstr, errstr_size);
+        if (spec->validate &&
+            (err = spec->validate(config, errstr, errstr_size)))
+                return err;
+        if (check) { /* valid: show what the worker would run with */
+                dlp_config_print(spec, config, stdout);
+                return DLP_ERR_HELP;
+        }
         return DLP_OK;
 }
 
@@ -385,6 +396,8 @@ void dlp_config_help(const struct dlp_config_spec *spec, FILE *fp)
         }
         fprintf(fp, "  --kafka PROP=VALUE         any librdkafka property "
                     "(also KAFKA_PROP_NAME=VALUE)\n");
+        fprintf(fp, "  --check-config             print the effective settings "
+                    "(secrets masked) and exit\n");
         fprintf(fp,
                 "  --help                     this text (--help-markdown: as "
                 "a Markdown table)\n");

@@ -92,7 +92,8 @@ struct dlp_config_spec {
 
 /* Fills \p config (zeroed by the caller) from the spec's defaults, the
  * environment and argv. Returns DLP_OK; DLP_ERR_HELP after printing --help
- * to stdout; or DLP_ERR_CONFIG with errstr naming the setting at fault
+ * (or, with --check-config, the effective settings, secrets masked) to
+ * stdout; or DLP_ERR_CONFIG with errstr naming the setting at fault
  * (a bad value, or a DLP_REQUIRED setting left empty).
  * Also applies DLP_LOG_LEVEL to the logger. */
 int dlp_config_load(const struct dlp_config_spec *spec, void *config, int argc,

@@ -12,7 +12,7 @@ PACKAGES=(
         # benchmark plots
         gnuplot-nox
         # the compose file's checks (no Docker engine is needed for them)
-        docker-compose python3-yaml
+        docker-compose python3-yaml yamllint
         # the real Kafka broker of the tests (scripts/kafka.sh)
         openjdk-17-jre-headless maven
 )

@@ -99,6 +99,22 @@ check admin_ok reporter dlp_reporter_alerts_total \
         "reporter: /healthz and /readyz 200, /metrics counts alerts"
 check grep -q '^dlp_inspector_request_seconds_bucket{le="+Inf"}' "$FLEET_RUN/inspector-1.metrics" \
         "inspector: /metrics has the request latency histogram"
+dashboard_metrics_exist() {
+        "$FLEET_PY" - "$ROOT/deploy/grafana/dlpfleet.json" "$FLEET_RUN"/*.metrics <<'PY'
+import json, re, sys
+dash = json.load(open(sys.argv[1]))
+exprs = [t["expr"] for p in dash["panels"] for t in p["targets"]]
+used = {m for e in exprs for m in re.findall(r"\b(dlp_[a-z_]+)", e)}
+exported = set()
+for f in sys.argv[2:]:
+    exported |= set(re.findall(r"^([a-z_]+?)(?:_bucket|_sum|_count)?(?:\{| )", open(f).read(), re.M))
+    exported |= set(re.findall(r"^([a-z_]+)(?:\{| )", open(f).read(), re.M))
+missing = sorted(used - exported)
+print("       dashboard queries %d dlpfleet metrics; missing from /metrics: %s" % (len(used), missing or "none"))
+sys.exit(1 if missing else 0)
+PY
+}
+check dashboard_metrics_exist "the Grafana dashboard queries only metrics the workers export"
 
 for t in events inspected alerts deadletter; do
         var=DLP_TOPIC_${t^^}

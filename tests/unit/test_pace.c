@@ -122,6 +122,20 @@ static void test_backoff_schedule(void **state)
         assert_true(fabs(dlp_backoff(6, 0.5, 30, 1, 1.0) - 16) < 1e-9);
 }
 
+static void test_rfc3339_parse(void **state)
+{
+        char now[40];
+        double t = dlp_wall_s();
+
+        assert_true(fabs(dlp_rfc3339_parse("2026-11-23T14:50:00.250Z") -
+                         1795445400.25) < 1e-6);
+        dlp_rfc3339_now(now, sizeof(now));
+        assert_true(fabs(dlp_rfc3339_parse(now) - t) < 1.0);
+        assert_true(dlp_rfc3339_parse("2026-11-23 14:50:00Z") < 0);
+        assert_true(dlp_rfc3339_parse("2026-11-23T14:50:00+01:00") < 0);
+        assert_true(dlp_rfc3339_parse(NULL) < 0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -130,6 +144,7 @@ int main(void)
             cmocka_unit_test(test_may_start_window),
             cmocka_unit_test(test_fleet_never_exceeds_rate),
             cmocka_unit_test(test_backoff_schedule),
+            cmocka_unit_test(test_rfc3339_parse),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

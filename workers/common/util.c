@@ -1,4 +1,5 @@
 /* util.c - clocks, stop flag, JSON escaping, base64, files (see util.h). */
+#define _GNU_SOURCE /* strptime, timegm */
 #include "util.h"
 
 #include <errno.h>
@@ -60,6 +61,28 @@ void dlp_rfc3339_now(char *buf, size_t size)
         gmtime_r(&ts.tv_sec, &tm);
         strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm);
         snprintf(buf, size, "%s.%03ldZ", day, ts.tv_nsec / 1000000);
+}
+
+double dlp_rfc3339_parse(const char *s)
+{
+        struct tm tm;
+        const char *rest;
+        double frac = 0;
+
+        if (!s)
+                return -1;
+        memset(&tm, 0, sizeof(tm));
+        rest = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+        if (!rest)
+                return -1;
+        if (*rest == '.') {
+                char *end;
+                frac = strtod(rest, &end);
+                rest = end;
+        }
+        if (*rest != 'Z')
+                return -1;
+        return (double)timegm(&tm) + frac;
 }
 
 int dlp_sleep_ms(int64_t ms)

@@ -27,6 +27,9 @@ int64_t dlp_mono_ms(void);
 /* Writes the current UTC time as RFC 3339 with milliseconds
  * ("2026-11-23T14:50:00.123Z"); \p size must be >= 25. */
 void dlp_rfc3339_now(char *buf, size_t size);
+/* Parses RFC 3339 UTC ("2026-11-23T14:50:00.123Z") into seconds since the
+ * epoch; returns -1 if it cannot. */
+double dlp_rfc3339_parse(const char *s);
 /* Sleeps \p ms milliseconds, returning early (DLP_ERR_STOPPED) when the stop
  * flag is set. */
 int dlp_sleep_ms(int64_t ms);

@@ -168,6 +168,7 @@ struct reporter {
         atomic_ulong records, alerts, posts, digests, dead, duplicates,
             below_policy, retries;
         struct dlp_hist post_latency;
+        struct dlp_hist alert_delay; /* inspected_at -> alert posted */
 };
 
 static struct part *part_of(struct reporter *rep, int32_t p)
@@ -453,6 +454,11 @@ static void drain_done(struct reporter *rep)
                             alert_record(it->ins, it->findings,
                                          rep->cfg.channel, it->ts, now);
                         dedupe_finish(rep->dedupe, it->event_id, 1);
+                        double born = dlp_rfc3339_parse(json_string_value(
+                            json_object_get(it->ins, "inspected_at")));
+                        if (born > 0)
+                                dlp_hist_observe(&rep->alert_delay,
+                                                 dlp_wall_s() - born);
                         rep->alerts++;
                         if (!rec ||
                             produce(rep, rep->cfg.common.topic_alerts,
@@ -810,6 +816,9 @@ int main(int argc, char **argv)
              &rep->queued, NULL},
             {"dlp_reporter_post_seconds", "Slack post latency", DLP_HISTOGRAM,
              NULL, &rep->post_latency},
+            {"dlp_reporter_alert_delay_seconds",
+             "from the inspection to the alert posted", DLP_HISTOGRAM, NULL,
+             &rep->alert_delay},
         };
 #undef C
         struct dlp_admin *admin = NULL;

@@ -11,9 +11,9 @@
 # and a summary, and stops everything cleanly.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-SAMPLE=${DLP_DEMO_SAMPLE:-$ROOT/samples/slack-events.jsonl}
+SAMPLE=${DLPFLEET_DEMO_SAMPLE:-$ROOT/samples/slack-events.jsonl}
 EXPECTED=${SAMPLE%.jsonl}.expected.json
-INSPECTORS=${DLP_DEMO_INSPECTORS:-2}
+INSPECTORS=${DLPFLEET_DEMO_INSPECTORS:-2}
 
 "$ROOT/scripts/install-deps.sh"
 "$ROOT/scripts/build.sh" "$ROOT/build" >/dev/null

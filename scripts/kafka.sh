@@ -11,12 +11,12 @@
 #   scripts/kafka.sh bootstrap                      prints 127.0.0.1:PORT
 #
 # Environment:
-#   DLP_KAFKA_CACHE            jar cache   (default ~/.cache/dlpfleet/kafka-<version>)
-#   DLP_KAFKA_DIR              state, data and kafka.log (default /tmp/dlpfleet-kafka)
-#   DLP_KAFKA_PORT             client listener      (default 19092)
-#   DLP_KAFKA_CONTROLLER_PORT  KRaft controller     (default 19093)
-#   DLP_KAFKA_HEAP             broker heap options  (default -Xms512m -Xmx512m)
-#   DLP_KAFKA_START_TIMEOUT    seconds to wait for readiness (default 60)
+#   DLPFLEET_KAFKA_CACHE            jar cache   (default ~/.cache/dlpfleet/kafka-<version>)
+#   DLPFLEET_KAFKA_DIR              state, data and kafka.log (default /tmp/dlpfleet-kafka)
+#   DLPFLEET_KAFKA_PORT             client listener      (default 19092)
+#   DLPFLEET_KAFKA_CONTROLLER_PORT  KRaft controller     (default 19093)
+#   DLPFLEET_KAFKA_HEAP             broker heap options  (default -Xms512m -Xmx512m)
+#   DLPFLEET_KAFKA_START_TIMEOUT    seconds to wait for readiness (default 60)
 #
 # The broker is not a distribution tarball: Maven Central only carries the
 # jars, so tests/kafka/pom.xml resolves them and we run the main classes with
@@ -28,12 +28,12 @@ KAFKA_VERSION=3.9.1 # keep in sync with kafka.version in tests/kafka/pom.xml
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 POM=$ROOT/tests/kafka/pom.xml
-CACHE=${DLP_KAFKA_CACHE:-${HOME:-/root}/.cache/dlpfleet/kafka-$KAFKA_VERSION}
-DIR=${DLP_KAFKA_DIR:-/tmp/dlpfleet-kafka}
-PORT=${DLP_KAFKA_PORT:-19092}
-CTRL_PORT=${DLP_KAFKA_CONTROLLER_PORT:-19093}
-HEAP=${DLP_KAFKA_HEAP:--Xms512m -Xmx512m}
-START_TIMEOUT=${DLP_KAFKA_START_TIMEOUT:-60}
+CACHE=${DLPFLEET_KAFKA_CACHE:-${HOME:-/root}/.cache/dlpfleet/kafka-$KAFKA_VERSION}
+DIR=${DLPFLEET_KAFKA_DIR:-/tmp/dlpfleet-kafka}
+PORT=${DLPFLEET_KAFKA_PORT:-19092}
+CTRL_PORT=${DLPFLEET_KAFKA_CONTROLLER_PORT:-19093}
+HEAP=${DLPFLEET_KAFKA_HEAP:--Xms512m -Xmx512m}
+START_TIMEOUT=${DLPFLEET_KAFKA_START_TIMEOUT:-60}
 BOOTSTRAP=127.0.0.1:$PORT
 
 LIBS=$CACHE/libs
@@ -312,7 +312,7 @@ start_broker() { # fresh | keep
 
 	local t0=$SECONDS
 	if [ "$1" = fresh ]; then
-		# Never rm -rf a directory we did not create (DLP_KAFKA_DIR=~ typo).
+		# Never rm -rf a directory we did not create (DLPFLEET_KAFKA_DIR=~ typo).
 		if [ -e "$DIR" ] && [ ! -e "$OWNED" ] && [ -n "$(ls -A "$DIR" 2>/dev/null)" ]; then
 			die "$DIR exists, is not empty and was not created by kafka.sh; refusing to wipe it"
 		fi

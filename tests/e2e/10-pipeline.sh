@@ -13,12 +13,12 @@
 #   * every record on every topic validates against schemas/
 #   * every process stops cleanly on SIGTERM
 #
-# Needs a broker at DLP_KAFKA_BOOTSTRAP (default 127.0.0.1:19092; CTest
+# Needs a broker at DLPFLEET_KAFKA_BOOTSTRAP (default 127.0.0.1:19092; CTest
 # starts one with scripts/kafka.sh). Topics and groups are new for each run.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 . "$ROOT/scripts/lib/fleet.sh"
-BOOTSTRAP=${DLP_KAFKA_BOOTSTRAP:-127.0.0.1:19092}
+BOOTSTRAP=${DLPFLEET_KAFKA_BOOTSTRAP:-127.0.0.1:19092}
 SAMPLE=$ROOT/samples/slack-events.jsonl
 EXPECTED=$ROOT/samples/slack-events.expected.json
 

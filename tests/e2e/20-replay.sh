@@ -6,7 +6,7 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 . "$ROOT/scripts/lib/fleet.sh"
-BOOTSTRAP=${DLP_KAFKA_BOOTSTRAP:-127.0.0.1:19092}
+BOOTSTRAP=${DLPFLEET_KAFKA_BOOTSTRAP:-127.0.0.1:19092}
 SAMPLE=$ROOT/samples/slack-events.jsonl
 EXPECTED=$ROOT/samples/slack-events.expected.json
 RUN=${FLEET_RUN_DIR:-$ROOT/.run/e2e-replay}

@@ -16,7 +16,7 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 . "$ROOT/scripts/lib/fleet.sh"
-BOOTSTRAP=${DLP_KAFKA_BOOTSTRAP:-127.0.0.1:19092}
+BOOTSTRAP=${DLPFLEET_KAFKA_BOOTSTRAP:-127.0.0.1:19092}
 RUN_BASE=${FLEET_RUN_DIR:-$ROOT/.run/e2e-inspector}
 trap 'fleet_down >/dev/null 2>&1 || true' EXIT
 

@@ -225,6 +225,25 @@ static void test_check_config_validates_then_stops(void **state)
         dlp_config_free(&spec, &cfg);
 }
 
+static void test_unknown_dlp_variable_stops_start(void **state)
+{
+        struct test_config cfg;
+        char err[256];
+        char *argv[] = {"test"};
+
+        /* another worker's setting: fine (one ConfigMap for the fleet) */
+        setenv("DLP_ALERT_CHANNEL", "C1", 1);
+        assert_int_equal(load(&cfg, 1, argv, err, sizeof(err)), DLP_OK);
+        dlp_config_free(&spec, &cfg);
+        /* a typo: refused, named */
+        setenv("DLP_RATE_LIMT", "5", 1);
+        assert_int_equal(load(&cfg, 1, argv, err, sizeof(err)), DLP_ERR_CONFIG);
+        assert_non_null(strstr(err, "DLP_RATE_LIMT"));
+        dlp_config_free(&spec, &cfg);
+        unsetenv("DLP_RATE_LIMT");
+        unsetenv("DLP_ALERT_CHANNEL");
+}
+
 static void test_help(void **state)
 {
         struct test_config cfg;
@@ -245,6 +264,8 @@ int main(void)
                                    clean_env),
             cmocka_unit_test_setup(test_required_setting, clean_env),
             cmocka_unit_test_setup(test_check_config_validates_then_stops,
+                                   clean_env),
+            cmocka_unit_test_setup(test_unknown_dlp_variable_stops_start,
                                    clean_env),
             cmocka_unit_test_setup(test_help, clean_env),
         };

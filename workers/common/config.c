@@ -12,6 +12,81 @@
 
 extern char **environ;
 
+/* Every DLP_* setting of every dlpfleet binary. A DLP_* variable that is not
+ * here is a typo and stops start-up; one that belongs to another binary is
+ * left alone, so one ConfigMap or env file can serve the whole fleet.
+ * tests/tools/check_known_settings.py keeps this list equal to the union of
+ * the binaries' own tables. */
+static const char *const known_settings[] = {
+    "DLP_ACK_TIMEOUT_MS",
+    "DLP_ADMIN_ADDR",
+    "DLP_ALERT_BOTS",
+    "DLP_ALERT_CHANNEL",
+    "DLP_ALERT_INFO_TYPES",
+    "DLP_API_TOKEN",
+    "DLP_API_URL",
+    "DLP_BATCH_MAX_BYTES",
+    "DLP_BATCH_MAX_ITEMS",
+    "DLP_CHANNEL_INTERVAL_MS",
+    "DLP_DEDUPE_CAPACITY",
+    "DLP_DEDUPE_WINDOW_S",
+    "DLP_DEVBROKER_BROKERS",
+    "DLP_DEVBROKER_PARTITIONS",
+    "DLP_EXACTLY_ONCE",
+    "DLP_GCP_LOCATION",
+    "DLP_GCP_PROJECT",
+    "DLP_GROUP_ID",
+    "DLP_HTTP_THREADS",
+    "DLP_IGNORE_INFO_TYPES",
+    "DLP_INCLUDE_BOTS",
+    "DLP_LISTEN_ADDR",
+    "DLP_LOG_LEVEL",
+    "DLP_MAX_BODY_BYTES",
+    "DLP_MAX_PENDING",
+    "DLP_MIN_LIKELIHOOD",
+    "DLP_RATE_LIMIT",
+    "DLP_RATE_SAFETY",
+    "DLP_REPLAY",
+    "DLP_REPORTER_GROUP_ID",
+    "DLP_REPORTER_WORKERS",
+    "DLP_REQUEST_TIMEOUT_MS",
+    "DLP_RETRY_MAX_S",
+    "DLP_SESSION_TIMEOUT_MS",
+    "DLP_SIGNATURE_TOLERANCE_S",
+    "DLP_SIM_FAIL_EVERY",
+    "DLP_SIM_LATENCY_MS",
+    "DLP_SIM_LISTEN_ADDR",
+    "DLP_SIM_MAX_BYTES",
+    "DLP_SIM_MAX_FINDINGS",
+    "DLP_SIM_MAX_ROWS",
+    "DLP_SIM_MAX_VALUES",
+    "DLP_SIM_POISON",
+    "DLP_SIM_RATE_LIMIT",
+    "DLP_SIM_THREADS",
+    "DLP_SIM_TOKEN",
+    "DLP_SKIP_CHANNELS",
+    "DLP_SLACK_LINK_BASE",
+    "DLP_SLACK_TIMEOUT_MS",
+    "DLP_TOPIC_ALERTS",
+    "DLP_TOPIC_DEADLETTER",
+    "DLP_TOPIC_EVENTS",
+    "DLP_TOPIC_INSPECTED",
+    "DLP_WATCH_CHANNELS",
+};
+
+static int known_setting(const char *name, size_t len)
+{
+        for (size_t i = 0;
+             i < sizeof(known_settings) / sizeof(known_settings[0]); i++) {
+                size_t n = strlen(known_settings[i]);
+                if (!strncmp(name, known_settings[i], n) &&
+                    (len == n ||
+                     (len == n + 5 && !strncmp(name + n, "_FILE", 5))))
+                        return 1;
+        }
+        return 0;
+}
+
 static void *field(void *config, const struct dlp_setting *s)
 {
         return (char *)config + s->offset;
@@ -201,6 +276,13 @@ static int load_env(const struct dlp_config_spec *spec, void *config,
                         if (err)
                                 return err;
                 }
+                if (!strncmp(*e, "DLP_", 4) && !known_setting(*e, len)) {
+                        snprintf(errstr, errstr_size,
+                                 "%.*s: not a dlpfleet setting (a typo? see "
+                                 "--help)",
+                                 (int)(len < 100 ? len : 100), *e);
+                        return DLP_ERR_CONFIG;
+                }
         }
         return DLP_OK;
 }
@@ -223,6 +305,13 @@ static int load_flags(const struct dlp_config_spec *spec, void *config,
                 }
                 if (!strcmp(arg, "--help-markdown")) {
                         dlp_config_markdown(spec, stdout);
+                        return DLP_ERR_HELP;
+                }
+                if (!strcmp(arg, "--known-settings")) {
+                        for (size_t k = 0; k < sizeof(known_settings) /
+                                                   sizeof(known_settings[0]);
+                             k++)
+                                printf("%s\n", known_settings[k]);
                         return DLP_ERR_HELP;
                 }
                 if (!strcmp(arg, "--check-config")) {

@@ -99,6 +99,12 @@ check admin_ok reporter dlp_reporter_alerts_total \
         "reporter: /healthz and /readyz 200, /metrics counts alerts"
 check grep -q '^dlp_inspector_request_seconds_bucket{le="+Inf"}' "$FLEET_RUN/inspector-1.metrics" \
         "inspector: /metrics has the request latency histogram"
+brokers_seen() {
+        curl -s "$(cat "$FLEET_RUN/inspector-1.admin")/metrics" |
+                awk '$1 == "dlp_inspector_kafka_brokers_up" && $2 > 0 { f = 1 } END { exit !f }'
+}
+check wait_until 15 "librdkafka statistics" brokers_seen \
+        "inspector: /metrics carries librdkafka's statistics (brokers up, lag)"
 dashboard_metrics_exist() {
         "$FLEET_PY" - "$ROOT/deploy/grafana/dlpfleet.json" "$FLEET_RUN"/*.metrics <<'PY'
 import json, re, sys

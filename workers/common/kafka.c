@@ -12,7 +12,62 @@
 struct consumer_ctx {
         dlp_rebalance_fn fn;
         void *opaque;
+        struct dlp_kafka_stats stats;
 };
+
+/* Sums what the admin endpoint shows out of librdkafka's statistics JSON. */
+static int on_stats(rd_kafka_t *rk, char *json, size_t len, void *opaque)
+{
+        struct consumer_ctx *ctx = opaque;
+        json_t *root = json_loadb(json, len, 0, NULL), *topic, *part, *b;
+        const char *tname, *pname;
+        unsigned long lag = 0, up = 0;
+
+        if (!root)
+                return 0;
+        json_object_foreach(json_object_get(root, "topics"), tname, topic)
+        {
+                json_object_foreach(json_object_get(topic, "partitions"), pname,
+                                    part)
+                {
+                        json_int_t l = json_integer_value(
+                            json_object_get(part, "consumer_lag"));
+                        if (strcmp(pname, "-1") != 0 && l > 0)
+                                lag += (unsigned long)l;
+                }
+        }
+        /* distinct broker ids: the bootstrap entry has none (-1) and the
+         * group coordinator repeats a broker's */
+        json_int_t seen[64];
+        size_t nseen = 0;
+        json_object_foreach(json_object_get(root, "brokers"), pname, b)
+        {
+                const char *state =
+                    json_string_value(json_object_get(b, "state"));
+                json_int_t id =
+                    json_integer_value(json_object_get(b, "nodeid"));
+                size_t k = 0;
+                if (!state || strcmp(state, "UP") != 0 || id < 0)
+                        continue;
+                while (k < nseen && seen[k] != id)
+                        k++;
+                if (k == nseen && nseen < 64)
+                        seen[nseen++] = id;
+        }
+        up = nseen;
+        atomic_store(&ctx->stats.consumer_lag, lag);
+        atomic_store(&ctx->stats.brokers_up, up);
+        atomic_store(&ctx->stats.rx_msgs, (unsigned long)json_integer_value(
+                                              json_object_get(root, "rxmsgs")));
+        json_decref(root);
+        return 0; /* we do not keep the buffer */
+}
+
+struct dlp_kafka_stats *dlp_kafka_consumer_stats(rd_kafka_t *consumer)
+{
+        struct consumer_ctx *ctx = rd_kafka_opaque(consumer);
+        return &ctx->stats;
+}
 
 static void on_log(const rd_kafka_t *rk, int level, const char *fac,
                    const char *buf)
@@ -136,6 +191,8 @@ rd_kafka_t *dlp_kafka_consumer_new(const struct dlp_common_config *cc,
                                                "earliest",
                                                "partition.assignment.strategy",
                                                "range",
+                                               "statistics.interval.ms",
+                                               "5000",
                                                NULL};
         rd_kafka_conf_t *conf;
         rd_kafka_t *rk;
@@ -159,6 +216,7 @@ rd_kafka_t *dlp_kafka_consumer_new(const struct dlp_common_config *cc,
         ctx->fn = fn;
         ctx->opaque = opaque;
         rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
+        rd_kafka_conf_set_stats_cb(conf, on_stats);
         rd_kafka_conf_set_opaque(conf, ctx);
         rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, errstr_size);
         if (!rk) {

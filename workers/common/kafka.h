@@ -9,6 +9,7 @@
 #define DLP_KAFKA_H
 
 #include <librdkafka/rdkafka.h>
+#include <stdatomic.h>
 
 #include "config.h"
 
@@ -36,6 +37,17 @@ rd_kafka_t *dlp_kafka_consumer_new(const struct dlp_common_config *cc,
                                    const char *topic, const char *const *extra,
                                    dlp_rebalance_fn on_rebalance, void *opaque,
                                    char *errstr, size_t errstr_size);
+
+/* What librdkafka's statistics say of a consumer (every 5 s): the lag of
+ * its assigned partitions (high watermark minus committed offset, summed),
+ * messages fetched, brokers up. Read by the admin endpoint. */
+struct dlp_kafka_stats {
+        atomic_ulong consumer_lag;
+        atomic_ulong rx_msgs;
+        atomic_ulong brokers_up;
+};
+/* The statistics of a consumer made by dlp_kafka_consumer_new(). */
+struct dlp_kafka_stats *dlp_kafka_consumer_stats(rd_kafka_t *consumer);
 
 /* Leaves the group (rd_kafka_consumer_close: revocation runs, so finished
  * work can be committed), destroys the consumer and frees what

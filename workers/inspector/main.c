@@ -845,6 +845,8 @@ int main(int argc, char **argv)
                  ins->cfg.batch_max_items, ins->cfg.batch_max_bytes,
                  ins->cfg.exactly_once ? "exactly once" : "at least once");
 
+        struct dlp_kafka_stats *kstats =
+            dlp_kafka_consumer_stats(ins->consumer);
 #define C(field, name, help)                                                   \
         {                                                                      \
                 "dlp_inspector_" name, help, DLP_COUNTER, &ins->field, NULL    \
@@ -865,6 +867,14 @@ int main(int argc, char **argv)
              DLP_GAUGE, &ins->owned, NULL},
             {"dlp_inspector_partitions", "partitions of the events topic",
              DLP_GAUGE, &ins->partitions, NULL},
+            {"dlp_inspector_consumer_lag",
+             "events of its partitions not yet committed (librdkafka "
+             "statistics, every 5 s)",
+             DLP_GAUGE, &kstats->consumer_lag, NULL},
+            {"dlp_inspector_kafka_rx_msgs", "messages fetched from Kafka",
+             DLP_COUNTER, &kstats->rx_msgs, NULL},
+            {"dlp_inspector_kafka_brokers_up", "brokers connected", DLP_GAUGE,
+             &kstats->brokers_up, NULL},
             {"dlp_inspector_request_seconds", "DLP request latency",
              DLP_HISTOGRAM, NULL, &ins->request_latency},
         };

@@ -795,6 +795,8 @@ int main(int argc, char **argv)
                  rep->cfg.common.topic_inspected, rep->cfg.channel,
                  rep->cfg.workers);
 
+        struct dlp_kafka_stats *kstats =
+            dlp_kafka_consumer_stats(rep->consumer);
 #define C(field, name, help)                                                   \
         {                                                                      \
                 "dlp_reporter_" name, help, DLP_COUNTER, &rep->field, NULL     \
@@ -812,6 +814,12 @@ int main(int argc, char **argv)
               "records whose event was alerted already"),
             C(below_policy, "below_policy_total",
               "records with no finding the policy alerts on"),
+            {"dlp_reporter_consumer_lag",
+             "inspection records not yet committed (librdkafka statistics, "
+             "every 5 s)",
+             DLP_GAUGE, &kstats->consumer_lag, NULL},
+            {"dlp_reporter_kafka_brokers_up", "brokers connected", DLP_GAUGE,
+             &kstats->brokers_up, NULL},
             {"dlp_reporter_queued", "alerts queued or being posted", DLP_GAUGE,
              &rep->queued, NULL},
             {"dlp_reporter_post_seconds", "Slack post latency", DLP_HISTOGRAM,

@@ -114,7 +114,7 @@ struct inspector {
         /* delivery reports */
         struct dlp_delivery delivery; /* of results and dead letters */
         /* counters */
-        atomic_ulong events, requests, rejected, retries, dead, findings,
+        atomic_ulong events, requests, rows, rejected, retries, dead, findings,
             commits, late_slots;
         atomic_ulong owned, partitions; /* gauges: slots are owned/P */
         struct dlp_hist request_latency;
@@ -385,6 +385,7 @@ static void send_head(struct inspector *ins)
         }
         ins->sealed = 1;
         ins->requests++;
+        ins->rows += r.hi - r.lo;
         err = dlp_httpc_post_json(ins->http, ins->url, ins->cfg.token, body,
                                   len, &res, errstr, sizeof(errstr));
         free(body);
@@ -854,6 +855,7 @@ int main(int argc, char **argv)
         const struct dlp_metric metrics[] = {
             C(events, "events_total", "event records taken into batches"),
             C(requests, "requests_total", "DLP requests sent: the slots used"),
+            C(rows, "rows_total", "rows sent (batch size = rows / requests)"),
             C(rejected, "rejected_total", "DLP answers 429"),
             C(retries, "retries_total", "batches retried after a failure"),
             C(dead, "dead_letters_total", "records sent to dead letters"),

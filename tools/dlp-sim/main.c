@@ -130,8 +130,9 @@ int main(int argc, char **argv)
                 goto out;
         }
         if (conf.common.admin_addr && *conf.common.admin_addr) {
-                admin = dlp_httpd_start(conf.common.admin_addr, 1, 0, sim_handle_admin,
-                                        &sim, errstr, sizeof(errstr));
+                admin = dlp_httpd_start(conf.common.admin_addr, 1, 0,
+                                        sim_handle_admin, &sim, errstr,
+                                        sizeof(errstr));
                 if (!admin) {
                         LOG_ERROR("DLP_ADMIN_ADDR: %s", errstr);
                         goto out;

@@ -31,7 +31,7 @@ struct dlp_metric {
         const char *name; /* dlp_inspector_requests_total */
         const char *help;
         enum dlp_metric_type type;
-        const atomic_ulong *value; /* COUNTER, GAUGE */
+        const atomic_ulong *value;   /* COUNTER, GAUGE */
         const struct dlp_hist *hist; /* HISTOGRAM */
 };
 

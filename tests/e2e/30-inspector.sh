@@ -133,5 +133,27 @@ check poison_ok "phase D: the poison events are the dead letters, with the servi
 check quiet_validate "$FLEET_RUN/deadletter.json" "phase D: dead letters validate against the schema"
 check fleet_down "phase D: stopped cleanly"
 
+# --- E: a refreshed token file is picked up without a restart -------------------
+echo "--- phase E"
+fleet_init "$RUN_BASE/E"
+rm -f "$FLEET_RUN"/*
+id=$(date +%s)-$$-E
+export DLP_TOPIC_EVENTS=e2e.$id.events DLP_TOPIC_INSPECTED=e2e.$id.inspected \
+        DLP_TOPIC_DEADLETTER=e2e.$id.deadletter DLP_GROUP_ID=e2e-$id
+"$ROOT/scripts/kafka.sh" create-topics 12 "$DLP_TOPIC_EVENTS" "$DLP_TOPIC_INSPECTED" \
+        "$DLP_TOPIC_DEADLETTER" >/dev/null
+fleet_start dlp-sim DLP_SIM_LISTEN_ADDR=127.0.0.1:0 DLP_SIM_TOKEN=the-good-token -- "$FLEET_BIN/dlp-sim"
+SIM=http://$(fleet_listen_addr dlp-sim)
+fleet_common_env "$BOOTSTRAP"
+echo stale-token >"$FLEET_RUN/token"
+load 300 --prefix EvE
+inspector inspector-1 "DLP_API_TOKEN_FILE=$FLEET_RUN/token" DLP_RETRY_MAX_S=1
+unauthenticated() { [ "$(stat "['rejected_by_reason']['unauthenticated']")" -gt 0 ]; }
+check wait_until 30 "a 401" unauthenticated "phase E: with the stale token, dlp-sim answers 401"
+echo the-good-token >"$FLEET_RUN/token.new" && mv "$FLEET_RUN/token.new" "$FLEET_RUN/token"
+check wait_until 60 "300 inspections" reached 300 "phase E: after the file changed, every event is inspected"
+check grep -q "token reloaded" "$FLEET_RUN/inspector-1.log" "phase E: the inspector says it reloaded the token"
+check fleet_down "phase E: stopped cleanly"
+
 trap - EXIT
 check_summary "e2e inspector"

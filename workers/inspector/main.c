@@ -20,6 +20,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,6 +98,8 @@ struct inspector {
         rd_kafka_t *consumer, *producer;
         struct dlp_httpc *http;
         char url[1024];
+        const char *token_file; /* DLP_API_TOKEN_FILE: re-read on change */
+        struct timespec token_mtime;
         char instance[96];
         struct pace pace;
         struct batch batch;
@@ -368,6 +371,30 @@ static void backoff(struct inspector *ins, double retry_after)
         LOG_INFO("retrying batch in %.2f s (attempt %d)", d, ins->attempt + 1);
 }
 
+/* A token file that a sidecar or workload identity refreshes is read again
+ * when it changes; the old token stays if the new one cannot be read. */
+static void refresh_token(struct inspector *ins)
+{
+        struct stat st;
+        char errstr[256];
+        char *token;
+
+        if (!ins->token_file || stat(ins->token_file, &st) != 0 ||
+            (st.st_mtim.tv_sec == ins->token_mtime.tv_sec &&
+             st.st_mtim.tv_nsec == ins->token_mtime.tv_nsec))
+                return;
+        token = dlp_read_file(ins->token_file, NULL, errstr, sizeof(errstr));
+        if (!token) {
+                LOG_WARN("DLP_API_TOKEN_FILE: %s (keeping the old token)",
+                         errstr);
+                return;
+        }
+        free(ins->cfg.token);
+        ins->cfg.token = token;
+        ins->token_mtime = st.st_mtim;
+        LOG_INFO("DLP_API_TOKEN_FILE changed: token reloaded");
+}
+
 /* Sends the head range in the current slot and handles the answer. */
 static void send_head(struct inspector *ins)
 {
@@ -386,6 +413,7 @@ static void send_head(struct inspector *ins)
         ins->sealed = 1;
         ins->requests++;
         ins->rows += r.hi - r.lo;
+        refresh_token(ins);
         err = dlp_httpc_post_json(ins->http, ins->url, ins->cfg.token, body,
                                   len, &res, errstr, sizeof(errstr));
         free(body);
@@ -777,6 +805,12 @@ int main(int argc, char **argv)
                 goto out_config;
         }
         dlp_stop_install();
+        ins->token_file = getenv("DLP_API_TOKEN_FILE");
+        if (ins->token_file) { /* loaded once by the config: note its age */
+                struct stat st;
+                if (stat(ins->token_file, &st) == 0)
+                        ins->token_mtime = st.st_mtim;
+        }
         gethostname(host, sizeof(host) - 1);
         snprintf(ins->instance, sizeof(ins->instance), "%s-%d", host,
                  (int)getpid());

@@ -19,11 +19,7 @@ OUT=${BENCH_OUT:-$ROOT/bench/results}
 WORK=$ROOT/.run/bench-collector
 mkdir -p "$OUT" "$WORK"
 
-"$ROOT/scripts/install-deps.sh"
-"$ROOT/scripts/build.sh" "$ROOT/build" >/dev/null
-"$ROOT/scripts/kafka.sh" start >/dev/null
-BOOTSTRAP=$("$ROOT/scripts/kafka.sh" bootstrap)
-trap 'fleet_down >/dev/null 2>&1 || true' EXIT
+fleet_bench_prepare
 : >"$WORK/runs.jsonl"
 
 run() { # NAME CONCURRENCY [VAR=VALUE...]

@@ -25,11 +25,7 @@ OUT=${BENCH_OUT:-$ROOT/bench/results}
 WORK=$ROOT/.run/bench-inspector
 mkdir -p "$OUT" "$WORK"
 
-"$ROOT/scripts/install-deps.sh"
-"$ROOT/scripts/build.sh" "$ROOT/build" >/dev/null
-"$ROOT/scripts/kafka.sh" start >/dev/null
-BOOTSTRAP=$("$ROOT/scripts/kafka.sh" bootstrap)
-trap 'fleet_down >/dev/null 2>&1 || true' EXIT
+fleet_bench_prepare
 
 setup() { # RUN RATE LATENCY_MS EVENTS: topics, dlp-sim, loaded events
         local run=$1 rate=$2 latency=$3 events=$4 id

@@ -15,11 +15,7 @@ RATE=${BENCH_RATE:-400}
 OUT=${BENCH_OUT:-$ROOT/bench/results}
 mkdir -p "$OUT"
 
-"$ROOT/scripts/install-deps.sh"
-"$ROOT/scripts/build.sh" "$ROOT/build" >/dev/null
-"$ROOT/scripts/kafka.sh" start >/dev/null
-BOOTSTRAP=$("$ROOT/scripts/kafka.sh" bootstrap)
-trap 'fleet_down >/dev/null 2>&1 || true' EXIT
+fleet_bench_prepare
 fleet_init "$ROOT/.run/bench-reporter"
 rm -f "$FLEET_RUN"/*
 id=bench.$(date +%s)-$$

@@ -226,6 +226,16 @@ wait_until() {
         return 1
 }
 
+# For the benchmarks: install, build, start the real broker, set BOOTSTRAP,
+# and stop whatever the fleet started when the script exits.
+fleet_bench_prepare() {
+        "$FLEET_ROOT/scripts/install-deps.sh"
+        "$FLEET_ROOT/scripts/build.sh" "$FLEET_ROOT/build" >/dev/null
+        "$FLEET_ROOT/scripts/kafka.sh" start >/dev/null
+        BOOTSTRAP=$("$FLEET_ROOT/scripts/kafka.sh" bootstrap)
+        trap 'fleet_down >/dev/null 2>&1 || true' EXIT
+}
+
 # Test bookkeeping: check CMD... DESCRIPTION runs CMD and prints ok/FAILED;
 # check_summary NAME prints "NAME: N passed, M failed" and fails if any did.
 CHECK_PASSED=0

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fetch, start and stop a REAL Apache Kafka broker for tests and benchmarks
-# (DESIGN.md §6): one combined KRaft broker+controller, loopback only.
+# (docs/DESIGN.md §6): one combined KRaft broker+controller, loopback only.
 #
 #   scripts/kafka.sh fetch                          jars -> cache (once)
 #   scripts/kafka.sh start                          clean broker, wait until ready

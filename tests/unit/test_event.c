@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "event.h"
@@ -178,6 +179,68 @@ static void test_bare_event_for_replay_gets_derived_id(void **state)
         json_decref(rec);
 }
 
+/* A bare message event with a long channel: the derived id used to be
+ * written past char[160] at an offset the sender chose (issue 9). */
+static void test_derived_id_of_a_long_channel_stays_bounded(void **state)
+{
+        static const size_t lens[] = {156, 157, 158, 159, 160, 300, 30000};
+
+        for (size_t k = 0; k < sizeof(lens) / sizeof(lens[0]); k++) {
+                char *channel = malloc(lens[k] + 1);
+                json_t *env, *rec;
+                const char *id;
+                char why[256];
+
+                memset(channel, 'C', lens[k]);
+                channel[lens[k]] = '\0';
+                env = json_pack("{s:s, s:s, s:s, s:s, s:s}", "type", "message",
+                                "team", "T1", "channel", channel, "text", "x",
+                                "ts", "1700000000.000200");
+                assert_int_equal(
+                    event_from_envelope(env, &opts, &rec, &id, why, sizeof(why)),
+                    EVENT_PRODUCE);
+                assert_true(strlen(id) < 160);
+                assert_memory_equal(id, "EvRCCC", 6);
+                json_decref(rec);
+                json_decref(env);
+                free(channel);
+        }
+}
+
+static void test_empty_event_id_is_refused(void **state)
+{
+        json_t *rec;
+        char why[256];
+
+        assert_int_equal(map("{\"type\":\"event_callback\",\"event_id\":\"\","
+                             "\"team_id\":\"T1\",\"event\":{\"type\":"
+                             "\"message\",\"channel\":\"C1\",\"ts\":\"1.1\"}}",
+                             &rec, why),
+                         EVENT_INVALID);
+        assert_non_null(strstr(why, "event_id"));
+}
+
+/* Reasons quote an attacker's type names: cut, never mid-character. */
+static void test_reasons_cut_at_character_boundaries(void **state)
+{
+        char type[400] = "", why[256];
+        json_t *env, *rec;
+        const char *id;
+
+        for (int i = 0; i < 100; i++)
+                strcat(type, "\xc3\xa9"); /* é */
+        env = json_pack("{s:s, s:{s:s}}", "type", "event_callback", "event",
+                        "type", type);
+        json_object_set_new(env, "event_id", json_string("Ev1"));
+        assert_int_equal(
+            event_from_envelope(env, &opts, &rec, &id, why, sizeof(why)),
+            EVENT_SKIP);
+        json_t *s = json_string(why); /* NULL if why is not valid UTF-8 */
+        assert_non_null(s);
+        json_decref(s);
+        json_decref(env);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -188,6 +251,9 @@ int main(void)
             cmocka_unit_test(test_bots_follow_the_setting),
             cmocka_unit_test(test_invalid_events),
             cmocka_unit_test(test_bare_event_for_replay_gets_derived_id),
+            cmocka_unit_test(test_derived_id_of_a_long_channel_stays_bounded),
+            cmocka_unit_test(test_empty_event_id_is_refused),
+            cmocka_unit_test(test_reasons_cut_at_character_boundaries),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,6 @@
 /* event.c - envelope to dlp.event/1 (see event.h). */
 #include "event.h"
+#include "util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,8 +62,8 @@ static const char *kind_of(const char *subtype, const struct event_opts *opts,
                 snprintf(why, why_size, "bot_message (bots not inspected)");
                 return NULL;
         }
-        snprintf(why, why_size, "message subtype %.64s: nothing to inspect",
-                 subtype);
+        snprintf(why, why_size, "message subtype %.*s: nothing to inspect",
+                 (int)dlp_utf8_prefix(subtype, 64), subtype);
         return NULL;
 }
 
@@ -92,15 +93,17 @@ enum event_verdict event_from_envelope(json_t *env,
         } else if (type && !strcmp(type, "message")) {
                 ev = env; /* a bare event, as in exports and replays */
         } else {
-                snprintf(why, why_size, "envelope type %.64s: not an event",
-                         type ? type : "(none)");
+                const char *t = type ? type : "(none)";
+                snprintf(why, why_size, "envelope type %.*s: not an event",
+                         (int)dlp_utf8_prefix(t, 64), t);
                 return type ? EVENT_SKIP : EVENT_INVALID;
         }
 
         type = str(ev, "type");
         if (!type || strcmp(type, "message") != 0) {
-                snprintf(why, why_size, "event type %.64s: not inspected",
-                         type ? type : "(none)");
+                const char *t = type ? type : "(none)";
+                snprintf(why, why_size, "event type %.*s: not inspected",
+                         (int)dlp_utf8_prefix(t, 64), t);
                 return EVENT_SKIP;
         }
         kind = kind_of(str(ev, "subtype"), opts, why, why_size);
@@ -134,15 +137,16 @@ enum event_verdict event_from_envelope(json_t *env,
         }
 
         id = ev == env ? NULL : str(env, "event_id");
+        if (ev != env && (!id || !*id)) {
+                /* an empty id would dedupe every such event together */
+                snprintf(why, why_size, "envelope without event_id");
+                return EVENT_INVALID;
+        }
         if (!id) {
-                if (ev != env) {
-                        snprintf(why, why_size, "envelope without event_id");
-                        return EVENT_INVALID;
-                }
                 /* "EvR" + channel + ts digits: stable across replays (so
                  * duplicates share a key) and shaped like Slack's ids */
-                size_t n = (size_t)snprintf(derived_id, sizeof(derived_id),
-                                            "EvR%s", channel);
+                size_t n = dlp_fmt(derived_id, sizeof(derived_id), "EvR%s",
+                                   channel);
                 for (const char *p = ts; *p && n + 1 < sizeof(derived_id); p++)
                         if (*p != '.')
                                 derived_id[n++] = *p;

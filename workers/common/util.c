@@ -144,11 +144,7 @@ size_t dlp_json_escape(char *dst, size_t cap, const char *src)
                 /* keep room for the closing quote and the NUL; never cut a
                  * UTF-8 sequence in the middle */
                 if (n + elen + 2 > cap) {
-                        while (n > 1 &&
-                               ((unsigned char)dst[n - 1] & 0xC0) == 0x80)
-                                n--;
-                        if (n > 1 && ((unsigned char)dst[n - 1] & 0xC0) == 0xC0)
-                                n--;
+                        n = 1 + dlp_utf8_trim(dst + 1, n - 1);
                         break;
                 }
                 memcpy(dst + n, esc, elen);
@@ -162,6 +158,111 @@ size_t dlp_json_escape(char *dst, size_t cap, const char *src)
 size_t dlp_utf8_len(unsigned char lead)
 {
         return lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+}
+
+size_t dlp_utf8_trim(const char *s, size_t n)
+{
+        size_t i = n;
+        unsigned char lead;
+
+        /* back over at most three continuation bytes to the last lead */
+        while (i > 0 && n - i < 3 && ((unsigned char)s[i - 1] & 0xC0) == 0x80)
+                i--;
+        if (i == 0)
+                return n;
+        lead = (unsigned char)s[i - 1];
+        if (lead >= 0xC0 && i - 1 + dlp_utf8_len(lead) > n)
+                return i - 1;
+        return n;
+}
+
+size_t dlp_utf8_prefix(const char *s, size_t max)
+{
+        size_t len = strnlen(s, max + 1);
+
+        return len <= max ? len : dlp_utf8_trim(s, max);
+}
+
+size_t dlp_vfmt(char *dst, size_t cap, const char *fmt, va_list ap)
+{
+        int r;
+
+        if (cap == 0)
+                return 0;
+        r = vsnprintf(dst, cap, fmt, ap);
+        if (r < 0) {
+                dst[0] = '\0';
+                return 0;
+        }
+        if ((size_t)r < cap)
+                return (size_t)r;
+        r = (int)dlp_utf8_trim(dst, cap - 1);
+        dst[r] = '\0';
+        return (size_t)r;
+}
+
+size_t dlp_fmt(char *dst, size_t cap, const char *fmt, ...)
+{
+        va_list ap;
+        size_t n;
+
+        va_start(ap, fmt);
+        n = dlp_vfmt(dst, cap, fmt, ap);
+        va_end(ap);
+        return n;
+}
+
+/* Length of the well-formed UTF-8 sequence at s[0, left), or 0 (RFC 3629:
+ * no overlong forms, no surrogates, nothing past U+10FFFF). */
+static size_t utf8_valid_len(const unsigned char *s, size_t left)
+{
+        size_t need = dlp_utf8_len(s[0]);
+        unsigned char lo = 0x80, hi = 0xBF;
+
+        if (s[0] < 0x80)
+                return 1;
+        if (s[0] < 0xC2 || s[0] > 0xF4 || need > left)
+                return 0;
+        if (s[0] == 0xE0)
+                lo = 0xA0;
+        else if (s[0] == 0xED)
+                hi = 0x9F;
+        else if (s[0] == 0xF0)
+                lo = 0x90;
+        else if (s[0] == 0xF4)
+                hi = 0x8F;
+        if (s[1] < lo || s[1] > hi)
+                return 0;
+        for (size_t i = 2; i < need; i++)
+                if ((s[i] & 0xC0) != 0x80)
+                        return 0;
+        return need;
+}
+
+size_t dlp_utf8_sanitize(char *dst, size_t cap, const char *src, size_t len)
+{
+        const unsigned char *s = (const unsigned char *)src;
+        size_t n = 0, i = 0;
+
+        if (cap == 0)
+                return 0;
+        while (i < len) {
+                size_t l = utf8_valid_len(s + i, len - i);
+                size_t out = l ? l : 1;
+
+                if (n + out > cap - 1)
+                        break;
+                if (!l)
+                        dst[n] = '?';
+                else if (s[i] == '\0')
+                        dst[n] = ' ';
+                else
+                        memcpy(dst + n, s + i, l);
+                n += out;
+                i += out;
+        }
+        dst[n] = '\0';
+        return n;
 }
 
 char *dlp_base64(const void *data, size_t len)

@@ -3,6 +3,7 @@
 #define DLP_UTIL_H
 
 #include <signal.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -49,6 +50,34 @@ size_t dlp_json_escape(char *dst, size_t cap, const char *src);
 /* Length of the UTF-8 sequence that starts with byte \p lead (1 for a
  * stray continuation byte, so that a walk always advances). */
 size_t dlp_utf8_len(unsigned char lead);
+
+/* Bounded copies. Every place that cuts a string to a size goes through
+ * these, so that a cut never splits a UTF-8 character: a split character
+ * makes the text invalid UTF-8, which jansson refuses to put in a record
+ * (a dead letter, an alert) -- and a record that cannot be built is a
+ * crash loop or a retry forever. */
+
+/* Bytes of \p s[0, n) without a last character that \p n cuts short (a
+ * lead byte whose continuation bytes lie at or after \p n). */
+size_t dlp_utf8_trim(const char *s, size_t n);
+/* Length of the longest prefix of the NUL-terminated \p s that has at most
+ * \p max bytes and ends on a character boundary: printf("%.*s",
+ * (int)dlp_utf8_prefix(s, 40), s) instead of "%.40s". */
+size_t dlp_utf8_prefix(const char *s, size_t max);
+/* snprintf into \p dst (capacity \p cap >= 1) that cuts output which does
+ * not fit at a character boundary. Returns the bytes written (< cap), never
+ * the untruncated length, so "n += dlp_fmt(buf + n, sizeof(buf) - n, ...)"
+ * stays inside buf. */
+size_t dlp_fmt(char *dst, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+size_t dlp_vfmt(char *dst, size_t cap, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+/* Copies \p len bytes of \p src (which need not be valid UTF-8, nor free
+ * of NULs) into \p dst (capacity \p cap >= 1) as valid UTF-8: a byte that
+ * does not start a well-formed sequence becomes '?', a NUL becomes a
+ * space, and what does not fit is cut at a character boundary. Returns the
+ * bytes written (< cap); dst is NUL-terminated. */
+size_t dlp_utf8_sanitize(char *dst, size_t cap, const char *src, size_t len);
 
 /* Base64 of \p len bytes; returns a new NUL-terminated string (free()) or
  * NULL on allocation failure. */

@@ -21,6 +21,7 @@ replay() { # FILE -> summary on stdout, status in $RUN/status
                 "$FLEET_BIN/dlp-collector" --replay "$1" 2>>"$RUN/collector.log" || st=$?
         echo $st >"$RUN/status"
 }
+absent() { ! grep -q "$1" "$2"; }
 quiet() { "$@" >"$RUN/quiet.out" 2>&1 || { cat "$RUN/quiet.out"; return 1; }; }
 field() { "$FLEET_PY" -c "import json,sys; print(json.load(open(sys.argv[1]))$2)" "$1"; }
 
@@ -40,10 +41,13 @@ check quiet "$FLEET_PY" "$ROOT/tests/tools/validate_records.py" --expect-schema 
 check test "$(grep -c '\\"source\\":\\"replay\\"' "$RUN/events.json")" = "$want" "every record says source replay"
 
 # a bad line in the middle: the rest still goes in, the exit status says so
-{ head -n 5 "$SAMPLE"; echo '{"type":"event_callback", nope'; sed -n 6,10p "$SAMPLE"; } >"$RUN/bad.jsonl"
+# (its bad token a card number: the log names the position, never the token)
+{ head -n 5 "$SAMPLE"; echo '{"type":"event_callback", 4111111111111111'; sed -n 6,10p "$SAMPLE"; } >"$RUN/bad.jsonl"
 replay "$RUN/bad.jsonl" >"$RUN/bad-summary.json"
 check test "$(cat "$RUN/status")" != 0 "a malformed line makes the replay exit non-zero"
 check grep -q 'line 6: malformed JSON' "$RUN/collector.log" "the error names line 6"
+check grep -q 'line 6: malformed JSON: .* at byte' "$RUN/collector.log" "the error names the position"
+check absent '4111111111111111' "$RUN/collector.log" "the error does not quote the bad token"
 check test "$(field "$RUN/bad-summary.json" "['read']")" = 11 "the lines after it are still read"
 
 check_summary "e2e replay"

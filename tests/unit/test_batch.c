@@ -323,6 +323,81 @@ static void test_kill_rows_marks_whole_event(void **state)
         batch_clear(&b);
 }
 
+/* Ranges the service may send: near INT64_MAX (base + offset overflowed)
+ * and past the end of the cell. The finding stays, inside the cell. */
+static void test_hostile_ranges_are_clamped_to_the_cell(void **state)
+{
+        static const char hostile[] =
+            "{\"result\":{\"findings\":["
+            "{\"infoType\":{\"name\":\"A\"},\"location\":{\"byteRange\":"
+            "{\"start\":\"9223372036854775800\",\"end\":"
+            "\"9223372036854775807\"},\"contentLocations\":[{"
+            "\"recordLocation\":{\"tableLocation\":{\"rowIndex\":\"1\"}}}]}},"
+            "{\"infoType\":{\"name\":\"B\"},\"location\":{\"byteRange\":"
+            "{\"start\":2,\"end\":1000},\"contentLocations\":[{"
+            "\"recordLocation\":{\"tableLocation\":{\"rowIndex\":\"1\"}}}]}}"
+            "]}}";
+        struct batch b;
+        int truncated;
+        char errstr[256];
+
+        batch_init(&b, 100, 524288);
+        batch_add(&b, NULL, event("zero"));
+        batch_add(&b, NULL, event("twelve bytes"));
+        struct batch_sink sink = {&b, 0};
+        assert_int_equal(gdlp_parse_result(hostile, strlen(hostile), 2,
+                                           batch_on_finding, &sink, &truncated,
+                                           errstr, sizeof(errstr)),
+                         DLP_OK);
+        json_t *fs = b.entries[1].findings, *f;
+        size_t i;
+        assert_int_equal(json_array_size(fs), 2);
+        json_array_foreach(fs, i, f)
+        {
+                json_int_t s0 =
+                    json_integer_value(json_object_get(f, "byte_start"));
+                json_int_t e0 = json_integer_value(json_object_get(f, "byte_end"));
+                assert_true(0 <= s0 && s0 <= e0 && e0 <= 12);
+        }
+        batch_clear(&b);
+}
+
+/* jansson's message quotes the offending token ("invalid token near
+ * '4111...'"): it must not reach a log or a dead letter. */
+static void test_errors_never_quote_the_input(void **state)
+{
+        const char *bad = "{\"result\": 4111111111111111x}";
+        const char *html = "<html>card 4111 1111 1111 1111 rejected</html>";
+        char errstr[256], msg[256];
+        struct batch b;
+        int truncated;
+
+        batch_init(&b, 100, 524288);
+        batch_add(&b, NULL, event("x"));
+        struct batch_sink sink = {&b, 0};
+        assert_int_equal(gdlp_parse_result(bad, strlen(bad), 1,
+                                           batch_on_finding, &sink, &truncated,
+                                           errstr, sizeof(errstr)),
+                         DLP_ERR_PARSE);
+        assert_null(strstr(errstr, "4111"));
+        assert_non_null(strstr(errstr, "at byte"));
+        gdlp_error_message(html, strlen(html), msg, sizeof(msg));
+        assert_null(strstr(msg, "4111"));
+        batch_clear(&b);
+}
+
+/* The service's message becomes a dead letter's reason: a cut must keep
+ * whole characters, or the dead letter cannot be built. */
+static void test_error_message_cut_keeps_whole_characters(void **state)
+{
+        const char *e = "{\"error\":{\"status\":\"INVALID_ARGUMENT\","
+                        "\"message\":\"\u20ac\u20ac\u20ac\u20ac\u20ac\"}}";
+        char msg[24]; /* "INVALID_ARGUMENT: " is 18 bytes, then 5 of 15 */
+
+        gdlp_error_message(e, strlen(e), msg, sizeof(msg));
+        assert_string_equal(msg, "INVALID_ARGUMENT: \xe2\x82\xac");
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -334,6 +409,9 @@ int main(void)
             cmocka_unit_test(test_result_shapes),
             cmocka_unit_test(test_error_message),
             cmocka_unit_test(test_kill_rows_marks_whole_event),
+            cmocka_unit_test(test_hostile_ranges_are_clamped_to_the_cell),
+            cmocka_unit_test(test_errors_never_quote_the_input),
+            cmocka_unit_test(test_error_message_cut_keeps_whole_characters),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

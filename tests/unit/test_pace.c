@@ -136,6 +136,36 @@ static void test_rfc3339_parse(void **state)
         assert_true(dlp_rfc3339_parse(NULL) < 0);
 }
 
+/* Retry-After: 1e8 or inf from a service or a proxy used to pause an
+ * inspector or a Slack channel for years (and inf reached an undefined
+ * float-to-integer conversion). */
+static void test_retry_after_is_bounded(void **state)
+{
+        struct pace p;
+
+        assert_true(fabs(dlp_retry_after_parse(" 120", 4) - 120) < 1e-9);
+        assert_true(fabs(dlp_retry_after_parse("2.5\r\n", 5) - 2.5) < 1e-9);
+        assert_true(dlp_retry_after_parse(" 1e8", 4) == DLP_RETRY_AFTER_MAX_S);
+        assert_true(dlp_retry_after_parse(" inf", 4) == DLP_RETRY_AFTER_MAX_S);
+        assert_true(dlp_retry_after_parse(" nan", 4) < 0);
+        assert_true(dlp_retry_after_parse(" -5", 3) < 0);
+        assert_true(dlp_retry_after_parse("", 0) < 0);
+        assert_true(dlp_retry_after_parse(" Wed, 21 Oct 2026 07:28:00 GMT",
+                                          30) < 0);
+        /* a caller that hands dlp_backoff a raw value is bounded too */
+        assert_true(dlp_backoff(1, 0.5, 30, INFINITY, 0.5) ==
+                    DLP_RETRY_AFTER_MAX_S);
+        assert_true(dlp_backoff(1, 0.5, 30, 1e8, 0.5) == DLP_RETRY_AFTER_MAX_S);
+        assert_true(isfinite(dlp_backoff(1, 0.5, 30, NAN, 0.5)));
+        assert_true(dlp_backoff(1, 0.5, 30, NAN, 1.0) == 0.5);
+        /* and a slot computed from a time at infinity stays defined */
+        pace_init(&p, 10, 0.97);
+        pace_set_partitions(&p, 12);
+        assert_true(pace_slot_at(&p, INFINITY) > pace_slot_at(&p, 4e9));
+        assert_true(pace_slot_at(&p, -INFINITY) < 0);
+        assert_true(pace_slot_at(&p, NAN) > pace_slot_at(&p, 4e9));
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -145,6 +175,7 @@ int main(void)
             cmocka_unit_test(test_fleet_never_exceeds_rate),
             cmocka_unit_test(test_backoff_schedule),
             cmocka_unit_test(test_rfc3339_parse),
+            cmocka_unit_test(test_retry_after_is_bounded),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

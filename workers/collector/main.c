@@ -268,9 +268,11 @@ static int handle_event(struct collector *col, struct dlp_http_req *req,
 
         env = json_loadb(req->body, req->body_len, 0, &jerr);
         if (!env || !json_is_object(env)) {
+                char jwhy[128] = "not an object";
                 atomic_fetch_add(&col->refused_bad, 1);
-                snprintf(why, sizeof(why), "malformed JSON: %s\n",
-                         env ? "not an object" : jerr.text);
+                if (!env) /* never jerr.text: it quotes the body */
+                        dlp_json_error(&jerr, jwhy, sizeof(jwhy));
+                snprintf(why, sizeof(why), "malformed JSON: %s\n", jwhy);
                 json_decref(env);
                 dlp_http_resp_text(resp, 400, why);
                 return DLP_OK;
@@ -523,8 +525,10 @@ static int replay(struct collector *col)
                         continue;
                 env = json_loadb(line, (size_t)len, 0, &jerr);
                 if (!env) {
+                        char jwhy[128];
+                        dlp_json_error(&jerr, jwhy, sizeof(jwhy));
                         LOG_ERROR("%s line %ld: malformed JSON: %s", path,
-                                  lineno, jerr.text);
+                                  lineno, jwhy);
                         invalid++;
                         if (!first_bad)
                                 first_bad = lineno;

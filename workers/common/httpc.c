@@ -1,6 +1,7 @@
 /* httpc.c - libcurl client (see httpc.h). */
 #include "httpc.h"
 #include "err.h"
+#include "util.h"
 
 #include <curl/curl.h>
 #include <stdio.h>
@@ -63,14 +64,8 @@ static size_t on_header(char *buf, size_t size, size_t nitems, void *userdata)
         size_t n = size * nitems;
 
         if (n > 12 && !strncasecmp(buf, "Retry-After:", 12)) {
-                char tmp[64];
-                size_t l = n - 12 < sizeof(tmp) - 1 ? n - 12 : sizeof(tmp) - 1;
-                memcpy(tmp, buf + 12, l);
-                tmp[l] = '\0';
-                /* only the delta-seconds form; an HTTP date counts as absent */
-                char *end;
-                double v = strtod(tmp, &end);
-                if (end != tmp && v >= 0)
+                double v = dlp_retry_after_parse(buf + 12, n - 12);
+                if (v >= 0)
                         res->retry_after = v;
         }
         return n;

@@ -3,6 +3,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <math.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -265,6 +266,29 @@ size_t dlp_utf8_sanitize(char *dst, size_t cap, const char *src, size_t len)
         return n;
 }
 
+size_t dlp_json_error(const json_error_t *e, char *out, size_t size)
+{
+        static const char *const what[] = {
+            [json_error_invalid_utf8] = "invalid UTF-8",
+            [json_error_premature_end_of_input] = "premature end of input",
+            [json_error_end_of_input_expected] = "text after the value",
+            [json_error_invalid_syntax] = "invalid syntax",
+            [json_error_null_character] = "NUL character",
+            [json_error_stack_overflow] = "nesting too deep",
+            [json_error_numeric_overflow] = "number out of range",
+            [json_error_duplicate_key] = "duplicate key",
+            [json_error_out_of_memory] = "out of memory",
+        };
+        enum json_error_code code = json_error_code(e);
+        const char *w = (size_t)code < sizeof(what) / sizeof(what[0]) &&
+                                what[code]
+                            ? what[code]
+                            : "invalid JSON";
+
+        return dlp_fmt(out, size, "%s at byte %d (line %d, column %d)", w,
+                       e->position, e->line, e->column);
+}
+
 char *dlp_base64(const void *data, size_t len)
 {
         char *out = malloc(4 * ((len + 2) / 3) + 1);
@@ -342,10 +366,35 @@ int dlp_parse_hostport(const char *addr, char *host, size_t host_size,
         return DLP_OK;
 }
 
+double dlp_retry_after_parse(const char *s, size_t len)
+{
+        char tmp[64];
+        char *end;
+        double v;
+
+        if (len >= sizeof(tmp))
+                len = sizeof(tmp) - 1;
+        memcpy(tmp, s, len);
+        tmp[len] = '\0';
+        v = strtod(tmp, &end);
+        if (end == tmp || isnan(v) || v < 0)
+                return -1;
+        while (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n')
+                end++;
+        if (*end) /* "Wed, 21 Oct 2026 07:28:00 GMT": not delta-seconds */
+                return -1;
+        return v > DLP_RETRY_AFTER_MAX_S ? DLP_RETRY_AFTER_MAX_S : v;
+}
+
 double dlp_backoff(int attempt, double base, double cap, double retry_after,
                    double jitter)
 {
         double d = base;
+
+        if (isnan(retry_after))
+                retry_after = -1;
+        else if (retry_after > DLP_RETRY_AFTER_MAX_S)
+                retry_after = DLP_RETRY_AFTER_MAX_S;
 
         for (int i = 1; i < attempt && d < cap; i++)
                 d *= 2;

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "err.h"
 
 /* The only global state: read by every loop. SIGTERM/SIGINT set it to
@@ -35,10 +37,22 @@ double dlp_rfc3339_parse(const char *s);
  * flag is set. */
 int dlp_sleep_ms(int64_t ms);
 
+/* The longest wait a service's Retry-After can impose: a value above it
+ * (1e8, inf) is read as this many seconds, so that a broken or hostile
+ * service, proxy or Slack answer pauses a channel or an inspector for
+ * minutes, not years. */
+#define DLP_RETRY_AFTER_MAX_S 300.0
+/* Seconds of a Retry-After header value (delta-seconds, RFC 9110 10.2.3),
+ * in [0, DLP_RETRY_AFTER_MAX_S]; -1 when it is absent or unusable (an
+ * HTTP date, negative, nan, not a number): the caller's own backoff
+ * applies. \p len bytes of \p s are read. */
+double dlp_retry_after_parse(const char *s, size_t len);
+
 /* Delay before retry number \p attempt (1 = first retry) of a rejected or
  * failed request: base * 2^(attempt-1) capped at \p cap, scaled by
  * \p jitter in [0, 1] into [half, full] ("equal jitter"), and never less
- * than the service's Retry-After (negative: none). */
+ * than the service's Retry-After (negative or nan: none), itself at most
+ * DLP_RETRY_AFTER_MAX_S. Always finite. */
 double dlp_backoff(int attempt, double base, double cap, double retry_after,
                    double jitter);
 
@@ -46,6 +60,12 @@ double dlp_backoff(int attempt, double base, double cap, double retry_after,
  * Always writes a complete, NUL-terminated string literal; input that does
  * not fit is cut at a character boundary. Returns the bytes written. */
 size_t dlp_json_escape(char *dst, size_t cap, const char *src);
+
+/* Why jansson could not parse a text, without quoting it: "invalid
+ * syntax at byte 17 (line 1, column 18)". jansson's own message quotes the
+ * offending token ("invalid token near '4111...'"), which may be a card
+ * number: it must never reach a log, a dead letter or an answer. */
+size_t dlp_json_error(const json_error_t *e, char *out, size_t size);
 
 /* Length of the UTF-8 sequence that starts with byte \p lead (1 for a
  * stray continuation byte, so that a walk always advances). */

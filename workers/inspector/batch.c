@@ -250,8 +250,13 @@ void batch_on_finding(void *ctx, const struct gdlp_finding *f)
                 return;
         r = &b->rows[sink->lo + f->row];
         e = &b->entries[r->entry];
-        start = (long long)r->base + f->start;
-        end = (long long)r->base + f->end;
+        /* the offsets are the service's word: a range past the cell (or
+         * near INT64_MAX, where base + offset overflows) is clamped to the
+         * cell; the finding itself is kept */
+        start = (long long)r->base +
+                (f->start < (long long)r->len ? f->start : (long long)r->len);
+        end = (long long)r->base +
+              (f->end < (long long)r->len ? f->end : (long long)r->len);
         /* a value inside an overlap is reported by both chunks */
         json_array_foreach(e->findings, i, x)
         {

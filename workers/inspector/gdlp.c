@@ -1,6 +1,7 @@
 /* gdlp.c - Google DLP v2 request/response (see gdlp.h). */
 #include "gdlp.h"
 #include "err.h"
+#include "util.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -140,8 +141,9 @@ int gdlp_parse_result(const char *body, size_t len, size_t nrows,
 
         *truncated = 0;
         if (!root) {
-                snprintf(errstr, errstr_size, "answer is not JSON: %s",
-                         jerr.text);
+                char jwhy[128];
+                dlp_json_error(&jerr, jwhy, sizeof(jwhy));
+                snprintf(errstr, errstr_size, "answer is not JSON: %s", jwhy);
                 return DLP_ERR_PARSE;
         }
         result = json_object_get(root, "result");
@@ -197,11 +199,15 @@ void gdlp_error_message(const char *body, size_t len, char *out,
         const char *status = json_string_value(json_object_get(err, "status"));
         const char *msg = json_string_value(json_object_get(err, "message"));
 
+        /* the message becomes a dead letter's reason: cut at whole
+         * characters; a body that is not Google's error object is not
+         * quoted (a proxy may echo the request, and the request holds the
+         * texts being inspected) */
         if (msg)
-                snprintf(out, out_size, "%s: %s", status ? status : "ERROR",
-                         msg);
+                dlp_fmt(out, out_size, "%s: %s", status ? status : "ERROR",
+                        msg);
         else
-                snprintf(out, out_size, "%.*s", (int)(len < 200 ? len : 200),
-                         body);
+                dlp_fmt(out, out_size, "an error answer of %zu bytes without "
+                        "an error message", len);
         json_decref(root);
 }

@@ -237,16 +237,20 @@ static void take(struct inspector *ins, rd_kafka_message_t *rkm)
 
         ev = json_loadb(rkm->payload ? rkm->payload : "", rkm->len, 0, &jerr);
         if (!ev || !json_is_object(ev)) {
+                char jwhy[128];
+                if (!ev) /* never jerr.text: it quotes the record */
+                        dlp_json_error(&jerr, jwhy, sizeof(jwhy));
                 snprintf(why, sizeof(why), "not a JSON object: %s",
-                         ev ? "wrong type" : jerr.text);
+                         ev ? "wrong type" : jwhy);
                 json_decref(ev);
                 batch_add_dead(&ins->batch, rkm, why);
                 return;
         }
         schema = json_string_value(json_object_get(ev, "schema"));
         if (!schema || strcmp(schema, "dlp.event/1") != 0) {
-                snprintf(why, sizeof(why), "schema is %.40s, not dlp.event/1",
-                         schema ? schema : "missing");
+                schema = schema ? schema : "missing";
+                snprintf(why, sizeof(why), "schema is %.*s, not dlp.event/1",
+                         (int)dlp_utf8_prefix(schema, 40), schema);
                 json_decref(ev);
                 batch_add_dead(&ins->batch, rkm, why);
                 return;

@@ -47,7 +47,15 @@ int pace_owns_any(const struct pace *p)
 
 long long pace_slot_at(const struct pace *p, double t)
 {
-        return (long long)floor(t / p->slot_len);
+        double slot = floor(t / p->slot_len);
+
+        /* a time from a hostile Retry-After (inf, nan, 1e300) must not reach
+         * the conversion, which is undefined outside long long's range */
+        if (!(slot < 0x1p62))
+                return 1LL << 62;
+        if (slot < -0x1p62)
+                return -(1LL << 62);
+        return (long long)slot;
 }
 
 double pace_slot_start(const struct pace *p, long long slot)

@@ -937,9 +937,13 @@ int main(int argc, char **argv)
                  "dead=%lu findings=%lu commits=%lu late_slots=%lu",
                  ins->events, ins->requests, ins->rejected, ins->retries,
                  ins->dead, ins->findings, ins->commits, ins->late_slots);
+        /* the messages go before the consumer (librdkafka wants them back
+         * first), and the batch and carry are left empty: closing the
+         * consumer runs the revocation, which drops them again */
         batch_clear(&ins->batch);
         for (size_t i = 0; i < ins->n_carry; i++)
                 rd_kafka_message_destroy(ins->carry[i]);
+        ins->n_carry = 0;
         dlp_kafka_consumer_destroy(ins->consumer);
 out_producer:
         if (dlp_kafka_drain(ins->producer, 10000) > 0)

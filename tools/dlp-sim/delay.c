@@ -2,11 +2,16 @@
  *
  * A handler that has its answer suspends the request and queues the answer
  * here; one thread sends it when it is due. No HTTP thread sleeps, so the
- * latency does not limit how many requests are in flight. Every answer
- * waits the same time, so the queue is in due order and a list will do. */
+ * latency does not limit how many requests are in flight. Each answer waits
+ * its own time: the median times a lognormal factor exp(sigma * N(0, 1)),
+ * the shape measured service latencies have (a long right tail), so
+ * answers come back in a different order than the requests came in. The
+ * queue is kept in due order (a sorted list: it holds what is in flight,
+ * a few hundred at most). */
 #include "sim.h"
 #include "err.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,7 +29,9 @@ struct sim_delay {
         pthread_mutex_t lock;
         pthread_cond_t cond; /* on CLOCK_MONOTONIC */
         pthread_t thread;
-        int64_t latency_us;
+        int64_t latency_us; /* median */
+        double sigma;       /* of the latency's logarithm; 0: constant */
+        uint64_t rng;       /* xorshift64*, under lock */
         int closed;
         struct delay_item *head, *tail;
 };
@@ -71,8 +78,30 @@ static void *delay_main(void *arg)
         return NULL;
 }
 
-struct sim_delay *sim_delay_start(long latency_ms, char *errstr,
-                                  size_t errstr_size)
+/* A uniform in (0, 1). Caller holds the lock. */
+static double uniform(struct sim_delay *d)
+{
+        d->rng ^= d->rng >> 12;
+        d->rng ^= d->rng << 25;
+        d->rng ^= d->rng >> 27;
+        return ((double)((d->rng * 0x2545F4914F6CDD1DULL) >> 11) + 0.5) /
+               9007199254740992.0;
+}
+
+int64_t sim_delay_draw_us(struct sim_delay *d)
+{
+        double z, us;
+
+        if (d->sigma <= 0)
+                return d->latency_us;
+        /* Box-Muller: one standard normal from two uniforms */
+        z = sqrt(-2.0 * log(uniform(d))) * cos(2.0 * M_PI * uniform(d));
+        us = (double)d->latency_us * exp(d->sigma * z);
+        return us > 600e6 ? (int64_t)600e6 : (int64_t)us;
+}
+
+struct sim_delay *sim_delay_start(long latency_ms, double sigma,
+                                  char *errstr, size_t errstr_size)
 {
         struct sim_delay *d = calloc(1, sizeof(*d));
         pthread_condattr_t ca;
@@ -83,6 +112,8 @@ struct sim_delay *sim_delay_start(long latency_ms, char *errstr,
                 return NULL;
         }
         d->latency_us = (int64_t)latency_ms * 1000;
+        d->sigma = sigma;
+        d->rng = (uint64_t)now_us() * 0x9E3779B97F4A7C15ULL | 1;
         pthread_mutex_init(&d->lock, NULL);
         pthread_condattr_init(&ca);
         pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -119,12 +150,20 @@ int sim_delay_respond(struct sim_delay *d, struct dlp_http_req *req,
         it->pending = dlp_http_req_suspend(req);
         it->resp = *resp;
         resp->body = NULL; /* now owned by the queue */
-        it->due_us = now_us() + d->latency_us;
-        if (d->tail)
-                d->tail->next = it;
-        else
-                d->head = it;
-        d->tail = it;
+        it->due_us = now_us() + sim_delay_draw_us(d);
+        if (!d->tail || d->tail->due_us <= it->due_us) { /* the usual case */
+                if (d->tail)
+                        d->tail->next = it;
+                else
+                        d->head = it;
+                d->tail = it;
+        } else {
+                struct delay_item **pp = &d->head;
+                while ((*pp)->due_us <= it->due_us)
+                        pp = &(*pp)->next;
+                it->next = *pp;
+                *pp = it;
+        }
         pthread_cond_signal(&d->cond);
         pthread_mutex_unlock(&d->lock);
         return DLP_HTTP_PENDING;

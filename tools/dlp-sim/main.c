@@ -44,7 +44,12 @@ static const struct dlp_setting sim_settings[] = {
      "X-Goog-Api-Key / ?key=), else 401"},
     {"DLP_SIM_LATENCY_MS", "latency-ms", DLP_SET_INT, "20", 0, 600000,
      offsetof(struct sim_config, latency_ms),
-     "added service latency of admitted requests, ms"},
+     "added service latency of admitted requests, ms: the median when "
+     "DLP_SIM_LATENCY_SIGMA > 0"},
+    {"DLP_SIM_LATENCY_SIGMA", "latency-sigma", DLP_SET_DOUBLE, "0", 0, 3,
+     offsetof(struct sim_config, latency_sigma),
+     "spread of the latency: each request waits median * exp(sigma * "
+     "N(0,1)), lognormal like a real service (0: constant)"},
     {"DLP_SIM_THREADS", "threads", DLP_SET_INT, "4", 1, 64,
      offsetof(struct sim_config, threads), "HTTP server threads"},
     {"DLP_SIM_FAIL_EVERY", "fail-every", DLP_SET_INT, "0", 0, 1000000,
@@ -114,7 +119,7 @@ int main(int argc, char **argv)
                 LOG_ERROR("out of memory");
                 goto out;
         }
-        sim.delay = sim_delay_start(conf.latency_ms, errstr, sizeof(errstr));
+        sim.delay = sim_delay_start(conf.latency_ms, conf.latency_sigma, errstr, sizeof(errstr));
         if (!sim.delay) {
                 LOG_ERROR("%s", errstr);
                 goto out;
@@ -143,10 +148,10 @@ int main(int argc, char **argv)
         }
         announce(conf.listen_addr, dlp_httpd_port(httpd));
         LOG_INFO("listening on port %d: rate limit %ld/s, max %ld rows, %ld "
-                 "bytes, %ld values, %ld findings, latency %ld ms%s",
+                 "bytes, %ld values, %ld findings, latency %ld ms (sigma %g)%s",
                  dlp_httpd_port(httpd), conf.rate_limit, conf.max_rows,
                  conf.max_bytes, conf.max_values, conf.max_findings,
-                 conf.latency_ms,
+                 conf.latency_ms, conf.latency_sigma,
                  conf.token && *conf.token ? ", token required" : "");
 
         while (dlp_sleep_ms(1000) == DLP_OK)

@@ -29,8 +29,8 @@
  *      400; a bad inspectConfig -> 400; a cell holding the poison marker ->
  *      400 naming the row.
  *   7. Otherwise 200 with the findings.
- * Answers to admitted requests leave DLP_SIM_LATENCY_MS after the request
- * was judged; 401 and 429 leave at once. */
+ * Answers to admitted requests leave a latency after the request was
+ * judged (median DLP_SIM_LATENCY_MS, lognormal spread DLP_SIM_LATENCY_SIGMA); 401 and 429 leave at once. */
 #ifndef DLP_SIM_H
 #define DLP_SIM_H
 
@@ -53,6 +53,7 @@ struct sim_config {
         long max_findings;
         char *token;
         long latency_ms;
+        double latency_sigma;
         long threads;
         long fail_every;
         char *poison;
@@ -120,10 +121,15 @@ const char *sim_outcome_key(enum sim_outcome o);
 
 struct sim_delay;
 
-/* A queue that sends answers \p latency_ms after they were handed over.
- * NULL and errstr filled on failure. */
-struct sim_delay *sim_delay_start(long latency_ms, char *errstr,
-                                  size_t errstr_size);
+/* A queue that sends each answer a drawn latency after it was handed
+ * over: \p latency_ms times exp(\p sigma * N(0, 1)), i.e. lognormal with
+ * that median (constant when sigma is 0). NULL and errstr filled on
+ * failure. */
+struct sim_delay *sim_delay_start(long latency_ms, double sigma,
+                                  char *errstr, size_t errstr_size);
+/* One latency drawn as above, in microseconds (at most 600 s). Not
+ * thread-safe: sim_delay_respond() calls it under the queue's lock. */
+int64_t sim_delay_draw_us(struct sim_delay *d);
 /* From a handler: takes over \p resp and returns DLP_HTTP_PENDING, or,
  * with no latency or once stopping, leaves resp to the caller and returns
  * DLP_OK. The handler returns what this returns. */

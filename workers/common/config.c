@@ -55,6 +55,7 @@ static const char *const known_settings[] = {
     "DLP_SIGNATURE_TOLERANCE_S",
     "DLP_SIM_FAIL_EVERY",
     "DLP_SIM_LATENCY_MS",
+    "DLP_SIM_LATENCY_SIGMA",
     "DLP_SIM_LISTEN_ADDR",
     "DLP_SIM_MAX_BYTES",
     "DLP_SIM_MAX_FINDINGS",

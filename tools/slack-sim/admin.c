@@ -1,5 +1,7 @@
 /* admin.c - what tests ask the simulator: /healthz, GET /_sim/messages,
- * GET /_sim/stats, POST /_sim/reset. Not part of Slack; no token needed. */
+ * POST /_sim/messages (a user's message, to be found and deleted), GET and
+ * POST /_sim/files, GET /_sim/stats, POST /_sim/reset. Not part of Slack;
+ * no token needed. */
 #include "slack_sim.h"
 
 #include <ctype.h>
@@ -15,6 +17,7 @@ static void admin_messages(struct slack_sim *sim, struct dlp_http_req *req,
                            struct dlp_http_resp *resp)
 {
         const char *channel = dlp_http_req_query(req, "channel");
+        const char *user = dlp_http_req_query(req, "user");
         const char *since_s = dlp_http_req_query(req, "since");
         unsigned long long since = 0;
         char *buf = NULL;
@@ -34,12 +37,14 @@ static void admin_messages(struct slack_sim *sim, struct dlp_http_req *req,
         }
         if (channel && !*channel)
                 channel = NULL;
+        if (user && !*user)
+                user = NULL;
         fp = open_memstream(&buf, &len);
         if (!fp) {
                 dlp_http_resp_text(resp, 500, "out of memory\n");
                 return;
         }
-        sim_dump_messages(sim, fp, channel, since);
+        sim_dump_messages(sim, fp, channel, user, since);
         if (fclose(fp) != 0) {
                 free(buf);
                 dlp_http_resp_text(resp, 500, "out of memory\n");
@@ -52,6 +57,61 @@ static void admin_messages(struct slack_sim *sim, struct dlp_http_req *req,
         resp->content_type = "application/json; charset=utf-8";
 }
 
+/* POST /_sim/messages {"channel","user","text"}: a message by a user, as
+ * if they had posted it; answers {"ok":true,"ts"}. Not rate limited. */
+static void admin_seed(struct slack_sim *sim, struct dlp_http_req *req,
+                       struct dlp_http_resp *resp)
+{
+        json_t *b = json_loadb(req->body ? req->body : "", req->body_len, 0,
+                               NULL);
+        const char *channel = json_string_value(json_object_get(b, "channel"));
+        const char *user = json_string_value(json_object_get(b, "user"));
+        const char *text = json_string_value(json_object_get(b, "text"));
+        struct sim_post_result res;
+        char *body = NULL;
+
+        if (!channel || !user || !text ||
+            !sim_user_id_valid(user, strlen(user)) ||
+            !sim_channel_exists(sim, channel)) {
+                dlp_http_resp_text(resp, 400,
+                                   "want {\"channel\",\"user\",\"text\"} "
+                                   "with a channel that exists and a U… "
+                                   "user\n");
+                goto out;
+        }
+        body = json_dumps(b, JSON_COMPACT);
+        if (!body || sim_post(sim, channel, body, strlen(body), user, NULL, 0,
+                              &res) != DLP_OK) {
+                dlp_http_resp_text(resp, 500, "out of memory\n");
+                goto out;
+        }
+        dlp_http_resp_json(resp, 200,
+                           json_pack("{s:b,s:s}", "ok", 1, "ts", res.ts));
+out:
+        free(body);
+        json_decref(b);
+}
+
+/* POST /_sim/files {"id","user"}: a file owned by a user. */
+static void admin_file_add(struct slack_sim *sim, struct dlp_http_req *req,
+                           struct dlp_http_resp *resp)
+{
+        json_t *b = json_loadb(req->body ? req->body : "", req->body_len, 0,
+                               NULL);
+        const char *id = json_string_value(json_object_get(b, "id"));
+        const char *user = json_string_value(json_object_get(b, "user"));
+
+        if (!id || !user || id[0] != 'F' ||
+            !sim_user_id_valid(user, strlen(user)))
+                dlp_http_resp_text(resp, 400,
+                                   "want {\"id\":\"F…\",\"user\":\"U…\"}\n");
+        else if (sim_file_add(sim, id, user) != DLP_OK)
+                dlp_http_resp_text(resp, 500, "out of memory\n");
+        else
+                dlp_http_resp_json(resp, 200, json_pack("{s:b}", "ok", 1));
+        json_decref(b);
+}
+
 void sim_admin(struct slack_sim *sim, struct dlp_http_req *req,
                struct dlp_http_resp *resp)
 {
@@ -62,6 +122,12 @@ void sim_admin(struct slack_sim *sim, struct dlp_http_req *req,
                 dlp_http_resp_text(resp, 200, "ok\n");
         else if (!strcmp(req->path, "/_sim/messages") && get)
                 admin_messages(sim, req, resp);
+        else if (!strcmp(req->path, "/_sim/messages") && post)
+                admin_seed(sim, req, resp);
+        else if (!strcmp(req->path, "/_sim/files") && get)
+                dlp_http_resp_json(resp, 200, sim_files(sim));
+        else if (!strcmp(req->path, "/_sim/files") && post)
+                admin_file_add(sim, req, resp);
         else if (!strcmp(req->path, "/_sim/stats") && get)
                 dlp_http_resp_json(resp, 200, sim_stats(sim));
         else if (!strcmp(req->path, "/_sim/reset") && post) {
@@ -71,6 +137,7 @@ void sim_admin(struct slack_sim *sim, struct dlp_http_req *req,
         } else if (!strcmp(req->path, "/healthz") ||
                    !strcmp(req->path, "/_sim/messages") ||
                    !strcmp(req->path, "/_sim/stats") ||
+                   !strcmp(req->path, "/_sim/files") ||
                    !strcmp(req->path, "/_sim/reset"))
                 dlp_http_resp_text(resp, 405, "method not allowed\n");
         else

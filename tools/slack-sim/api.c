@@ -3,7 +3,9 @@
  *
  * Every /api/ call is first counted (fault injection may answer it 500),
  * then authenticated (Authorization: Bearer, or a form `token`), then its
- * arguments are read from the JSON or form body, falling back to the query
+ * arguments are read from the form body, or a JSON body for the write
+ * methods Slack takes JSON for (a JSON body to any other method is not
+ * read, as on Slack: its arguments are missing), falling back to the query
  * string. Errors are HTTP 200 {"ok":false,"error":"…"}; only rate limiting
  * is HTTP 429 with Retry-After. */
 #include "slack_sim.h"
@@ -25,6 +27,7 @@ struct api_args {
         json_t *obj;       /* body arguments (new reference), never NULL */
         int json;          /* the body was JSON (else form or empty) */
         const char *error; /* a body that cannot be read: Slack's code */
+        enum sim_who who;  /* whose token */
 };
 
 /*
@@ -104,9 +107,11 @@ static int has_prefix_ci(const char *s, const char *prefix)
         return s && strncasecmp(s, prefix, strlen(prefix)) == 0;
 }
 
-/* Reads the body as Slack does: JSON when the Content-Type says so, a form
- * otherwise. Sets args->error to Slack's code when it cannot. */
-static int args_read(const struct dlp_http_req *req, struct api_args *args)
+/* Reads the body as Slack does: JSON when the Content-Type says so and the
+ * method takes JSON (\p json_ok), a form otherwise. Sets args->error to
+ * Slack's code when it cannot. */
+static int args_read(const struct dlp_http_req *req, struct api_args *args,
+                     int json_ok)
 {
         const char *ct = dlp_http_req_header(req, "Content-Type");
 
@@ -115,6 +120,10 @@ static int args_read(const struct dlp_http_req *req, struct api_args *args)
                 return DLP_ERR_NOMEM;
         if (req->body_len == 0)
                 return DLP_OK;
+        if (has_prefix_ci(ct, "application/json") && !json_ok) {
+                args->json = 1; /* the token must be in the header */
+                return DLP_OK;  /* not read: the arguments are missing */
+        }
         if (has_prefix_ci(ct, "application/json")) {
                 json_t *v = json_loadb(req->body, req->body_len, 0, NULL);
 
@@ -167,7 +176,7 @@ static void answer_error(struct slack_sim *sim, struct dlp_http_resp *resp,
  * Returns NULL when authenticated, else the error code. */
 static const char *auth_check(const struct slack_sim *sim,
                               const struct dlp_http_req *req,
-                              const struct api_args *args)
+                              struct api_args *args)
 {
         const char *h = dlp_http_req_header(req, "Authorization");
         const char *token = NULL;
@@ -183,13 +192,29 @@ static const char *auth_check(const struct slack_sim *sim,
         }
         if (!token || !*token)
                 return "not_authed";
-        if (strcmp(token, sim->conf->token) != 0)
+        if (!strcmp(token, sim->conf->token))
+                args->who = SIM_BOT;
+        else if (sim->conf->admin_token &&
+                 !strcmp(token, sim->conf->admin_token))
+                args->who = SIM_ADMIN;
+        else
                 return "invalid_auth";
         return NULL;
 }
 
+int sim_user_id_valid(const char *id, size_t n)
+{
+        if (n < 3 || n > 32 || (id[0] != 'U' && id[0] != 'W'))
+                return 0;
+        for (size_t i = 1; i < n; i++)
+                if (!isupper((unsigned char)id[i]) &&
+                    !isdigit((unsigned char)id[i]))
+                        return 0;
+        return 1;
+}
+
 /*
- * chat.postMessage
+ * chat.postMessage, chat.postEphemeral
  */
 
 /* The message as recorded: the JSON body as it came, or the form's
@@ -226,11 +251,16 @@ static char *post_record(const struct dlp_http_req *req,
         return s;
 }
 
-static void chat_post_message(struct slack_sim *sim, struct dlp_http_req *req,
-                              struct api_args *args, struct dlp_http_resp *resp)
+/* chat.postMessage, or chat.postEphemeral when \p ephemeral (shown to
+ * the `user` argument only). */
+static void post_common(struct slack_sim *sim, struct dlp_http_req *req,
+                        struct api_args *args, struct dlp_http_resp *resp,
+                        int ephemeral)
 {
-        static const char method[] = "chat.postMessage";
+        const char *method =
+            ephemeral ? "chat.postEphemeral" : "chat.postMessage";
         const char *channel = arg_str(req, args, "channel");
+        const char *to = ephemeral ? arg_str(req, args, "user") : NULL;
         const json_t *text_v = json_object_get(args->obj, "text");
         const char *text = arg_str(req, args, "text");
         const json_t *blocks_v = json_object_get(args->obj, "blocks");
@@ -243,6 +273,10 @@ static void chat_post_message(struct slack_sim *sim, struct dlp_http_req *req,
 
         if (!channel || !*channel || !sim_channel_exists(sim, channel)) {
                 answer_error(sim, resp, method, "channel_not_found", 0);
+                return;
+        }
+        if (ephemeral && (!to || !sim_user_id_valid(to, strlen(to)))) {
+                answer_error(sim, resp, method, "user_not_found", 0);
                 return;
         }
         if (text_v && !json_is_string(text_v)) {
@@ -287,7 +321,10 @@ static void chat_post_message(struct slack_sim *sim, struct dlp_http_req *req,
                 goto out;
         }
         rec = post_record(req, args, channel, text, blocks, &rec_len);
-        if (!rec || sim_post(sim, channel, rec, rec_len, &res) != DLP_OK) {
+        if (!rec || sim_post(sim, channel, rec, rec_len,
+                             args->who == SIM_ADMIN ? SIM_ADMIN_USER
+                                                    : SIM_BOT_USER,
+                             to, 1, &res) != DLP_OK) {
                 dlp_http_resp_text(resp, 500, "out of memory\n");
                 goto out;
         }
@@ -301,9 +338,18 @@ static void chat_post_message(struct slack_sim *sim, struct dlp_http_req *req,
                                      res.retry_after_s);
                 goto out;
         }
+        if (ephemeral) { /* Slack answers with message_ts only */
+                dlp_http_resp_json(resp, 200,
+                                   json_pack("{s:b,s:s}", "ok", 1,
+                                             "message_ts", res.ts));
+                goto out;
+        }
         msg = json_pack("{s:s,s:s,s:s,s:s,s:s}", "type", "message", "text",
-                        text ? text : "", "user", "U0SIM", "bot_id", "B0SIM",
-                        "ts", res.ts);
+                        text ? text : "", "user",
+                        args->who == SIM_ADMIN ? SIM_ADMIN_USER : SIM_BOT_USER,
+                        "bot_id", "B0SIM", "ts", res.ts);
+        if (msg && args->who == SIM_ADMIN)
+                json_object_del(msg, "bot_id");
         if (msg && blocks)
                 json_object_set(msg, "blocks", blocks);
         dlp_http_resp_json(resp, 200,
@@ -349,16 +395,6 @@ static void chat_get_permalink(struct slack_sim *sim, struct dlp_http_req *req,
  * conversations.open
  */
 
-static int user_id_valid(const char *id, size_t n)
-{
-        if (n < 3 || n > 32 || (id[0] != 'U' && id[0] != 'W'))
-                return 0;
-        for (size_t i = 1; i < n; i++)
-                if (!isupper((unsigned char)id[i]) &&
-                    !isdigit((unsigned char)id[i]))
-                        return 0;
-        return 1;
-}
 
 /* One user: "D" + the user id without its U/W, so each user has one DM
  * channel. Several: a "G" channel named by a hash of the list. */
@@ -380,7 +416,7 @@ static void conversations_open(struct slack_sim *sim, struct dlp_http_req *req,
         for (p = users; *p;) {
                 size_t n = strcspn(p, ",");
 
-                if (!user_id_valid(p, n)) {
+                if (!sim_user_id_valid(p, n)) {
                         answer_error(sim, resp, method, "user_not_found", 0);
                         return;
                 }
@@ -409,6 +445,61 @@ static void conversations_open(struct slack_sim *sim, struct dlp_http_req *req,
             json_pack("{s:b,s:{s:s}}", "ok", 1, "channel", "id", id));
 }
 
+static void chat_post_message(struct slack_sim *sim, struct dlp_http_req *req,
+                              struct api_args *args, struct dlp_http_resp *resp)
+{
+        post_common(sim, req, args, resp, 0);
+}
+
+static void chat_post_ephemeral(struct slack_sim *sim,
+                                struct dlp_http_req *req, struct api_args *args,
+                                struct dlp_http_resp *resp)
+{
+        post_common(sim, req, args, resp, 1);
+}
+
+/*
+ * chat.delete, files.delete
+ */
+
+static void chat_delete(struct slack_sim *sim, struct dlp_http_req *req,
+                        struct api_args *args, struct dlp_http_resp *resp)
+{
+        static const char method[] = "chat.delete";
+        const char *channel = arg_str(req, args, "channel");
+        const char *ts = arg_str(req, args, "ts");
+        const char *error;
+
+        if (!channel || !*channel || !sim_channel_exists(sim, channel)) {
+                answer_error(sim, resp, method, "channel_not_found", 0);
+                return;
+        }
+        if (!ts || !(error = sim_message_delete(sim, channel, ts, args->who))) {
+                if (ts) {
+                        dlp_http_resp_json(resp, 200,
+                                           json_pack("{s:b,s:s,s:s}", "ok", 1,
+                                                     "channel", channel, "ts",
+                                                     ts));
+                        return;
+                }
+                error = "message_not_found";
+        }
+        answer_error(sim, resp, method, error, 0);
+}
+
+static void files_delete(struct slack_sim *sim, struct dlp_http_req *req,
+                         struct api_args *args, struct dlp_http_resp *resp)
+{
+        const char *file = arg_str(req, args, "file");
+        const char *error = file ? sim_file_delete(sim, file, args->who)
+                                 : "file_not_found";
+
+        if (error)
+                answer_error(sim, resp, "files.delete", error, 0);
+        else
+                dlp_http_resp_json(resp, 200, json_pack("{s:b}", "ok", 1));
+}
+
 /*
  * Routing
  */
@@ -417,13 +508,19 @@ typedef void (*api_method_fn)(struct slack_sim *sim, struct dlp_http_req *req,
                               struct api_args *args,
                               struct dlp_http_resp *resp);
 
+/* json: Slack reads a JSON body (its write methods); tier3: counted per
+ * method (Tier 3), else per channel (posts) or not at all. */
 static const struct {
         const char *name;
         api_method_fn fn;
+        int json, tier3;
 } api_methods[] = {
-    {"chat.postMessage", chat_post_message},
-    {"chat.getPermalink", chat_get_permalink},
-    {"conversations.open", conversations_open},
+    {"chat.postMessage", chat_post_message, 1, 0},
+    {"chat.postEphemeral", chat_post_ephemeral, 1, 0},
+    {"chat.getPermalink", chat_get_permalink, 0, 0},
+    {"chat.delete", chat_delete, 1, 1},
+    {"conversations.open", conversations_open, 1, 1},
+    {"files.delete", files_delete, 1, 1},
 };
 
 static void api_call(struct slack_sim *sim, struct dlp_http_req *req,
@@ -433,12 +530,15 @@ static void api_call(struct slack_sim *sim, struct dlp_http_req *req,
         api_method_fn fn = NULL;
         struct api_args args = {0};
         const char *error;
+        int json_ok = 0, tier3 = 0, retry_after_s = 1;
 
         for (size_t i = 0; i < sizeof(api_methods) / sizeof(api_methods[0]);
              i++)
                 if (!strcmp(name, api_methods[i].name)) {
                         fn = api_methods[i].fn;
                         name = api_methods[i].name;
+                        json_ok = api_methods[i].json;
+                        tier3 = api_methods[i].tier3;
                 }
         if (sim_count_call(sim, fn ? name : "unknown")) {
                 LOG_DEBUG("%s: injected fault", name);
@@ -459,7 +559,7 @@ static void api_call(struct slack_sim *sim, struct dlp_http_req *req,
                 dlp_http_resp_text(resp, 405, "use GET or POST\n");
                 return;
         }
-        if (args_read(req, &args) != DLP_OK) {
+        if (args_read(req, &args, json_ok) != DLP_OK) {
                 dlp_http_resp_text(resp, 500, "out of memory\n");
                 goto out;
         }
@@ -470,6 +570,15 @@ static void api_call(struct slack_sim *sim, struct dlp_http_req *req,
         }
         if (args.error) {
                 answer_error(sim, resp, name, args.error, 0);
+                goto out;
+        }
+        if (tier3 && !sim_tier_take(sim, name, &retry_after_s)) {
+                LOG_DEBUG("%s: rate limited, retry after %d s", name,
+                          retry_after_s);
+                dlp_http_resp_json(
+                    resp, 429,
+                    json_pack("{s:b,s:s}", "ok", 0, "error", "ratelimited"));
+                dlp_http_resp_header(resp, "Retry-After", "%d", retry_after_s);
                 goto out;
         }
         fn(sim, req, &args, resp);

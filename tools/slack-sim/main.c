@@ -26,6 +26,16 @@ static const struct dlp_setting sim_settings[] = {
     {"SLACK_SIM_TOKEN", "token", DLP_SET_SECRET, "xoxb-test-token", 0, 0,
      offsetof(CONF, token),
      "bot token every API call must carry (Authorization: Bearer …)"},
+    {"SLACK_SIM_ADMIN_TOKEN", "admin-token", DLP_SET_SECRET,
+     "xoxp-admin-token", 0, 0, offsetof(CONF, admin_token),
+     "a workspace admin's user token: may delete anyone's messages and "
+     "files"},
+    {"SLACK_SIM_TIER3_PER_MIN", "tier3-per-min", DLP_SET_DOUBLE, "50", 0, 1e6,
+     offsetof(CONF, tier3_per_min),
+     "calls/min allowed per Tier 3 method (chat.delete, conversations.open, "
+     "files.delete; 0 = no limit)"},
+    {"SLACK_SIM_TIER3_BURST", "tier3-burst", DLP_SET_INT, "10", 1, 1e6,
+     offsetof(CONF, tier3_burst), "token bucket size per Tier 3 method"},
     {"SLACK_SIM_RATE", "rate", DLP_SET_DOUBLE, "1.0", 0, 1e6,
      offsetof(CONF, rate),
      "messages/s allowed per channel (token bucket refill; 0 = no "

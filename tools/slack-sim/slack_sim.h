@@ -1,10 +1,14 @@
 /* slack_sim.h - slack-sim's one internal header, sectioned per file.
  *
  * slack-sim stands in for the Slack Web API methods the reporter calls
- * (chat.postMessage, chat.getPermalink, conversations.open) and is as strict
- * as Slack: bearer token, per-channel rate limit answered 429 + Retry-After,
- * Block Kit limits, errors as HTTP 200 {"ok":false,"error":"…"}. Tests and
- * the demo read back what was posted through /_sim/messages and /_sim/stats.
+ * (chat.postMessage, chat.postEphemeral, chat.getPermalink, chat.delete,
+ * conversations.open, files.delete) and is as strict as Slack: bearer
+ * token (a bot token, and an admin user token that may delete anything),
+ * JSON bodies only for the methods that take them, per-channel post limits
+ * and Tier 3 per-method limits answered 429 + Retry-After, Block Kit
+ * limits, errors as HTTP 200 {"ok":false,"error":"…"}. Tests and the demo
+ * read back what was posted, shown to whom and deleted through
+ * /_sim/messages, /_sim/files and /_sim/stats.
  *
  *   main.c   settings table, start, wait for SIGTERM/SIGINT, stop
  *   state.c  struct slack_sim: channels, token buckets, message log, counters
@@ -32,7 +36,10 @@ struct slack_sim_config {
         struct dlp_common_config common; /* first: the loader requires it */
         char *listen_addr;
         char *token;
+        char *admin_token;
         double rate;
+        double tier3_per_min;
+        long tier3_burst;
         long burst;
         char *channels; /* comma list; empty = any well-formed id exists */
         long fail_every;
@@ -62,6 +69,34 @@ struct sim_channel {
         struct sim_window attempts; /* valid posts, accepted or not (429) */
 };
 
+/* A Tier 3 method's bucket (chat.delete, conversations.open,
+ * files.delete): Slack counts those per method and workspace. */
+struct sim_tier {
+        const char *method;
+        double tokens;
+        int64_t refill_ms;
+        uint64_t calls, rate_limited;
+        struct sim_window attempts;
+};
+
+#define SIM_TIER3_METHODS 3
+
+/* Who a token belongs to. */
+enum sim_who {
+        SIM_BOT,   /* SLACK_SIM_TOKEN: the app's bot user U0SIM */
+        SIM_ADMIN, /* SLACK_SIM_ADMIN_TOKEN: a workspace admin, U0ADMIN */
+};
+#define SIM_BOT_USER   "U0SIM"
+#define SIM_ADMIN_USER "U0ADMIN"
+
+/* A file that exists (seeded through POST /_sim/files). */
+struct sim_file {
+        char *id, *user;
+        char deleted_at[32]; /* "" while it exists */
+        const char *deleted_by;
+        struct sim_file *next;
+};
+
 /* One accepted message. */
 struct sim_msg {
         uint64_t index; /* 0, 1, … since start or the last reset */
@@ -70,6 +105,10 @@ struct sim_msg {
         char received_at[32];
         char *body; /* a JSON object as text, owned */
         size_t body_len;
+        char user[32];         /* author */
+        char ephemeral_to[32]; /* "" for a message everyone in it sees */
+        char deleted_at[32];   /* "" until chat.delete */
+        const char *deleted_by;
 };
 
 #define SIM_CHANNEL_BUCKETS 1024
@@ -84,6 +123,8 @@ struct slack_sim {
         struct sim_msg *log; /* ring of log_cap (SLACK_SIM_MAX_MESSAGES) */
         size_t log_cap, log_alloc, log_len, log_head;
         uint64_t next_index;
+        struct sim_tier tiers[SIM_TIER3_METHODS];
+        struct sim_file *files;
         /* counters, zeroed by reset */
         uint64_t calls, posted, rate_limited, auth_failures, injected_faults;
         json_t *errors_by_type; /* {"error": count} */
@@ -116,21 +157,46 @@ struct sim_post_result {
         char ts[32];       /* when ok: "1700000000.000123" */
 };
 
-/* Takes a token from the bucket of \p channel (which exists) and, if there
- * was one, records the message (\p body, a JSON object as text, is copied)
- * under a new ts, unique and increasing. Returns DLP_OK with \p res
- * filled (res->ok 0 when rate limited) or DLP_ERR_NOMEM. */
+/* Takes a token from the bucket of \p channel (which exists; with \p
+ * paced 0 none is needed: a seeded message) and, if there was one,
+ * records the message (\p body, a JSON object as text, is copied) by \p
+ * user, seen only by \p ephemeral_to when not NULL, under a new ts, unique
+ * and increasing. Returns DLP_OK with \p res filled (res->ok 0 when rate
+ * limited) or DLP_ERR_NOMEM. */
 int sim_post(struct slack_sim *sim, const char *channel, const char *body,
-             size_t body_len, struct sim_post_result *res);
+             size_t body_len, const char *user, const char *ephemeral_to,
+             int paced, struct sim_post_result *res);
 
-/* Whether \p channel holds a message with \p ts. */
+/* Whether \p channel holds a message with \p ts (not deleted, not
+ * ephemeral: those cannot be linked to or deleted). */
 int sim_message_exists(struct slack_sim *sim, const char *channel,
                        const char *ts);
 
+/* Takes a token from the Tier 3 bucket of \p method; 1 if there was one,
+ * else 0 with *retry_after_s set. */
+int sim_tier_take(struct slack_sim *sim, const char *method,
+                  int *retry_after_s);
+
+/* chat.delete by \p who: NULL when deleted, else Slack's error code
+ * (message_not_found, cant_delete_message). */
+const char *sim_message_delete(struct slack_sim *sim, const char *channel,
+                               const char *ts, enum sim_who who);
+
+/* Adds file \p id owned by \p user (a test seeds it); DLP_OK or
+ * DLP_ERR_NOMEM. files.delete by \p who: NULL when deleted, else
+ * file_not_found or cant_delete_file. */
+int sim_file_add(struct slack_sim *sim, const char *id, const char *user);
+const char *sim_file_delete(struct slack_sim *sim, const char *id,
+                            enum sim_who who);
+/* {"files":[{"id","user","deleted_at"?,"deleted_by"?}…]}, new reference. */
+json_t *sim_files(struct slack_sim *sim);
+
 /* Writes {"messages":[…],"count":N,"next_index":I} of the messages with
- * index >= \p since (and in \p channel when not NULL) to \p fp. */
+ * index >= \p since (and in \p channel when not NULL; and that \p user
+ * saw, when not NULL: ephemeral to them, or in their DM channel) to \p
+ * fp. */
 void sim_dump_messages(struct slack_sim *sim, FILE *fp, const char *channel,
-                       uint64_t since);
+                       const char *user, uint64_t since);
 /* Returns a new JSON object of the counters. */
 json_t *sim_stats(struct slack_sim *sim);
 /* Forgets messages and counters; refills every bucket. Channels that
@@ -149,6 +215,9 @@ int sim_ts_parse(const char *ts, int64_t *ts_us);
 /* The dlp_http_handler; \p opaque is the struct slack_sim. */
 int sim_handle(void *opaque, struct dlp_http_req *req,
                struct dlp_http_resp *resp);
+/* Slack's user id shape (\p n bytes of \p id): U or W, then capitals and
+ * digits. */
+int sim_user_id_valid(const char *id, size_t n);
 
 /*
  * blocks.c

@@ -78,7 +78,7 @@ repeat() { # repeat CHAR N (CHAR may be several bytes)
 }
 
 # --- defaults: any well-formed channel, 1/s, burst 3 -------------------------
-start main SLACK_SIM_RATE=1 SLACK_SIM_BURST=3
+start main SLACK_SIM_RATE=1 SLACK_SIM_BURST=3 SLACK_SIM_ADMIN_TOKEN=xoxp-smoke-admin
 
 api chat.postMessage '{"channel":"C0ALERTS","text":"hello","blocks":[{"type":"section","text":{"type":"mrkdwn","text":"*DLP* finding"}}]}'
 [ "$CODE" = 200 ] && [ "$(jq -r .ok <<<"$BODY")" = true ] ||
@@ -175,11 +175,21 @@ CODE=${BODY##*$'\n'} BODY=${BODY%$'\n'*}
 ok "form-encoded post with token in the body -> ok"
 
 # getPermalink, conversations.open
-api chat.getPermalink "{\"channel\":\"C0ALERTS\",\"message_ts\":\"$TS\"}"
+# a read method: query or form parameters; a JSON body is not read
+BODY=$(curl -sS -H "Authorization: Bearer $TOKEN" \
+        "$URL/api/chat.getPermalink?channel=C0ALERTS&message_ts=$TS")
 [ "$(jq -r .permalink <<<"$BODY")" = "https://sim.slack.example/archives/C0ALERTS/p${TS/./}" ] ||
         fail "permalink: $BODY"
-ok "chat.getPermalink -> $(jq -r .permalink <<<"$BODY")"
-api chat.getPermalink '{"channel":"C0ALERTS","message_ts":"1.000001"}'
+ok "chat.getPermalink (query) -> $(jq -r .permalink <<<"$BODY")"
+BODY=$(curl -sS -H "Authorization: Bearer $TOKEN" --data "channel=C0ALERTS&message_ts=$TS" \
+        "$URL/api/chat.getPermalink")
+[ "$(jq -r .ok <<<"$BODY")" = true ] || fail "permalink (form): $BODY"
+ok "chat.getPermalink (form) -> ok"
+api chat.getPermalink "{\"channel\":\"C0ALERTS\",\"message_ts\":\"$TS\"}"
+expect_error 200 channel_not_found "chat.getPermalink with a JSON body (not read, as on Slack)"
+BODY=$(curl -sS -H "Authorization: Bearer $TOKEN" \
+        "$URL/api/chat.getPermalink?channel=C0ALERTS&message_ts=1.000001")
+CODE=200
 expect_error 200 message_not_found "permalink of an unknown ts"
 api conversations.open '{"users":"U012ABCDEF"}'
 [ "$(jq -r .channel.id <<<"$BODY")" = D012ABCDEF ] ||
@@ -189,6 +199,49 @@ api conversations.open '{"users":"nobody"}'
 expect_error 200 user_not_found "conversations.open of 'nobody'"
 api chat.unknownMethod '{}'
 expect_error 404 unknown_method "unknown method"
+
+# ephemeral messages, what each user saw, deletes
+api chat.postEphemeral '{"channel":"C0GENERAL","user":"U0ALICE","text":"only for alice"}'
+expect_ok "chat.postEphemeral"
+[[ $(jq -r .message_ts <<<"$BODY") =~ ^[0-9]+\.[0-9]{6}$ ]] || fail "ephemeral answer: $BODY"
+api chat.postEphemeral '{"channel":"C0GENERAL","text":"to nobody"}'
+expect_error 200 user_not_found "chat.postEphemeral without a user"
+api conversations.open '{"users":"U0ALICE"}'
+api chat.postMessage '{"channel":"D0ALICE","text":"a DM for alice"}'
+expect_ok "DM to alice"
+SAW=$(curl -sS "$URL/_sim/messages?user=U0ALICE")
+[ "$(jq -r '[.messages[].body.text]|join(",")' <<<"$SAW")" = "only for alice,a DM for alice" ] &&
+        [ "$(jq -r '.messages[0].ephemeral_to' <<<"$SAW")" = U0ALICE ] ||
+        fail "/_sim/messages?user=U0ALICE: $SAW"
+[ "$(curl -sS "$URL/_sim/messages?user=U0BOB" | jq .count)" = 0 ] || fail "bob saw something"
+ok "/_sim/messages?user=U0ALICE -> her ephemeral and her DM; U0BOB -> nothing"
+UTS=$(curl -sS -d '{"channel":"C0GENERAL","user":"U0ALICE","text":"my card 4111 1111 1111 1111"}' \
+        "$URL/_sim/messages" | jq -r .ts)
+[[ $UTS =~ ^[0-9]+\.[0-9]{6}$ ]] || fail "seeding a user message: $UTS"
+api chat.delete "{\"channel\":\"C0GENERAL\",\"ts\":\"$UTS\"}"
+expect_error 200 cant_delete_message "bot token deletes a user's message"
+TOKEN=xoxp-smoke-admin api chat.delete "{\"channel\":\"C0GENERAL\",\"ts\":\"$UTS\"}"
+expect_ok "admin token deletes a user's message"
+[ "$(jq -r .ts <<<"$BODY")" = "$UTS" ] || fail "chat.delete answer: $BODY"
+TOKEN=xoxp-smoke-admin api chat.delete "{\"channel\":\"C0GENERAL\",\"ts\":\"$UTS\"}"
+expect_error 200 message_not_found "deleting it again"
+api chat.delete '{"channel":"C0ALERTS","ts":"1.000001"}'
+expect_error 200 message_not_found "chat.delete of an unknown ts"
+api chat.delete "{\"channel\":\"C0ALERTS\",\"ts\":\"$TS\"}"
+expect_ok "bot token deletes its own message"
+DEL=$(curl -sS "$URL/_sim/messages?channel=C0GENERAL" | jq -c "[.messages[]|select(.ts==\"$UTS\")][0]")
+[ "$(jq -r '.deleted_by' <<<"$DEL")" = U0ADMIN ] && [ "$(jq -r .user <<<"$DEL")" = U0ALICE ] &&
+        [[ $(jq -r .deleted_at <<<"$DEL") =~ Z$ ]] || fail "deleted message: $DEL"
+ok "/_sim/messages shows who deleted what: $(jq -c '{user,deleted_by}' <<<"$DEL")"
+curl -sS -d '{"id":"F0SECRET","user":"U0ALICE"}' "$URL/_sim/files" >/dev/null
+api files.delete '{"file":"F0SECRET"}'
+expect_error 200 cant_delete_file "bot token deletes a user's file"
+TOKEN=xoxp-smoke-admin api files.delete '{"file":"F0SECRET"}'
+expect_ok "admin deletes the file"
+TOKEN=xoxp-smoke-admin api files.delete '{"file":"F0NONE"}'
+expect_error 200 file_not_found "files.delete of an unknown file"
+[ "$(curl -sS "$URL/_sim/files" | jq -r '.files[0].deleted_by')" = U0ADMIN ] || fail "/_sim/files"
+ok "files.delete: owner rules, /_sim/files"
 
 # what was posted
 MSGS=$(curl -sS "$URL/_sim/messages?channel=C0BURST")
@@ -208,7 +261,7 @@ ok "/_sim/messages keeps the posted JSON object: $FIRST"
 ok "since= filter; a form post is recorded as a JSON object"
 
 STATS=$(curl -sS "$URL/_sim/stats")
-jq -e '.posted == 10 and .rate_limited == 2 and .auth_failures == 3
+jq -e '.posted == 13 and .rate_limited == 2 and .auth_failures == 3
         and .errors_by_type.invalid_blocks == 3 and .errors_by_type.ratelimited == 2
         and .injected_faults == 0 and .max_per_channel_in_any_1s_window == 3
         and .channels.C0BURST.posted == 4' <<<"$STATS" >/dev/null ||
@@ -257,6 +310,20 @@ api chat.postMessage '{"channel":"D0BOB","text":"x"}'
 expect_ok "opened DM"
 ok "SLACK_SIM_CHANNELS: listed and opened channels exist, others do not"
 stop list
+
+# Tier 3: chat.delete has a per-method bucket (burst 2 here), 429 + Retry-After
+start tier SLACK_SIM_RATE=0 SLACK_SIM_TIER3_PER_MIN=60 SLACK_SIM_TIER3_BURST=2
+codes=()
+for i in 1 2 3; do
+        api chat.delete '{"channel":"C0T","ts":"1.000001"}'
+        codes+=("$CODE")
+done
+[ "${codes[*]}" = "200 200 429" ] && [ "$RETRY_AFTER" = 1 ] || fail "tier3 codes: ${codes[*]} ($RETRY_AFTER)"
+[ "$(curl -sS "$URL/_sim/stats" | jq '.tier3["chat.delete"].rate_limited')" = 1 ] || fail "tier3 stats"
+ok "chat.delete at Tier 3 -> ${codes[*]}, Retry-After: $RETRY_AFTER; other methods unaffected"
+api chat.postMessage '{"channel":"C0T","text":"x"}'
+expect_ok "a post while chat.delete is limited"
+stop tier
 
 # fault injection
 start faults SLACK_SIM_FAIL_EVERY=3 SLACK_SIM_RATE=0

@@ -196,6 +196,13 @@ struct slack_sim *sim_new(const struct slack_sim_config *conf, char *errstr,
         if (conf->channels &&
             channels_parse(sim, conf->channels, errstr, errstr_size) != DLP_OK)
                 goto fail;
+        static const char *const tier3[SIM_TIER3_METHODS] = {
+            "chat.delete", "conversations.open", "files.delete"};
+        for (size_t i = 0; i < SIM_TIER3_METHODS; i++) {
+                sim->tiers[i].method = tier3[i];
+                sim->tiers[i].tokens = (double)conf->tier3_burst;
+                sim->tiers[i].refill_ms = dlp_mono_ms();
+        }
         return sim;
 
 fail:
@@ -228,6 +235,14 @@ void sim_destroy(struct slack_sim *sim)
                         free(ch->id);
                         free(ch);
                 }
+        }
+        for (size_t i = 0; i < SIM_TIER3_METHODS; i++)
+                free(sim->tiers[i].attempts.t_ms);
+        for (struct sim_file *f = sim->files, *next; f; f = next) {
+                next = f->next;
+                free(f->id);
+                free(f->user);
+                free(f);
         }
         json_decref(sim->errors_by_type);
         json_decref(sim->calls_by_method);
@@ -289,25 +304,24 @@ int sim_channel_open(struct slack_sim *sim, const char *id)
         return ch ? DLP_OK : DLP_ERR_NOMEM;
 }
 
-/* Refills \p ch's bucket up to now; returns 1 and takes a token if one is
- * there, else 0 with the whole seconds until one is in *retry_after_s. */
-static int bucket_take(struct slack_sim *sim, struct sim_channel *ch,
-                       int64_t now_ms, int *retry_after_s)
+/* Refills a bucket of \p rate per second up to \p burst until now;
+ * returns 1 and takes a token if one is there, else 0 with the whole
+ * seconds until one is in *retry_after_s. */
+static int bucket_take(double *tokens, int64_t *refill_ms, double rate,
+                       double burst, int64_t now_ms, int *retry_after_s)
 {
-        double rate = sim->conf->rate, burst = (double)sim->conf->burst;
-
         if (rate <= 0)
-                return 1; /* SLACK_SIM_RATE=0: no limit */
-        ch->tokens += (double)(now_ms - ch->refill_ms) / 1000.0 * rate;
-        if (ch->tokens > burst)
-                ch->tokens = burst;
-        ch->refill_ms = now_ms;
-        if (ch->tokens >= 1.0) {
-                ch->tokens -= 1.0;
+                return 1; /* rate 0: no limit */
+        *tokens += (double)(now_ms - *refill_ms) / 1000.0 * rate;
+        if (*tokens > burst)
+                *tokens = burst;
+        *refill_ms = now_ms;
+        if (*tokens >= 1.0) {
+                *tokens -= 1.0;
                 return 1;
         }
         /* Waiting this long always finds a token: round up, never 0. */
-        *retry_after_s = (int)ceil((1.0 - ch->tokens) / rate);
+        *retry_after_s = (int)ceil((1.0 - *tokens) / rate);
         if (*retry_after_s < 1)
                 *retry_after_s = 1;
         return 0;
@@ -354,12 +368,15 @@ static int log_append(struct slack_sim *sim, const struct sim_channel *ch,
         dlp_rfc3339_now(m->received_at, sizeof(m->received_at));
         m->body = copy;
         m->body_len = body_len;
+        m->user[0] = m->ephemeral_to[0] = m->deleted_at[0] = '\0';
+        m->deleted_by = NULL;
         sim->log_len++;
         return DLP_OK;
 }
 
 int sim_post(struct slack_sim *sim, const char *channel, const char *body,
-             size_t body_len, struct sim_post_result *res)
+             size_t body_len, const char *user, const char *ephemeral_to,
+             int paced, struct sim_post_result *res)
 {
         struct sim_channel *ch;
         int64_t now_ms = dlp_mono_ms(), ts_us;
@@ -372,7 +389,9 @@ int sim_post(struct slack_sim *sim, const char *channel, const char *body,
                 err = DLP_ERR_NOMEM;
                 goto out;
         }
-        if (!bucket_take(sim, ch, now_ms, &res->retry_after_s)) {
+        if (paced && !bucket_take(&ch->tokens, &ch->refill_ms, sim->conf->rate,
+                                  (double)sim->conf->burst, now_ms,
+                                  &res->retry_after_s)) {
                 ch->rate_limited++;
                 sim->rate_limited++;
                 count_key(sim->errors_by_type, "ratelimited");
@@ -384,8 +403,15 @@ int sim_post(struct slack_sim *sim, const char *channel, const char *body,
         if (ts_us <= sim->last_ts_us)
                 ts_us = sim->last_ts_us + 1;
         err = log_append(sim, ch, ts_us, body, body_len);
-        if (err == DLP_OK)
-                err = window_add(&ch->posts, now_ms);
+        if (err == DLP_OK) {
+                struct sim_msg *m = &sim->log[(sim->log_head + sim->log_len -
+                                               1) % sim->log_cap];
+                snprintf(m->user, sizeof(m->user), "%s", user);
+                snprintf(m->ephemeral_to, sizeof(m->ephemeral_to), "%s",
+                         ephemeral_to ? ephemeral_to : "");
+                if (paced)
+                        err = window_add(&ch->posts, now_ms);
+        }
         if (err != DLP_OK)
                 goto out;
         sim->last_ts_us = ts_us;
@@ -410,14 +436,150 @@ int sim_message_exists(struct slack_sim *sim, const char *channel,
         for (size_t i = 0; i < sim->log_len && !found; i++) {
                 const struct sim_msg *m =
                     &sim->log[(sim->log_head + i) % sim->log_cap];
-                found = m->ts_us == ts_us && !strcmp(m->ch->id, channel);
+                found = m->ts_us == ts_us && !strcmp(m->ch->id, channel) &&
+                        !m->deleted_at[0] && !m->ephemeral_to[0];
         }
         pthread_mutex_unlock(&sim->lock);
         return found;
 }
 
+int sim_tier_take(struct slack_sim *sim, const char *method,
+                  int *retry_after_s)
+{
+        int64_t now_ms = dlp_mono_ms();
+        int ok = 1;
+
+        pthread_mutex_lock(&sim->lock);
+        for (size_t i = 0; i < SIM_TIER3_METHODS; i++) {
+                struct sim_tier *t = &sim->tiers[i];
+
+                if (strcmp(t->method, method) != 0)
+                        continue;
+                t->calls++;
+                window_add(&t->attempts, now_ms);
+                ok = bucket_take(&t->tokens, &t->refill_ms,
+                                 sim->conf->tier3_per_min / 60.0,
+                                 (double)sim->conf->tier3_burst, now_ms,
+                                 retry_after_s);
+                if (!ok) {
+                        t->rate_limited++;
+                        sim->rate_limited++;
+                        count_key(sim->errors_by_type, "ratelimited");
+                }
+        }
+        pthread_mutex_unlock(&sim->lock);
+        return ok;
+}
+
+static const char *who_user(enum sim_who who)
+{
+        return who == SIM_ADMIN ? SIM_ADMIN_USER : SIM_BOT_USER;
+}
+
+const char *sim_message_delete(struct slack_sim *sim, const char *channel,
+                               const char *ts, enum sim_who who)
+{
+        const char *error = "message_not_found";
+        int64_t ts_us;
+
+        if (sim_ts_parse(ts, &ts_us) != DLP_OK)
+                return error;
+        pthread_mutex_lock(&sim->lock);
+        for (size_t i = 0; i < sim->log_len; i++) {
+                struct sim_msg *m =
+                    &sim->log[(sim->log_head + i) % sim->log_cap];
+
+                if (m->ts_us != ts_us || strcmp(m->ch->id, channel) != 0 ||
+                    m->deleted_at[0] || m->ephemeral_to[0])
+                        continue;
+                /* a bot token deletes only what its bot posted */
+                if (who == SIM_BOT && strcmp(m->user, SIM_BOT_USER) != 0) {
+                        error = "cant_delete_message";
+                        break;
+                }
+                dlp_rfc3339_now(m->deleted_at, sizeof(m->deleted_at));
+                m->deleted_by = who_user(who);
+                error = NULL;
+                break;
+        }
+        pthread_mutex_unlock(&sim->lock);
+        return error;
+}
+
+int sim_file_add(struct slack_sim *sim, const char *id, const char *user)
+{
+        struct sim_file *f = calloc(1, sizeof(*f));
+
+        if (!f)
+                return DLP_ERR_NOMEM;
+        f->id = strdup(id);
+        f->user = strdup(user);
+        if (!f->id || !f->user) {
+                free(f->id);
+                free(f->user);
+                free(f);
+                return DLP_ERR_NOMEM;
+        }
+        pthread_mutex_lock(&sim->lock);
+        f->next = sim->files;
+        sim->files = f;
+        pthread_mutex_unlock(&sim->lock);
+        return DLP_OK;
+}
+
+const char *sim_file_delete(struct slack_sim *sim, const char *id,
+                            enum sim_who who)
+{
+        const char *error = "file_not_found";
+
+        pthread_mutex_lock(&sim->lock);
+        for (struct sim_file *f = sim->files; f; f = f->next) {
+                if (strcmp(f->id, id) != 0 || f->deleted_at[0])
+                        continue;
+                if (who == SIM_BOT && strcmp(f->user, SIM_BOT_USER) != 0) {
+                        error = "cant_delete_file";
+                        break;
+                }
+                dlp_rfc3339_now(f->deleted_at, sizeof(f->deleted_at));
+                f->deleted_by = who_user(who);
+                error = NULL;
+                break;
+        }
+        pthread_mutex_unlock(&sim->lock);
+        return error;
+}
+
+json_t *sim_files(struct slack_sim *sim)
+{
+        json_t *list = json_array();
+
+        pthread_mutex_lock(&sim->lock);
+        for (struct sim_file *f = sim->files; f; f = f->next) {
+                json_t *o = json_pack("{s:s,s:s}", "id", f->id, "user",
+                                      f->user);
+                if (o && f->deleted_at[0]) {
+                        json_object_set_new(o, "deleted_at",
+                                            json_string(f->deleted_at));
+                        json_object_set_new(o, "deleted_by",
+                                            json_string(f->deleted_by));
+                }
+                json_array_append_new(list, o);
+        }
+        pthread_mutex_unlock(&sim->lock);
+        return json_pack("{s:o}", "files", list);
+}
+
+/* Whether \p user saw \p m: an ephemeral shown to them, or anything in
+ * their DM channel (D + the id without its U). */
+static int seen_by(const struct sim_msg *m, const char *user)
+{
+        if (m->ephemeral_to[0])
+                return !strcmp(m->ephemeral_to, user);
+        return m->ch->id[0] == 'D' && user[0] && !strcmp(m->ch->id + 1, user + 1);
+}
+
 void sim_dump_messages(struct slack_sim *sim, FILE *fp, const char *channel,
-                       uint64_t since)
+                       const char *user, uint64_t since)
 {
         size_t count = 0;
 
@@ -428,15 +590,24 @@ void sim_dump_messages(struct slack_sim *sim, FILE *fp, const char *channel,
                     &sim->log[(sim->log_head + i) % sim->log_cap];
                 char id[2 * 6 * SIM_MAX_CHANNEL_ID], ts[32];
 
-                if (m->index < since || (channel && strcmp(m->ch->id, channel)))
+                if (m->index < since ||
+                    (channel && strcmp(m->ch->id, channel)) ||
+                    (user && !seen_by(m, user)))
                         continue;
                 dlp_json_escape(id, sizeof(id), m->ch->id);
                 sim_ts_format(m->ts_us, ts, sizeof(ts));
                 fprintf(fp,
                         "%s{\"index\":%llu,\"channel\":%s,\"ts\":\"%s\","
-                        "\"received_at\":\"%s\",\"body\":",
+                        "\"received_at\":\"%s\",\"user\":\"%s\",",
                         count ? "," : "", (unsigned long long)m->index, id, ts,
-                        m->received_at);
+                        m->received_at, m->user);
+                /* user ids are checked [A-Z0-9] before they get here */
+                if (m->ephemeral_to[0])
+                        fprintf(fp, "\"ephemeral_to\":\"%s\",", m->ephemeral_to);
+                if (m->deleted_at[0])
+                        fprintf(fp, "\"deleted_at\":\"%s\",\"deleted_by\":\"%s\",",
+                                m->deleted_at, m->deleted_by);
+                fputs("\"body\":", fp);
                 /* the body is a JSON object (it was parsed or built) */
                 fwrite(m->body, 1, m->body_len, fp);
                 fputc('}', fp);
@@ -493,6 +664,17 @@ json_t *sim_stats(struct slack_sim *sim)
         json_object_set_new(st, "stored",
                             json_integer((json_int_t)sim->log_len));
         json_object_set_new(st, "channels", chans);
+        json_t *tiers = json_object();
+        for (size_t i = 0; i < SIM_TIER3_METHODS; i++) {
+                const struct sim_tier *t = &sim->tiers[i];
+                json_object_set_new(
+                    tiers, t->method,
+                    json_pack("{s:I,s:I,s:I}", "calls", (json_int_t)t->calls,
+                              "rate_limited", (json_int_t)t->rate_limited,
+                              "max_attempts_in_any_1s_window",
+                              (json_int_t)t->attempts.max));
+        }
+        json_object_set_new(st, "tier3", tiers);
         pthread_mutex_unlock(&sim->lock);
         return st;
 }
@@ -510,6 +692,13 @@ void sim_reset(struct slack_sim *sim)
                         window_clear(&ch->posts);
                         window_clear(&ch->attempts);
                 }
+        }
+        for (size_t i = 0; i < SIM_TIER3_METHODS; i++) {
+                struct sim_tier *t = &sim->tiers[i];
+                t->tokens = (double)sim->conf->tier3_burst;
+                t->refill_ms = dlp_mono_ms();
+                t->calls = t->rate_limited = 0;
+                window_clear(&t->attempts);
         }
         sim->calls = 0;
         sim->posted = 0;

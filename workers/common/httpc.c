@@ -71,10 +71,10 @@ static size_t on_header(char *buf, size_t size, size_t nitems, void *userdata)
         return n;
 }
 
-int dlp_httpc_post_json(struct dlp_httpc *c, const char *url,
-                        const char *bearer, const char *body, size_t len,
-                        struct dlp_http_result *res, char *errstr,
-                        size_t errstr_size)
+/* One request: a POST of \p body (JSON) or, when body is NULL, a GET. */
+static int request(struct dlp_httpc *c, const char *url, const char *bearer,
+                   const char *body, size_t len, struct dlp_http_result *res,
+                   char *errstr, size_t errstr_size)
 {
         struct curl_slist *hdrs = NULL;
         char auth[4096];
@@ -82,8 +82,9 @@ int dlp_httpc_post_json(struct dlp_httpc *c, const char *url,
 
         memset(res, 0, sizeof(*res));
         res->retry_after = -1;
-        hdrs = curl_slist_append(
-            hdrs, "Content-Type: application/json; charset=utf-8");
+        if (body)
+                hdrs = curl_slist_append(
+                    hdrs, "Content-Type: application/json; charset=utf-8");
         hdrs = curl_slist_append(hdrs, "Expect:"); /* no 100-continue wait */
         if (bearer) {
                 snprintf(auth, sizeof(auth), "Authorization: Bearer %s",
@@ -94,8 +95,12 @@ int dlp_httpc_post_json(struct dlp_httpc *c, const char *url,
         curl_easy_reset(c->curl);
         curl_easy_setopt(c->curl, CURLOPT_URL, url);
         curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, hdrs);
-        curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+        if (body) {
+                curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body);
+                curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE,
+                                 (curl_off_t)len);
+        } else
+                curl_easy_setopt(c->curl, CURLOPT_HTTPGET, 1L);
         curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, c->timeout_ms);
         curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT_MS,
                          c->timeout_ms < 5000 ? c->timeout_ms : 5000L);
@@ -109,8 +114,8 @@ int dlp_httpc_post_json(struct dlp_httpc *c, const char *url,
         curl_easy_getinfo(c->curl, CURLINFO_TOTAL_TIME, &res->elapsed_s);
         if (cc != CURLE_OK) {
                 /* curl's message names the host, never the headers */
-                snprintf(errstr, errstr_size, "POST %s: %s", url,
-                         curl_easy_strerror(cc));
+                snprintf(errstr, errstr_size, "%s %s: %s",
+                         body ? "POST" : "GET", url, curl_easy_strerror(cc));
                 return cc == CURLE_OPERATION_TIMEDOUT ? DLP_ERR_TIMEOUT
                                                       : DLP_ERR_HTTP;
         }
@@ -121,6 +126,22 @@ int dlp_httpc_post_json(struct dlp_httpc *c, const char *url,
                         return DLP_ERR_NOMEM;
         }
         return DLP_OK;
+}
+
+int dlp_httpc_post_json(struct dlp_httpc *c, const char *url,
+                        const char *bearer, const char *body, size_t len,
+                        struct dlp_http_result *res, char *errstr,
+                        size_t errstr_size)
+{
+        return request(c, url, bearer, body ? body : "", len, res, errstr,
+                       errstr_size);
+}
+
+int dlp_httpc_get(struct dlp_httpc *c, const char *url, const char *bearer,
+                  struct dlp_http_result *res, char *errstr,
+                  size_t errstr_size)
+{
+        return request(c, url, bearer, NULL, 0, res, errstr, errstr_size);
 }
 
 void dlp_http_result_free(struct dlp_http_result *res)

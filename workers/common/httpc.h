@@ -30,6 +30,10 @@ int dlp_httpc_post_json(struct dlp_httpc *c, const char *url,
                         const char *bearer, const char *body, size_t len,
                         struct dlp_http_result *res, char *errstr,
                         size_t errstr_size);
+/* GETs \p url (query string included), otherwise as above. */
+int dlp_httpc_get(struct dlp_httpc *c, const char *url, const char *bearer,
+                  struct dlp_http_result *res, char *errstr,
+                  size_t errstr_size);
 void dlp_http_result_free(struct dlp_http_result *res);
 
 #endif

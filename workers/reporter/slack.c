@@ -19,30 +19,35 @@ static int transient(const char *error)
         return 0;
 }
 
-/* One call; *answer is the parsed body of an HTTP 200 (new reference). */
+/* One call: a POST of \p body as JSON, or a GET of \p url (which carries
+ * the arguments) when body is NULL; *answer is the parsed body of an HTTP
+ * 200 (new reference). */
 static void call(struct dlp_httpc *http, const char *url, const char *token,
                  const json_t *body, struct slack_result *r, json_t **answer)
 {
-        char *text = json_dumps(body, JSON_COMPACT);
+        char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
         struct dlp_http_result res;
         char errstr[512];
+        int rc;
 
         memset(r, 0, sizeof(*r));
         r->retry_after = -1;
         *answer = NULL;
-        if (!text) {
+        if (body && !text) {
                 r->outcome = SLACK_RETRY;
                 snprintf(r->error, sizeof(r->error), "out of memory");
                 return;
         }
-        if (dlp_httpc_post_json(http, url, token, text, strlen(text), &res,
-                                errstr, sizeof(errstr)) != DLP_OK) {
-                free(text);
+        rc = text ? dlp_httpc_post_json(http, url, token, text, strlen(text),
+                                        &res, errstr, sizeof(errstr))
+                  : dlp_httpc_get(http, url, token, &res, errstr,
+                                  sizeof(errstr));
+        free(text);
+        if (rc != DLP_OK) {
                 r->outcome = SLACK_RETRY;
                 snprintf(r->error, sizeof(r->error), "%.120s", errstr);
                 return;
         }
-        free(text);
         r->retry_after = res.retry_after;
         if (res.status != 200) {
                 r->outcome = SLACK_RETRY;
@@ -67,6 +72,34 @@ static void call(struct dlp_httpc *http, const char *url, const char *token,
         dlp_http_result_free(&res);
 }
 
+void slack_call(struct dlp_httpc *http, const char *api_url,
+                const char *method, const char *token, const json_t *body,
+                struct slack_result *r, json_t **answer)
+{
+        char url[1024];
+
+        snprintf(url, sizeof(url), "%s/%s", api_url, method);
+        call(http, url, token, body, r, answer);
+}
+
+/* Appends \p v to \p out percent-encoded (RFC 3986 unreserved kept). */
+static void query_add(char *out, size_t size, const char *key, const char *v)
+{
+        size_t n = strlen(out);
+
+        n += (size_t)snprintf(out + n, n < size ? size - n : 0, "%s%s=",
+                              strchr(out, '?') ? "&" : "?", key);
+        for (; *v && n + 4 < size; v++) {
+                unsigned char c = (unsigned char)*v;
+                if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                    (c >= '0' && c <= '9') || strchr("-._~", c))
+                        out[n++] = (char)c;
+                else
+                        n += (size_t)snprintf(out + n, size - n, "%%%02X", c);
+        }
+        out[n < size ? n : size - 1] = '\0';
+}
+
 void slack_post(struct dlp_httpc *http, const char *api_url, const char *token,
                 const json_t *msg, struct slack_result *r)
 {
@@ -87,14 +120,16 @@ int slack_permalink(struct dlp_httpc *http, const char *api_url,
                     char *out, size_t out_size)
 {
         char url[1024];
-        json_t *answer, *body = json_pack("{s:s, s:s}", "channel", channel,
-                                          "message_ts", ts);
+        json_t *answer;
         struct slack_result r;
         const char *link;
 
+        /* a read method: Slack takes its arguments as query or form
+         * parameters, not JSON (the official SDKs send a query) */
         snprintf(url, sizeof(url), "%s/chat.getPermalink", api_url);
-        call(http, url, token, body, &r, &answer);
-        json_decref(body);
+        query_add(url, sizeof(url), "channel", channel ? channel : "");
+        query_add(url, sizeof(url), "message_ts", ts ? ts : "");
+        call(http, url, token, NULL, &r, &answer);
         link = json_string_value(json_object_get(answer, "permalink"));
         if (r.outcome == SLACK_OK && link)
                 snprintf(out, out_size, "%s", link);

@@ -20,10 +20,16 @@ struct slack_result {
         double retry_after; /* seconds Slack asked for, -1 if none */
 };
 
+/* Any write method (\p body is its JSON arguments, borrowed); *answer is
+ * Slack's ok:true answer (new reference) or NULL. */
+void slack_call(struct dlp_httpc *http, const char *api_url,
+                const char *method, const char *token, const json_t *body,
+                struct slack_result *r, json_t **answer);
 /* chat.postMessage with \p msg (borrowed). */
 void slack_post(struct dlp_httpc *http, const char *api_url, const char *token,
                 const json_t *msg, struct slack_result *r);
-/* chat.getPermalink for (\p channel, \p ts); DLP_OK with \p out filled. */
+/* chat.getPermalink for (\p channel, \p ts), a GET with query parameters
+ * (a read method: Slack reads no JSON body); DLP_OK with \p out filled. */
 int slack_permalink(struct dlp_httpc *http, const char *api_url,
                     const char *token, const char *channel, const char *ts,
                     char *out, size_t out_size);

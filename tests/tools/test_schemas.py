@@ -43,7 +43,8 @@ import validate_records  # noqa: E402
 from send_events import slack_signature  # noqa: E402
 
 RECORDS = {"event": "dlp.event/1", "inspection": "dlp.inspection/1",
-           "alert": "dlp.alert/1", "deadletter": "dlp.deadletter/1"}
+           "alert": "dlp.alert/1", "deadletter": "dlp.deadletter/1",
+           "action": "dlp.action/1", "policy": "dlp.action-policy/1"}
 
 # invalid fixture -> (validator keyword, JSON path of the error); the fixture must fail with it.
 INVALID_BECAUSE = {
@@ -68,6 +69,14 @@ INVALID_BECAUSE = {
     "deadletter-not-base64.json": ("pattern", "original_base64"),
     "deadletter-empty-reason.json": ("minLength", "reason"),
     "deadletter-impossible-date.json": ("format", "failed_at"),
+    "action-failed-without-error.json": ("required", "slack"),
+    "action-unknown-kind.json": ("enum", "action"),
+    "action-notify-without-via.json": ("required", ""),
+    "action-raw-value.json": ("additionalProperties", ""),
+    "policy-unknown-action.json": ("enum", "rules/0/actions/1"),
+    "policy-rule-without-info-types.json": ("required", "rules/1"),
+    "policy-bad-channel.json": ("pattern", "rules/1/channels/0"),
+    "policy-notify-sms.json": ("enum", "notify/via"),
 }
 
 TESTS = []
@@ -103,7 +112,8 @@ def fixtures(kind):
 def schema_files_are_2020_12_and_named_by_their_record():
     files = sorted(glob.glob(os.path.join(SCHEMAS, "*.json")))
     names = sorted(os.path.basename(f) for f in files)
-    assert names == ["dlp.alert.1.json", "dlp.deadletter.1.json", "dlp.event.1.json",
+    assert names == ["dlp.action-policy.1.json", "dlp.action.1.json", "dlp.alert.1.json",
+                     "dlp.deadletter.1.json", "dlp.event.1.json",
                      "dlp.inspection.1.json"], names
     for f in files:
         s = load(f)
@@ -150,6 +160,15 @@ def invalid_fixtures_fail_for_the_named_reason():
         keyword, path = INVALID_BECAUSE[base]
         got = [(e.validator, "/".join(map(str, e.absolute_path))) for e in errs]
         assert (keyword, path) in got, "%s: wanted %s at %r, got %s" % (base, keyword, path, got)
+
+
+@test
+def sample_action_policy_validates():
+    """samples/actions.json, the README's example, is a valid policy (the C parser's unit
+    test loads the same file)."""
+    v = validators()["dlp.action-policy/1"]
+    errs = list(v.iter_errors(load(os.path.join(SAMPLES, "actions.json"))))
+    assert not errs, errs
 
 
 @test

@@ -14,7 +14,7 @@ static const char *const likelihoods[] = {"LIKELIHOOD_UNSPECIFIED",
                                           "VERY_LIKELY"};
 #define N_LIKELIHOODS (sizeof(likelihoods) / sizeof(likelihoods[0]))
 
-static int likelihood_index(const char *s)
+int policy_likelihood_index(const char *s)
 {
         for (size_t i = 0; s && i < N_LIKELIHOODS; i++)
                 if (!strcmp(s, likelihoods[i]))
@@ -58,7 +58,7 @@ int policy_init(struct policy *p, const char *min_likelihood,
         int err;
 
         memset(p, 0, sizeof(*p));
-        p->min_likelihood = likelihood_index(min_likelihood);
+        p->min_likelihood = policy_likelihood_index(min_likelihood);
         if (p->min_likelihood < 0) {
                 snprintf(errstr, errstr_size,
                          "DLP_MIN_LIKELIHOOD: '%s' is not one of "
@@ -119,7 +119,7 @@ json_t *policy_filter(const struct policy *p, const json_t *ins)
         {
                 const char *type =
                     json_string_value(json_object_get(f, "info_type"));
-                int l = likelihood_index(
+                int l = policy_likelihood_index(
                     json_string_value(json_object_get(f, "likelihood")));
 
                 if (l < p->min_likelihood ||

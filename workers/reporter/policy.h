@@ -33,6 +33,10 @@ int policy_init(struct policy *p, const char *min_likelihood,
                 char *errstr, size_t errstr_size);
 void policy_free(struct policy *p);
 
+/* The index of a likelihood name on the scale LIKELIHOOD_UNSPECIFIED (0)
+ * … VERY_LIKELY (5), or -1 when \p s is not one. */
+int policy_likelihood_index(const char *s);
+
 /* The findings of inspection record \p ins that pass (new reference; an
  * empty array when none does). */
 json_t *policy_filter(const struct policy *p, const json_t *ins);

@@ -1,5 +1,5 @@
 /* action_policy.h - what the reporter does about a finding: alert the
- * security channel, notify the author, remove the message (DESIGN §9).
+ * security channel, notify the author, remove the message (DESIGN §10).
  *
  * The policy is a JSON file (DLP_ACTIONS_FILE, schema
  * schemas/dlp.action-policy.1.json) of rules; each rule names info types

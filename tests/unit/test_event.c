@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "event.h"
+#include "util.h"
 
 static const struct event_opts opts = {"events-api", "2026-11-23T00:00:00.000Z",
                                        1};
@@ -183,7 +184,7 @@ static void test_bare_event_for_replay_gets_derived_id(void **state)
  * written past char[160] at an offset the sender chose (issue 9). */
 static void test_derived_id_of_a_long_channel_stays_bounded(void **state)
 {
-        static const size_t lens[] = {156, 157, 158, 159, 160, 300, 30000};
+        static const size_t lens[] = {156, 157, 158, 159, 160, 255, 256, 30000};
 
         for (size_t k = 0; k < sizeof(lens) / sizeof(lens[0]); k++) {
                 char *channel = malloc(lens[k] + 1);
@@ -196,6 +197,16 @@ static void test_derived_id_of_a_long_channel_stays_bounded(void **state)
                 env = json_pack("{s:s, s:s, s:s, s:s, s:s}", "type", "message",
                                 "team", "T1", "channel", channel, "text", "x",
                                 "ts", "1700000000.000200");
+                if (lens[k] > DLP_ID_MAX) { /* refused, by name */
+                        assert_int_equal(event_from_envelope(env, &opts, &rec,
+                                                             &id, why,
+                                                             sizeof(why)),
+                                         EVENT_INVALID);
+                        assert_string_equal(why, "channel over 255 bytes");
+                        json_decref(env);
+                        free(channel);
+                        continue;
+                }
                 assert_int_equal(
                     event_from_envelope(env, &opts, &rec, &id, why, sizeof(why)),
                     EVENT_PRODUCE);
@@ -218,6 +229,22 @@ static void test_empty_event_id_is_refused(void **state)
                              &rec, why),
                          EVENT_INVALID);
         assert_non_null(strstr(why, "event_id"));
+        /* ids are Slack's dozen bytes: a huge one is refused, not carried
+         * into keys and records of every later stage */
+        char *big = malloc(300);
+        memset(big, 'E', 299);
+        big[299] = '\0';
+        json_t *env = json_pack("{s:s, s:s, s:s, s:{s:s, s:s, s:s}}", "type",
+                                "event_callback", "event_id", big, "team_id",
+                                "T1", "event", "type", "message", "channel",
+                                "C1", "ts", "1.1");
+        const char *id;
+        assert_int_equal(
+            event_from_envelope(env, &opts, &rec, &id, why, sizeof(why)),
+            EVENT_INVALID);
+        assert_string_equal(why, "event_id over 255 bytes");
+        json_decref(env);
+        free(big);
 }
 
 /* Reasons quote an attacker's type names: cut, never mid-character. */

@@ -130,6 +130,12 @@ enum event_verdict event_from_envelope(json_t *env,
                          !channel ? "channel" : "ts");
                 return EVENT_INVALID;
         }
+        if (strlen(channel) > DLP_ID_MAX || strlen(ts) > DLP_ID_MAX) {
+                snprintf(why, why_size, "%s over %d bytes",
+                         strlen(channel) > DLP_ID_MAX ? "channel" : "ts",
+                         DLP_ID_MAX);
+                return EVENT_INVALID;
+        }
         if (json_object_get(msg, "text") &&
             !json_is_string(json_object_get(msg, "text"))) {
                 snprintf(why, why_size, "message text is not a string");
@@ -140,6 +146,10 @@ enum event_verdict event_from_envelope(json_t *env,
         if (ev != env && (!id || !*id)) {
                 /* an empty id would dedupe every such event together */
                 snprintf(why, why_size, "envelope without event_id");
+                return EVENT_INVALID;
+        }
+        if (id && strlen(id) > DLP_ID_MAX) {
+                snprintf(why, why_size, "event_id over %d bytes", DLP_ID_MAX);
                 return EVENT_INVALID;
         }
         if (!id) {
@@ -158,8 +168,9 @@ enum event_verdict event_from_envelope(json_t *env,
                 team = str(ev, "team");
         if (!team)
                 team = str(msg, "team");
-        if (!team) {
-                snprintf(why, why_size, "event without team_id");
+        if (!team || strlen(team) > DLP_ID_MAX) {
+                snprintf(why, why_size, team ? "team_id over 255 bytes"
+                                             : "event without team_id");
                 return EVENT_INVALID;
         }
         if (json_is_integer(json_object_get(env, "event_time")))

@@ -109,9 +109,10 @@ struct waiting {
         struct dlp_http_pending *http;
         struct collector *col;
         int64_t start_ms, deadline_ms;
-        int answered;                /* main thread only */
+        int answered;                /* under collector.lock (see claim) */
         int linked;                  /* under collector.lock */
         struct waiting *prev, *next; /* in deadline order */
+        char event_id[];             /* the whole key, for the dedupe */
 };
 
 struct collector {
@@ -163,13 +164,34 @@ static void waiting_unlink(struct collector *col, struct waiting *w)
         w->linked = 0;
 }
 
+/* Takes \p w off the list and the right to answer it: 1 for the first
+ * caller only. A deadline (main thread), a delivery report (main thread)
+ * and a failed produce (an HTTP thread) may race for one request; deciding
+ * under the lock means it is completed once. Caller holds col->lock. */
+static int claim_locked(struct collector *col, struct waiting *w)
+{
+        int mine = !w->answered;
+
+        waiting_unlink(col, w);
+        w->answered = 1;
+        return mine;
+}
+
+static int claim(struct collector *col, struct waiting *w)
+{
+        int mine;
+
+        pthread_mutex_lock(&col->lock);
+        mine = claim_locked(col, w);
+        pthread_mutex_unlock(&col->lock);
+        return mine;
+}
+
+/* Completes the request: only after claim() said it is ours. */
 static void answer(struct waiting *w, int status, const char *text)
 {
         struct dlp_http_resp resp = {0};
 
-        if (w->answered)
-                return;
-        w->answered = 1;
         dlp_hist_observe(&w->col->ack_latency,
                          (double)(dlp_mono_ms() - w->start_ms) / 1000);
         dlp_http_resp_text(&resp, status, text);
@@ -184,8 +206,10 @@ static void answer_late(struct collector *col, int64_t now_ms)
         pthread_mutex_lock(&col->lock);
         while (col->head && col->head->deadline_ms <= now_ms) {
                 struct waiting *w = col->head;
-                waiting_unlink(col, w);
+                if (!claim_locked(col, w))
+                        continue;
                 atomic_fetch_add(&col->answered_at_deadline, 1);
+                /* under the lock: a failed produce that frees w waits */
                 answer(w, 503, "event not confirmed in time, retry\n");
         }
         pthread_mutex_unlock(&col->lock);
@@ -207,25 +231,21 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
                         col->replay_delivered++;
                 return;
         }
-        if (col->dedupe) {
-                char id[256];
-                size_t n = rkm->key_len < sizeof(id) - 1 ? rkm->key_len
-                                                         : sizeof(id) - 1;
-                memcpy(id, rkm->key, n);
-                id[n] = '\0';
-                dedupe_finish(col->dedupe, id, rkm->err == 0);
-        }
-        pthread_mutex_lock(&col->lock);
-        waiting_unlink(col, w);
-        pthread_mutex_unlock(&col->lock);
+        /* the id the request claimed, whole (a key cut to a buffer once
+         * left the real one pending: its retries got 503 for ever) */
+        if (col->dedupe)
+                dedupe_finish(col->dedupe, w->event_id, rkm->err == 0);
         if (rkm->err) {
                 atomic_fetch_add(&col->failed_kafka, 1);
-                LOG_WARN("event not written, answering 503: %s",
-                         rd_kafka_err2str(rkm->err));
-                answer(w, 503, "event not stored, retry\n");
+                LOG_EV(DLP_LOG_WARN, w->event_id,
+                       "event not written, answering 503: %s",
+                       rd_kafka_err2str(rkm->err));
+                if (claim(col, w))
+                        answer(w, 503, "event not stored, retry\n");
         } else {
                 atomic_fetch_add(&col->accepted, 1);
-                answer(w, 200, "");
+                if (claim(col, w))
+                        answer(w, 200, "");
         }
         free(w);
         atomic_fetch_sub(&col->inflight, 1);
@@ -330,7 +350,7 @@ static int handle_event(struct collector *col, struct dlp_http_req *req,
         }
 
         /* suspend before producing: the report may arrive at once */
-        struct waiting *w = calloc(1, sizeof(*w));
+        struct waiting *w = calloc(1, sizeof(*w) + strlen(event_id) + 1);
         if (!w) {
                 if (col->dedupe)
                         dedupe_finish(col->dedupe, event_id, 0);
@@ -344,19 +364,20 @@ static int handle_event(struct collector *col, struct dlp_http_req *req,
         w->col = col;
         w->start_ms = dlp_mono_ms();
         w->deadline_ms = w->start_ms + col->cfg.ack_timeout_ms;
+        memcpy(w->event_id, event_id, strlen(event_id) + 1);
         waiting_link(col, w);
         if (produce(col, record, event_id, w) != DLP_OK) {
                 struct dlp_http_resp busy = {0};
                 atomic_fetch_add(&col->failed_kafka, 1);
                 if (col->dedupe)
                         dedupe_finish(col->dedupe, event_id, 0);
-                pthread_mutex_lock(&col->lock);
-                waiting_unlink(col, w);
-                pthread_mutex_unlock(&col->lock);
-                /* not answered by anyone else: it was never linked long
-                 * enough for a deadline, and there is no report */
-                dlp_http_resp_text(&busy, 503, "event not stored, retry\n");
-                dlp_http_complete(w->http, &busy);
+                /* no report will come; the deadline may have answered
+                 * already (a slow thread), and then it is done with w */
+                if (claim(col, w)) {
+                        dlp_http_resp_text(&busy, 503,
+                                           "event not stored, retry\n");
+                        dlp_http_complete(w->http, &busy);
+                }
                 free(w);
                 atomic_fetch_sub(&col->inflight, 1);
         }

@@ -254,57 +254,133 @@ void dlp_kafka_consumer_destroy(rd_kafka_t *consumer)
         free(ctx);
 }
 
-int dlp_kafka_deadletter(rd_kafka_t *producer, const char *topic,
-                         const char *stage, const rd_kafka_message_t *orig,
-                         const char *reason, void *msg_opaque)
+/* The record itself; NULL when out of memory. */
+static char *deadletter_json(const char *stage, const rd_kafka_message_t *orig,
+                             const char *reason, size_t keep, json_t *key)
 {
-        char ts[40], part[16], off[24];
+        char ts[40];
         const char *otopic = orig->rkt ? rd_kafka_topic_name(orig->rkt) : "";
-        char *b64 = dlp_base64(orig->payload ? orig->payload : "",
-                               orig->payload ? orig->len : 0);
+        char *b64 = dlp_base64(orig->payload ? orig->payload : "", keep);
         json_t *rec;
         char *value;
-        rd_kafka_resp_err_t err;
 
         if (!b64)
-                return DLP_ERR_NOMEM;
+                return NULL;
         dlp_rfc3339_now(ts, sizeof(ts));
-        rec = json_pack("{s:s, s:s, s:s, s:s, s:i, s:I, s:s, s:s}", "schema",
-                        "dlp.deadletter/1", "stage", stage, "reason", reason,
-                        "topic", otopic, "partition", (int)orig->partition,
-                        "offset", (json_int_t)orig->offset, "original_base64",
-                        b64, "failed_at", ts);
+        rec = json_pack("{s:s, s:s, s:s, s:s, s:i, s:I, s:s, s:s, s:O}",
+                        "schema", "dlp.deadletter/1", "stage", stage, "reason",
+                        reason, "topic", otopic, "partition",
+                        (int)orig->partition, "offset",
+                        (json_int_t)orig->offset, "original_base64", b64,
+                        "failed_at", ts, "key", key);
         free(b64);
         if (!rec)
-                return DLP_ERR_NOMEM;
-        if (orig->key)
-                json_object_set_new(rec, "key",
-                                    json_stringn(orig->key, orig->key_len));
+                return NULL;
         value = json_dumps(rec, JSON_COMPACT);
         json_decref(rec);
-        if (!value)
-                return DLP_ERR_NOMEM;
+        return value;
+}
+
+int dlp_deadletter_build(struct dlp_deadletter *dl, const char *stage,
+                         const rd_kafka_message_t *orig, const char *reason,
+                         size_t original_max)
+{
+        size_t len = orig->payload ? orig->len : 0, keep = len, n;
+        json_t *key = NULL;
+
+        if (keep > original_max)
+                keep = original_max;
+        if (keep > DEADLETTER_ORIGINAL_MAX)
+                keep = DEADLETTER_ORIGINAL_MAX;
+        dl->key = NULL;
+        dl->key_len = 0;
+        if (orig->key && orig->key_len <= DEADLETTER_KEY_MAX) {
+                dl->key = orig->key;
+                dl->key_len = orig->key_len;
+                key = json_stringn(orig->key, orig->key_len); /* NULL: not text */
+        }
+        n = dlp_utf8_sanitize(dl->reason, DEADLETTER_REASON_MAX,
+                              reason ? reason : "", reason ? strlen(reason) : 0);
+        if (n == 0)
+                n = dlp_fmt(dl->reason, sizeof(dl->reason), "%s",
+                            DEADLETTER_FALLBACK_REASON);
+        if (keep < len)
+                n += dlp_fmt(dl->reason + n, sizeof(dl->reason) - n,
+                             " (original cut to its first %zu of %zu bytes)",
+                             keep, len);
+        if (orig->key && !key)
+                dlp_fmt(dl->reason + n, sizeof(dl->reason) - n,
+                        " (key of %zu bytes left out)", orig->key_len);
+        dl->value = deadletter_json(stage, orig, dl->reason, keep,
+                                    key ? key : json_null());
+        if (!dl->value) { /* the last resort: a fixed reason, no original */
+                dlp_fmt(dl->reason, sizeof(dl->reason), "%s",
+                        DEADLETTER_FALLBACK_REASON);
+                dl->value =
+                    deadletter_json(stage, orig, dl->reason, 0, json_null());
+        }
+        json_decref(key);
+        return dl->value ? DLP_OK : DLP_ERR_NOMEM;
+}
+
+static rd_kafka_resp_err_t deadletter_send(rd_kafka_t *producer,
+                                           const char *topic, const char *stage,
+                                           const rd_kafka_message_t *orig,
+                                           struct dlp_deadletter *dl,
+                                           void *msg_opaque)
+{
+        char part[16], off[24];
+        const char *otopic = orig->rkt ? rd_kafka_topic_name(orig->rkt) : "";
+        rd_kafka_resp_err_t err;
+
         snprintf(part, sizeof(part), "%d", (int)orig->partition);
         snprintf(off, sizeof(off), "%lld", (long long)orig->offset);
         err = rd_kafka_producev(
             producer, RD_KAFKA_V_TOPIC(topic),
-            RD_KAFKA_V_KEY(orig->key, orig->key ? orig->key_len : 0),
-            RD_KAFKA_V_VALUE(value, strlen(value)),
+            RD_KAFKA_V_KEY(dl->key, dl->key_len),
+            RD_KAFKA_V_VALUE(dl->value, strlen(dl->value)),
             RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE),
             RD_KAFKA_V_HEADER("dlp-stage", stage, -1),
-            RD_KAFKA_V_HEADER("dlp-reason", reason, -1),
+            RD_KAFKA_V_HEADER("dlp-reason", dl->reason, -1),
             RD_KAFKA_V_HEADER("dlp-topic", otopic, -1),
             RD_KAFKA_V_HEADER("dlp-partition", part, -1),
             RD_KAFKA_V_HEADER("dlp-offset", off, -1),
             RD_KAFKA_V_OPAQUE(msg_opaque), RD_KAFKA_V_END);
         if (err) {
-                free(value);
+                free(dl->value);
+                dl->value = NULL;
+        }
+        return err;
+}
+
+int dlp_kafka_deadletter(rd_kafka_t *producer, const char *topic,
+                         const char *stage, const rd_kafka_message_t *orig,
+                         const char *reason, void *msg_opaque)
+{
+        const char *otopic = orig->rkt ? rd_kafka_topic_name(orig->rkt) : "";
+        struct dlp_deadletter dl;
+        rd_kafka_resp_err_t err;
+
+        if (dlp_deadletter_build(&dl, stage, orig, reason,
+                                 DEADLETTER_ORIGINAL_MAX) != DLP_OK) {
+                LOG_ERROR("dead letter of %s [%d] @%lld: out of memory", otopic,
+                          (int)orig->partition, (long long)orig->offset);
+                return DLP_ERR_NOMEM;
+        }
+        err = deadletter_send(producer, topic, stage, orig, &dl, msg_opaque);
+        if (err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE &&
+            dlp_deadletter_build(&dl, stage, orig, reason, 0) == DLP_OK)
+                /* message.max.bytes set below our bound: without the
+                 * original, it always fits */
+                err = deadletter_send(producer, topic, stage, orig, &dl,
+                                      msg_opaque);
+        if (err) {
                 LOG_ERROR("dead letter to %s: %s", topic,
                           rd_kafka_err2str(err));
                 return DLP_ERR_KAFKA;
         }
         LOG_WARN("dead-lettered %s [%d] @%lld: %s", otopic,
-                 (int)orig->partition, (long long)orig->offset, reason);
+                 (int)orig->partition, (long long)orig->offset, dl.reason);
         return DLP_OK;
 }
 

@@ -54,10 +54,39 @@ struct dlp_kafka_stats *dlp_kafka_consumer_stats(rd_kafka_t *consumer);
  * dlp_kafka_consumer_new() attached to it. */
 void dlp_kafka_consumer_destroy(rd_kafka_t *consumer);
 
+/* A dead letter must always be writable, whatever the poison record holds
+ * (DESIGN §9): a record that cannot be dead-lettered stops its stream.
+ * So the reason is made valid UTF-8 and bounded, the original value is kept
+ * up to DEADLETTER_ORIGINAL_MAX bytes (a bigger one is cut, and the reason
+ * says so: with base64 the record stays under Kafka's default 1 MB), and a
+ * key that is not UTF-8 text or is longer than DEADLETTER_KEY_MAX bytes is
+ * left out (null). */
+#define DEADLETTER_REASON_MAX   512
+#define DEADLETTER_ORIGINAL_MAX 524288
+#define DEADLETTER_KEY_MAX      1024
+/* The reason a dead letter carries when the given one cannot be used. */
+#define DEADLETTER_FALLBACK_REASON "unprocessable record (reason unavailable)"
+
+struct dlp_deadletter {
+        char reason[DEADLETTER_REASON_MAX + 96]; /* valid UTF-8, not empty */
+        char *value; /* the dlp.deadletter/1 JSON text (free()) */
+        const void *key; /* the Kafka key: orig's, or NULL */
+        size_t key_len;
+};
+/* Builds the dead letter of \p orig for \p stage (see above); \p
+ * original_max is how many bytes of the original to keep (at most
+ * DEADLETTER_ORIGINAL_MAX). Falls back to DEADLETTER_FALLBACK_REASON when
+ * the record cannot be built with \p reason. Returns DLP_OK, or
+ * DLP_ERR_NOMEM when even that fails. */
+int dlp_deadletter_build(struct dlp_deadletter *dl, const char *stage,
+                         const rd_kafka_message_t *orig, const char *reason,
+                         size_t original_max);
+
 /* Produces a dead-letter record for \p orig (stage names the worker) with
  * the reason, as a dlp.deadletter/1 JSON value plus dlp-* headers. The
- * delivery report reaches the producer's dr_msg_cb with \p msg_opaque.
- * Returns DLP_OK or DLP_ERR_KAFKA. */
+ * delivery report reaches the producer's dr_msg_cb with \p msg_opaque. If
+ * the broker-bound record is too large it goes again without the
+ * original. Returns DLP_OK, or DLP_ERR_KAFKA / DLP_ERR_NOMEM. */
 int dlp_kafka_deadletter(rd_kafka_t *producer, const char *topic,
                          const char *stage, const rd_kafka_message_t *orig,
                          const char *reason, void *msg_opaque);

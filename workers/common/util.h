@@ -61,6 +61,11 @@ double dlp_backoff(int attempt, double base, double cap, double retry_after,
  * not fit is cut at a character boundary. Returns the bytes written. */
 size_t dlp_json_escape(char *dst, size_t cap, const char *src);
 
+/* Longest id a worker takes (event_id, team, channel, user, ts): Slack's
+ * are about a dozen bytes. Longer ones are refused (400, dead letter)
+ * rather than carried into keys, logs and records of every later stage. */
+#define DLP_ID_MAX 255
+
 /* Why jansson could not parse a text, without quoting it: "invalid
  * syntax at byte 17 (line 1, column 18)". jansson's own message quotes the
  * offending token ("invalid token near '4111...'"), which may be a card

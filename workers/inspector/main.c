@@ -255,16 +255,20 @@ static void take(struct inspector *ins, rd_kafka_message_t *rkm)
                 batch_add_dead(&ins->batch, rkm, why);
                 return;
         }
-        for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++)
-                if (!json_is_string(json_object_get(ev, required[i]))) {
+        for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
+                json_t *v = json_object_get(ev, required[i]);
+                if (!json_is_string(v) ||
+                    (strcmp(required[i], "text") != 0 &&
+                     json_string_length(v) > DLP_ID_MAX)) {
                         snprintf(why, sizeof(why),
                                  "not a valid dlp.event/1 record: %s is "
-                                 "missing or not a string",
-                                 required[i]);
+                                 "missing, not a string or over %d bytes",
+                                 required[i], DLP_ID_MAX);
                         json_decref(ev);
                         batch_add_dead(&ins->batch, rkm, why);
                         return;
                 }
+        }
         if (batch_add(&ins->batch, rkm, ev) == DLP_ERR_TOOBIG) {
                 json_decref(ev);
                 carry_push(ins, rkm);
@@ -572,7 +576,19 @@ static void produce_results(struct inspector *ins, const char *batch_id,
                               RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE),
                               RD_KAFKA_V_END)
                         : RD_KAFKA_RESP_ERR__FAIL;
-                if (err) {
+                if (err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE) {
+                        /* poison that no retry can write: dead-letter it */
+                        free(value);
+                        ins->dead++;
+                        if (dlp_kafka_deadletter(
+                                ins->producer, ins->cfg.common.topic_deadletter,
+                                "inspector", e->rkm,
+                                "its inspection record is too large for Kafka",
+                                NULL) != DLP_OK)
+                                ins->delivery.failed++;
+                        else
+                                dlp_delivery_sent(&ins->delivery);
+                } else if (err) {
                         free(value);
                         LOG_EV(DLP_LOG_ERROR, id, "produce: %s",
                                rd_kafka_err2str(err));

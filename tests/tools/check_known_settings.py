@@ -1,7 +1,8 @@
 #!/usr/bin/python3
-"""The shared list of DLP_* settings (config.c, printed by --known-settings)
-must be exactly the union of every binary's own settings table, or a new
-setting would be refused as a typo, or a removed one tolerated.
+"""The DLP_* settings a binary tolerates (printed by --known-settings: its
+own table and the fleet's, workers/fleet.c) must be exactly the union of
+every binary's own settings table, or a binary missing from the fleet list
+would have its settings refused as typos by the others.
 Usage: check_known_settings.py BIN_DIR"""
 import re
 import subprocess
@@ -25,7 +26,7 @@ def main():
     missing, extra = sorted(tables - known), sorted(known - tables)
     print("tables: %d DLP_* settings; known list: %d" % (len(tables), len(known)))
     if missing:
-        print("FAILED not in the known list (config.c): %s" % missing)
+        print("FAILED not in the known list (a binary missing from workers/fleet.c?): %s" % missing)
     if extra:
         print("FAILED in the known list but no binary has it: %s" % extra)
     ok = not missing and not extra

@@ -37,11 +37,30 @@ static const struct dlp_setting settings[] = {
 };
 #undef CFG
 
+/* Another binary of the same fleet: its DLP_* variables are tolerated. */
+struct other_config {
+        struct dlp_common_config common;
+        char *channel;
+};
+static const struct dlp_setting other_settings[] = {
+    DLP_COMMON_SETTINGS(struct other_config),
+    {"DLP_ALERT_CHANNEL", "alert-channel", DLP_SET_STR, NULL, 0, 0,
+     offsetof(struct other_config, channel), "channel"},
+};
+static const struct dlp_config_spec other_spec = {
+    .worker = "other",
+    .summary = "other",
+    .settings = other_settings,
+    .cnt = sizeof(other_settings) / sizeof(other_settings[0]),
+};
+static const struct dlp_config_spec *const fleet[] = {&other_spec, NULL};
+
 static const struct dlp_config_spec spec = {
     .worker = "test",
     .summary = "test",
     .settings = settings,
     .cnt = sizeof(settings) / sizeof(settings[0]),
+    .fleet = fleet,
 };
 
 static int clean_env(void **state)
@@ -235,6 +254,18 @@ static void test_unknown_dlp_variable_stops_start(void **state)
         setenv("DLP_ALERT_CHANNEL", "C1", 1);
         assert_int_equal(load(&cfg, 1, argv, err, sizeof(err)), DLP_OK);
         dlp_config_free(&spec, &cfg);
+        /* ... known only through the fleet's tables: a spec given none
+         * refuses it */
+        {
+                struct dlp_config_spec alone = spec;
+                alone.fleet = NULL;
+                memset(&cfg, 0, sizeof(cfg));
+                assert_int_equal(dlp_config_load(&alone, &cfg, 1, argv, err,
+                                                 sizeof(err)),
+                                 DLP_ERR_CONFIG);
+                assert_non_null(strstr(err, "DLP_ALERT_CHANNEL"));
+                dlp_config_free(&alone, &cfg);
+        }
         /* a typo: refused, named */
         setenv("DLP_RATE_LIMT", "5", 1);
         assert_int_equal(load(&cfg, 1, argv, err, sizeof(err)), DLP_ERR_CONFIG);

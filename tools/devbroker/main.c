@@ -6,7 +6,9 @@
  * or SIGINT. */
 #include "config.h"
 #include "err.h"
+#include "fleet.h"
 #include "log.h"
+#include "settings.h"
 #include "util.h"
 
 #include <librdkafka/rdkafka.h>
@@ -14,30 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-struct devbroker_config {
-        struct dlp_common_config common; /* first: the loader needs it */
-        long brokers;
-        long partitions;
-};
-
-#define CFG struct devbroker_config
-static const struct dlp_setting devbroker_settings[] = {
-    DLP_COMMON_SETTINGS(CFG),
-    {"DLP_DEVBROKER_BROKERS", "brokers", DLP_SET_INT, "1", 1, 9,
-     offsetof(CFG, brokers), "mock brokers in the cluster"},
-    {"DLP_DEVBROKER_PARTITIONS", "partitions", DLP_SET_INT, "12", 1, 1024,
-     offsetof(CFG, partitions), "partitions of each pipeline topic"},
-};
-#undef CFG
-
-static const struct dlp_config_spec devbroker_spec = {
-    .worker = "dlp-devbroker",
-    .summary = "An in-memory Kafka (librdkafka mock cluster) with the four "
-               "pipeline topics, for demos and fast tests.",
-    .settings = devbroker_settings,
-    .cnt = sizeof(devbroker_settings) / sizeof(devbroker_settings[0]),
-};
 
 int main(int argc, char **argv)
 {

@@ -12,80 +12,63 @@
 
 extern char **environ;
 
-/* Every DLP_* setting of every dlpfleet binary. A DLP_* variable that is not
- * here is a typo and stops start-up; one that belongs to another binary is
- * left alone, so one ConfigMap or env file can serve the whole fleet.
- * tests/tools/check_known_settings.py keeps this list equal to the union of
- * the binaries' own tables. */
-static const char *const known_settings[] = {
-    "DLP_ACK_TIMEOUT_MS",
-    "DLP_ADMIN_ADDR",
-    "DLP_ALERT_BOTS",
-    "DLP_ALERT_CHANNEL",
-    "DLP_ALERT_INFO_TYPES",
-    "DLP_API_TOKEN",
-    "DLP_API_URL",
-    "DLP_BATCH_MAX_BYTES",
-    "DLP_BATCH_MAX_ITEMS",
-    "DLP_CHANNEL_INTERVAL_MS",
-    "DLP_DEDUPE_CAPACITY",
-    "DLP_DEDUPE_WINDOW_S",
-    "DLP_DEVBROKER_BROKERS",
-    "DLP_DEVBROKER_PARTITIONS",
-    "DLP_EXACTLY_ONCE",
-    "DLP_GCP_LOCATION",
-    "DLP_GCP_PROJECT",
-    "DLP_GROUP_ID",
-    "DLP_HTTP_THREADS",
-    "DLP_IGNORE_INFO_TYPES",
-    "DLP_INCLUDE_BOTS",
-    "DLP_LISTEN_ADDR",
-    "DLP_LOG_LEVEL",
-    "DLP_MAX_BODY_BYTES",
-    "DLP_MAX_PENDING",
-    "DLP_MIN_LIKELIHOOD",
-    "DLP_RATE_LIMIT",
-    "DLP_RATE_SAFETY",
-    "DLP_REPLAY",
-    "DLP_REPORTER_GROUP_ID",
-    "DLP_REPORTER_WORKERS",
-    "DLP_REQUEST_TIMEOUT_MS",
-    "DLP_RETRY_MAX_S",
-    "DLP_SESSION_TIMEOUT_MS",
-    "DLP_SIGNATURE_TOLERANCE_S",
-    "DLP_SIM_FAIL_EVERY",
-    "DLP_SIM_LATENCY_MS",
-    "DLP_SIM_LATENCY_SIGMA",
-    "DLP_SIM_LISTEN_ADDR",
-    "DLP_SIM_MAX_BYTES",
-    "DLP_SIM_MAX_FINDINGS",
-    "DLP_SIM_MAX_ROWS",
-    "DLP_SIM_MAX_VALUES",
-    "DLP_SIM_POISON",
-    "DLP_SIM_RATE_LIMIT",
-    "DLP_SIM_THREADS",
-    "DLP_SIM_TOKEN",
-    "DLP_SKIP_CHANNELS",
-    "DLP_SLACK_LINK_BASE",
-    "DLP_SLACK_TIMEOUT_MS",
-    "DLP_TOPIC_ALERTS",
-    "DLP_TOPIC_DEADLETTER",
-    "DLP_TOPIC_EVENTS",
-    "DLP_TOPIC_INSPECTED",
-    "DLP_WATCH_CHANNELS",
-};
-
-static int known_setting(const char *name, size_t len)
+/* Is \p name (\p len bytes) a setting of \p spec, or its NAME_FILE
+ * variant? */
+static int spec_knows(const struct dlp_config_spec *spec, const char *name,
+                      size_t len)
 {
-        for (size_t i = 0;
-             i < sizeof(known_settings) / sizeof(known_settings[0]); i++) {
-                size_t n = strlen(known_settings[i]);
-                if (!strncmp(name, known_settings[i], n) &&
+        for (size_t i = 0; i < spec->cnt; i++) {
+                const char *env = spec->settings[i].env;
+                size_t n = strlen(env);
+                if (!strncmp(name, env, n) &&
                     (len == n ||
                      (len == n + 5 && !strncmp(name + n, "_FILE", 5))))
                         return 1;
         }
         return 0;
+}
+
+/* A setting of this binary or of any binary in its fleet: a DLP_* variable
+ * that is neither is a typo, while another binary's is left alone, so one
+ * env file can serve the whole fleet. */
+static int known_setting(const struct dlp_config_spec *spec, const char *name,
+                         size_t len)
+{
+        if (spec_knows(spec, name, len))
+                return 1;
+        for (size_t f = 0; spec->fleet && spec->fleet[f]; f++)
+                if (spec_knows(spec->fleet[f], name, len))
+                        return 1;
+        return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+        return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static void add_dlp_names(const struct dlp_config_spec *spec,
+                          const char **names, size_t *n, size_t cap)
+{
+        for (size_t i = 0; i < spec->cnt && *n < cap; i++)
+                if (!strncmp(spec->settings[i].env, "DLP_", 4))
+                        names[(*n)++] = spec->settings[i].env;
+}
+
+/* --known-settings: every DLP_* name this binary tolerates, sorted, once
+ * (tests/tools/check_known_settings.py compares it with the tables). */
+static void print_known_settings(const struct dlp_config_spec *spec)
+{
+        const char *names[1024];
+        size_t n = 0, cap = sizeof(names) / sizeof(names[0]);
+
+        add_dlp_names(spec, names, &n, cap);
+        for (size_t f = 0; spec->fleet && spec->fleet[f]; f++)
+                add_dlp_names(spec->fleet[f], names, &n, cap);
+        qsort(names, n, sizeof(names[0]), cmp_str);
+        for (size_t i = 0; i < n; i++)
+                if (i == 0 || strcmp(names[i], names[i - 1]))
+                        printf("%s\n", names[i]);
 }
 
 static void *field(void *config, const struct dlp_setting *s)
@@ -277,7 +260,7 @@ static int load_env(const struct dlp_config_spec *spec, void *config,
                         if (err)
                                 return err;
                 }
-                if (!strncmp(*e, "DLP_", 4) && !known_setting(*e, len)) {
+                if (!strncmp(*e, "DLP_", 4) && !known_setting(spec, *e, len)) {
                         snprintf(errstr, errstr_size,
                                  "%.*s: not a dlpfleet setting (a typo? see "
                                  "--help)",
@@ -309,10 +292,7 @@ static int load_flags(const struct dlp_config_spec *spec, void *config,
                         return DLP_ERR_HELP;
                 }
                 if (!strcmp(arg, "--known-settings")) {
-                        for (size_t k = 0; k < sizeof(known_settings) /
-                                                   sizeof(known_settings[0]);
-                             k++)
-                                printf("%s\n", known_settings[k]);
+                        print_known_settings(spec);
                         return DLP_ERR_HELP;
                 }
                 if (!strcmp(arg, "--check-config")) {

@@ -88,6 +88,11 @@ struct dlp_config_spec {
         /* Optional extra check after loading; fills errstr naming the
          * setting. */
         int (*validate)(const void *config, char *errstr, size_t errstr_size);
+        /* Optional, NULL-terminated: the tables of the other binaries that
+         * share this one's environment (fleet.h). A DLP_* variable in none
+         * of them nor in this table is a typo and stops start-up; one of
+         * theirs is tolerated. Without it only this table is known. */
+        const struct dlp_config_spec *const *fleet;
 };
 
 /* Fills \p config (zeroed by the caller) from the spec's defaults, the

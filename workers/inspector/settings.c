@@ -1,0 +1,59 @@
+/* settings.c - dlp-inspector's settings table: the only list of its
+ * settings (see config.h; fleet.h says why every binary links every
+ * table). */
+#include "settings.h"
+#include "err.h"
+#include "fleet.h"
+
+#include <stddef.h>
+#include <stdio.h>
+
+#define CFG struct inspector_config
+static const struct dlp_setting inspector_settings[] = {
+    DLP_COMMON_SETTINGS(CFG),
+    DLP_ADMIN_SETTING(CFG),
+    {"DLP_API_URL", "api-url", DLP_SET_STR, "https://dlp.googleapis.com", 0, 0,
+     offsetof(CFG, api_url), "base URL of the DLP service"},
+    {"DLP_GCP_PROJECT", "gcp-project", DLP_SET_STR, NULL, 0, 0,
+     offsetof(CFG, project), "Google Cloud project of the requests",
+     DLP_REQUIRED},
+    {"DLP_GCP_LOCATION", "gcp-location", DLP_SET_STR, "global", 0, 0,
+     offsetof(CFG, location), "Google Cloud location of the requests"},
+    {"DLP_API_TOKEN", "api-token", DLP_SET_SECRET, NULL, 0, 0,
+     offsetof(CFG, token), "OAuth bearer token for the DLP service"},
+    {"DLP_GROUP_ID", "group-id", DLP_SET_STR, "dlp-inspector", 0, 0,
+     offsetof(CFG, group), "consumer group of the inspectors"},
+    {"DLP_RATE_LIMIT", "rate-limit", DLP_SET_DOUBLE, "10", 0.01, 100000,
+     offsetof(CFG, rate_limit),
+     "requests/s allowed for the WHOLE cluster of inspectors"},
+    {"DLP_RATE_SAFETY", "rate-safety", DLP_SET_DOUBLE, "0.97", 0.5, 0.999,
+     offsetof(CFG, rate_safety),
+     "fraction of the limit used, leaving room for jitter and clock skew"},
+    {"DLP_BATCH_MAX_ITEMS", "batch-max-items", DLP_SET_INT, "100", 1, 10000,
+     offsetof(CFG, batch_max_items), "rows per request"},
+    {"DLP_BATCH_MAX_BYTES", "batch-max-bytes", DLP_SET_INT, "524288", 4096,
+     67108864, offsetof(CFG, batch_max_bytes), "bytes per serialized request"},
+    {"DLP_REQUEST_TIMEOUT_MS", "request-timeout-ms", DLP_SET_INT, "30000", 100,
+     600000, offsetof(CFG, request_timeout_ms),
+     "DLP request timeout (then retried)"},
+    {"DLP_RETRY_MAX_S", "retry-max-s", DLP_SET_DOUBLE, "30", 0.1, 600,
+     offsetof(CFG, retry_max_s), "longest backoff between retries"},
+    {"DLP_EXACTLY_ONCE", "exactly-once", DLP_SET_BOOL, "false", 0, 0,
+     offsetof(CFG, exactly_once),
+     "write results and commit offsets in Kafka transactions, so "
+     "read_committed consumers see each event's record once"},
+    {"DLP_SESSION_TIMEOUT_MS", "session-timeout-ms", DLP_SET_INT, "10000", 6000,
+     300000, offsetof(CFG, session_timeout_ms),
+     "consumer group session timeout: how soon a dead inspector's "
+     "partitions (and slots) move to the others"},
+};
+#undef CFG
+
+const struct dlp_config_spec inspector_spec = {
+    .worker = "dlp-inspector",
+    .summary = "Inspects event records with the DLP service, one request "
+               "per batch, paced cluster-wide.",
+    .settings = inspector_settings,
+    .cnt = sizeof(inspector_settings) / sizeof(inspector_settings[0]),
+    .fleet = dlp_fleet_specs,
+};

@@ -1,0 +1,26 @@
+/* settings.h - dlp-inspector's settings: the struct its table fills.
+ * The table itself (settings.c) is the only list of them; it drives the
+ * environment, the flags, --help and the README's table. */
+#ifndef DLP_INSPECTOR_SETTINGS_H
+#define DLP_INSPECTOR_SETTINGS_H
+
+#include "config.h"
+
+struct inspector_config {
+        struct dlp_common_config common; /* first: the loader needs it */
+        char *api_url;
+        char *project;
+        char *location;
+        char *token;
+        char *group;
+        double rate_limit;
+        double rate_safety;
+        long batch_max_items;
+        long batch_max_bytes;
+        long request_timeout_ms;
+        double retry_max_s;
+        int exactly_once;
+        long session_timeout_ms;
+};
+
+#endif

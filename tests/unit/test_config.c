@@ -14,6 +14,7 @@
 
 #include "config.h"
 #include "err.h"
+#include "oom.h"
 
 struct test_config {
         struct dlp_common_config common;
@@ -275,6 +276,33 @@ static void test_unknown_dlp_variable_stops_start(void **state)
         unsetenv("DLP_ALERT_CHANNEL");
 }
 
+/* Every allocation of a load can fail: the load says so and, under ASan,
+ * dlp_config_free leaves nothing behind. */
+static void test_out_of_memory_at_every_allocation(void **state)
+{
+        struct test_config cfg;
+        char err[256];
+        char *argv[] = {"test", "--api-token=t0k", "--kafka",
+                        "socket.timeout.ms=5000"};
+        int rc, n;
+
+        setenv("KAFKA_SECURITY_PROTOCOL", "plaintext", 1);
+        for (n = 1;; n++) {
+                oom_fail_nth(n);
+                rc = load(&cfg, 4, argv, err, sizeof(err));
+                if (!oom_failures())
+                        break;
+                oom_off();
+                assert_int_not_equal(rc, DLP_OK);
+                dlp_config_free(&spec, &cfg);
+        }
+        oom_off();
+        assert_int_equal(rc, DLP_OK);
+        assert_true(n > 5); /* the sweep did reach the allocations */
+        assert_string_equal(cfg.token, "t0k");
+        dlp_config_free(&spec, &cfg);
+}
+
 static void test_help(void **state)
 {
         struct test_config cfg;
@@ -297,6 +325,8 @@ int main(void)
             cmocka_unit_test_setup(test_check_config_validates_then_stops,
                                    clean_env),
             cmocka_unit_test_setup(test_unknown_dlp_variable_stops_start,
+                                   clean_env),
+            cmocka_unit_test_setup(test_out_of_memory_at_every_allocation,
                                    clean_env),
             cmocka_unit_test_setup(test_help, clean_env),
         };

@@ -1,5 +1,6 @@
-/* test_pace.c - slot ownership arithmetic and the retry schedule: the
- * fleet never starts more than R requests in any one-second window. */
+/* test_pace.c - slot ownership arithmetic: the fleet never starts more
+ * than R requests in any one-second window. (The retry schedule is util.h's,
+ * tested in test_util.c.) */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,7 +10,6 @@
 #include <math.h>
 
 #include "pace.h"
-#include "util.h"
 
 static void test_slot_length_and_owner(void **state)
 {
@@ -109,56 +109,12 @@ static void test_fleet_never_exceeds_rate(void **state)
         }
 }
 
-static void test_backoff_schedule(void **state)
-{
-        /* equal jitter: [d/2, d] with d = 0.5 * 2^(n-1), capped */
-        assert_true(fabs(dlp_backoff(1, 0.5, 30, -1, 1.0) - 0.5) < 1e-9);
-        assert_true(fabs(dlp_backoff(1, 0.5, 30, -1, 0.0) - 0.25) < 1e-9);
-        assert_true(fabs(dlp_backoff(3, 0.5, 30, -1, 1.0) - 2.0) < 1e-9);
-        assert_true(fabs(dlp_backoff(20, 0.5, 30, -1, 1.0) - 30) < 1e-9);
-        assert_true(fabs(dlp_backoff(20, 0.5, 30, -1, 0.0) - 15) < 1e-9);
-        /* Retry-After wins when longer, never shortens */
-        assert_true(fabs(dlp_backoff(1, 0.5, 30, 7, 0.5) - 7) < 1e-9);
-        assert_true(fabs(dlp_backoff(6, 0.5, 30, 1, 1.0) - 16) < 1e-9);
-}
-
-static void test_rfc3339_parse(void **state)
-{
-        char now[40];
-        double t = dlp_wall_s();
-
-        assert_true(fabs(dlp_rfc3339_parse("2026-11-23T14:50:00.250Z") -
-                         1795445400.25) < 1e-6);
-        dlp_rfc3339_now(now, sizeof(now));
-        assert_true(fabs(dlp_rfc3339_parse(now) - t) < 1.0);
-        assert_true(dlp_rfc3339_parse("2026-11-23 14:50:00Z") < 0);
-        assert_true(dlp_rfc3339_parse("2026-11-23T14:50:00+01:00") < 0);
-        assert_true(dlp_rfc3339_parse(NULL) < 0);
-}
-
-/* Retry-After: 1e8 or inf from a service or a proxy used to pause an
- * inspector or a Slack channel for years (and inf reached an undefined
- * float-to-integer conversion). */
-static void test_retry_after_is_bounded(void **state)
+/* A slot computed from a time at infinity stays defined (a Retry-After
+ * of inf once reached it). */
+static void test_slot_at_infinity(void **state)
 {
         struct pace p;
 
-        assert_true(fabs(dlp_retry_after_parse(" 120", 4) - 120) < 1e-9);
-        assert_true(fabs(dlp_retry_after_parse("2.5\r\n", 5) - 2.5) < 1e-9);
-        assert_true(dlp_retry_after_parse(" 1e8", 4) == DLP_RETRY_AFTER_MAX_S);
-        assert_true(dlp_retry_after_parse(" inf", 4) == DLP_RETRY_AFTER_MAX_S);
-        assert_true(dlp_retry_after_parse(" nan", 4) < 0);
-        assert_true(dlp_retry_after_parse(" -5", 3) < 0);
-        assert_true(dlp_retry_after_parse("", 0) < 0);
-        assert_true(dlp_retry_after_parse(" Wed, 21 Oct 2026 07:28:00 GMT",
-                                          30) < 0);
-        /* a caller that hands dlp_backoff a raw value is bounded too */
-        assert_true(dlp_backoff(1, 0.5, 30, INFINITY, 0.5) ==
-                    DLP_RETRY_AFTER_MAX_S);
-        assert_true(dlp_backoff(1, 0.5, 30, 1e8, 0.5) == DLP_RETRY_AFTER_MAX_S);
-        assert_true(isfinite(dlp_backoff(1, 0.5, 30, NAN, 0.5)));
-        assert_true(dlp_backoff(1, 0.5, 30, NAN, 1.0) == 0.5);
-        /* and a slot computed from a time at infinity stays defined */
         pace_init(&p, 10, 0.97);
         pace_set_partitions(&p, 12);
         assert_true(pace_slot_at(&p, INFINITY) > pace_slot_at(&p, 4e9));
@@ -173,9 +129,7 @@ int main(void)
             cmocka_unit_test(test_next_owned),
             cmocka_unit_test(test_may_start_window),
             cmocka_unit_test(test_fleet_never_exceeds_rate),
-            cmocka_unit_test(test_backoff_schedule),
-            cmocka_unit_test(test_rfc3339_parse),
-            cmocka_unit_test(test_retry_after_is_bounded),
+            cmocka_unit_test(test_slot_at_infinity),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,7 @@
-/* test_util.c - bounded copies that never split a UTF-8 character, and the
- * log line that stays inside its buffer (issue 9). */
+/* test_util.c - util.h's helpers: bounded copies that never split a UTF-8
+ * character, the log line that stays inside its buffer (issue 9), the retry
+ * schedule and Retry-After bounds, RFC 3339 times, JSON escaping, base64,
+ * whole-file reads, host:port, and sleeps cut short by the stop flag. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,11 +9,14 @@
 #include <cmocka.h>
 
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "err.h"
 #include "log.h"
+#include "oom.h"
 #include "util.h"
 
 #include <unistd.h>
@@ -162,6 +167,243 @@ static void test_log_line_stays_inside_its_buffer(void **state)
         }
 }
 
+static void test_backoff_schedule(void **state)
+{
+        /* equal jitter: [d/2, d] with d = 0.5 * 2^(n-1), capped */
+        assert_true(fabs(dlp_backoff(1, 0.5, 30, -1, 1.0) - 0.5) < 1e-9);
+        assert_true(fabs(dlp_backoff(1, 0.5, 30, -1, 0.0) - 0.25) < 1e-9);
+        assert_true(fabs(dlp_backoff(3, 0.5, 30, -1, 1.0) - 2.0) < 1e-9);
+        assert_true(fabs(dlp_backoff(20, 0.5, 30, -1, 1.0) - 30) < 1e-9);
+        assert_true(fabs(dlp_backoff(20, 0.5, 30, -1, 0.0) - 15) < 1e-9);
+        /* Retry-After wins when longer, never shortens */
+        assert_true(fabs(dlp_backoff(1, 0.5, 30, 7, 0.5) - 7) < 1e-9);
+        assert_true(fabs(dlp_backoff(6, 0.5, 30, 1, 1.0) - 16) < 1e-9);
+}
+
+static void test_backoff_huge_attempt_stays_capped(void **state)
+{
+        /* the doubling stops at the cap: no overflow to inf after many
+         * retries of a long outage */
+        double d = dlp_backoff(100000, 0.5, 30, -1, 1.0);
+
+        assert_true(isfinite(d));
+        assert_true(fabs(d - 30) < 1e-9);
+}
+
+static void test_rfc3339_parse(void **state)
+{
+        char now[40];
+        double t = dlp_wall_s();
+
+        assert_true(fabs(dlp_rfc3339_parse("2026-11-23T14:50:00.250Z") -
+                         1795445400.25) < 1e-6);
+        assert_true(fabs(dlp_rfc3339_parse("1970-01-01T00:00:00Z")) < 1e-9);
+        dlp_rfc3339_now(now, sizeof(now));
+        assert_true(fabs(dlp_rfc3339_parse(now) - t) < 1.0);
+        assert_true(dlp_rfc3339_parse("2026-11-23 14:50:00Z") < 0);
+        assert_true(dlp_rfc3339_parse("2026-11-23T14:50:00+01:00") < 0);
+        assert_true(dlp_rfc3339_parse("yesterday") < 0);
+        assert_true(dlp_rfc3339_parse("") < 0);
+        assert_true(dlp_rfc3339_parse(NULL) < 0);
+}
+
+/* Retry-After: 1e8 or inf from a service or a proxy used to pause an
+ * inspector or a Slack channel for years (and inf reached an undefined
+ * float-to-integer conversion). */
+static void test_retry_after_is_bounded(void **state)
+{
+        assert_true(fabs(dlp_retry_after_parse(" 120", 4) - 120) < 1e-9);
+        assert_true(fabs(dlp_retry_after_parse("2.5\r\n", 5) - 2.5) < 1e-9);
+        assert_true(dlp_retry_after_parse(" 1e8", 4) == DLP_RETRY_AFTER_MAX_S);
+        assert_true(dlp_retry_after_parse(" inf", 4) == DLP_RETRY_AFTER_MAX_S);
+        assert_true(dlp_retry_after_parse(" nan", 4) < 0);
+        assert_true(dlp_retry_after_parse(" -5", 3) < 0);
+        assert_true(dlp_retry_after_parse("", 0) < 0);
+        assert_true(dlp_retry_after_parse(" Wed, 21 Oct 2026 07:28:00 GMT",
+                                          30) < 0);
+        /* a caller that hands dlp_backoff a raw value is bounded too */
+        assert_true(dlp_backoff(1, 0.5, 30, INFINITY, 0.5) ==
+                    DLP_RETRY_AFTER_MAX_S);
+        assert_true(dlp_backoff(1, 0.5, 30, 1e8, 0.5) == DLP_RETRY_AFTER_MAX_S);
+        assert_true(isfinite(dlp_backoff(1, 0.5, 30, NAN, 0.5)));
+        assert_true(dlp_backoff(1, 0.5, 30, NAN, 1.0) == 0.5);
+}
+
+static void test_rfc3339_now_shape(void **state)
+{
+        char now[40];
+
+        dlp_rfc3339_now(now, sizeof(now));
+        /* 2026-11-23T14:50:00.123Z: UTC, milliseconds, Z */
+        assert_int_equal(strlen(now), 24);
+        assert_int_equal(now[10], 'T');
+        assert_int_equal(now[19], '.');
+        assert_int_equal(now[23], 'Z');
+}
+
+static void test_json_escape(void **state)
+{
+        char out[64];
+        size_t n;
+
+        n = dlp_json_escape(out, sizeof(out), "a\"b\\c\nd\te\r\x01");
+        assert_string_equal(out, "\"a\\\"b\\\\c\\nd\\te\\r\\u0001\"");
+        assert_int_equal(n, strlen(out));
+        /* UTF-8 passes through as it is */
+        dlp_json_escape(out, sizeof(out), "caf\xc3\xa9");
+        assert_string_equal(out, "\"caf\xc3\xa9\"");
+        dlp_json_escape(out, sizeof(out), "");
+        assert_string_equal(out, "\"\"");
+}
+
+static void test_utf8_len(void **state)
+{
+        assert_int_equal(dlp_utf8_len('a'), 1);
+        assert_int_equal(dlp_utf8_len(0xC3), 2);
+        assert_int_equal(dlp_utf8_len(0xE2), 3);
+        assert_int_equal(dlp_utf8_len(0xF0), 4);
+        /* a stray continuation byte still advances a walk */
+        assert_int_equal(dlp_utf8_len(0x80), 1);
+}
+
+static void test_base64_vectors(void **state)
+{
+        /* RFC 4648 section 10 */
+        const char *in[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
+        const char *want[] = {"",     "Zg==",     "Zm8=",    "Zm9v",
+                              "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
+
+        for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
+                char *b = dlp_base64(in[i], strlen(in[i]));
+                assert_non_null(b);
+                assert_string_equal(b, want[i]);
+                free(b);
+        }
+}
+
+static void test_base64_out_of_memory(void **state)
+{
+        oom_fail_nth(1);
+        assert_null(dlp_base64("foo", 3));
+        assert_int_equal(oom_failures(), 1);
+        oom_off();
+}
+
+static char *temp_file(const char *content)
+{
+        char path[] = "/tmp/dlp-test-util-XXXXXX";
+        int fd = mkstemp(path);
+        FILE *fp;
+
+        assert_true(fd >= 0);
+        fp = fdopen(fd, "w");
+        assert_non_null(fp);
+        fputs(content, fp);
+        fclose(fp);
+        return strdup(path);
+}
+
+static void test_read_file(void **state)
+{
+        char err[256];
+        size_t len;
+        char *path = temp_file("xoxb-secret\n");
+        char *v = dlp_read_file(path, &len, err, sizeof(err));
+
+        /* one trailing newline goes (secrets written by `echo`) */
+        assert_string_equal(v, "xoxb-secret");
+        assert_int_equal(len, 11);
+        free(v);
+        unlink(path);
+        free(path);
+
+        path = temp_file("a\r\n\n");
+        v = dlp_read_file(path, NULL, err, sizeof(err));
+        assert_string_equal(v, "a\r\n"); /* only one */
+        free(v);
+        unlink(path);
+        free(path);
+
+        assert_null(dlp_read_file("/nonexistent/dlp", NULL, err, sizeof(err)));
+        assert_non_null(strstr(err, "/nonexistent/dlp"));
+}
+
+static void test_read_file_large(void **state)
+{
+        /* bigger than the first buffer: the buffer grows */
+        char *big = malloc(20001);
+        char err[256];
+        size_t len;
+        char *path, *v;
+
+        memset(big, 'x', 20000);
+        big[20000] = '\0';
+        path = temp_file(big);
+        v = dlp_read_file(path, &len, err, sizeof(err));
+        assert_int_equal(len, 20000);
+        assert_memory_equal(v, big, 20000);
+        free(v);
+        unlink(path);
+        free(path);
+        free(big);
+}
+
+static void test_read_file_out_of_memory(void **state)
+{
+        char err[256];
+        char *path = temp_file("value");
+
+        oom_fail_nth(1);
+        assert_null(dlp_read_file(path, NULL, err, sizeof(err)));
+        assert_string_equal(err, "out of memory");
+        oom_off();
+        unlink(path);
+        free(path);
+}
+
+static void test_parse_hostport(void **state)
+{
+        char host[64];
+        int port;
+
+        assert_int_equal(
+            dlp_parse_hostport("127.0.0.1:3000", host, sizeof(host), &port),
+            DLP_OK);
+        assert_string_equal(host, "127.0.0.1");
+        assert_int_equal(port, 3000);
+        /* port 0: the tools pick a free one */
+        assert_int_equal(dlp_parse_hostport("0.0.0.0:0", host, sizeof(host),
+                                            &port),
+                         DLP_OK);
+        assert_int_equal(port, 0);
+        assert_int_equal(
+            dlp_parse_hostport("localhost", host, sizeof(host), &port),
+            DLP_ERR_INVALID);
+        assert_int_equal(dlp_parse_hostport(":80", host, sizeof(host), &port),
+                         DLP_ERR_INVALID);
+        assert_int_equal(
+            dlp_parse_hostport("host:65536", host, sizeof(host), &port),
+            DLP_ERR_INVALID);
+        assert_int_equal(dlp_parse_hostport("host:", host, sizeof(host), &port),
+                         DLP_ERR_INVALID);
+        assert_int_equal(
+            dlp_parse_hostport("host:80x", host, sizeof(host), &port),
+            DLP_ERR_INVALID);
+        /* a host longer than the buffer is refused, not cut */
+        assert_int_equal(dlp_parse_hostport("averyveryverylonghost:1", host, 8,
+                                            &port),
+                         DLP_ERR_INVALID);
+}
+
+static void test_sleep_returns_early_when_stopping(void **state)
+{
+        assert_int_equal(dlp_sleep_ms(1), DLP_OK);
+        dlp_stopping = DLP_STOP_SIGNAL;
+        /* an hour, cut short by the flag */
+        assert_int_equal(dlp_sleep_ms(3600 * 1000), DLP_ERR_STOPPED);
+        dlp_stopping = 0;
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -171,6 +413,20 @@ int main(void)
             cmocka_unit_test(test_sanitize_makes_any_bytes_valid),
             cmocka_unit_test(test_json_escape_cuts_at_character_boundary),
             cmocka_unit_test(test_log_line_stays_inside_its_buffer),
+            cmocka_unit_test(test_backoff_schedule),
+            cmocka_unit_test(test_backoff_huge_attempt_stays_capped),
+            cmocka_unit_test(test_rfc3339_parse),
+            cmocka_unit_test(test_retry_after_is_bounded),
+            cmocka_unit_test(test_rfc3339_now_shape),
+            cmocka_unit_test(test_json_escape),
+            cmocka_unit_test(test_utf8_len),
+            cmocka_unit_test(test_base64_vectors),
+            cmocka_unit_test(test_base64_out_of_memory),
+            cmocka_unit_test(test_read_file),
+            cmocka_unit_test(test_read_file_large),
+            cmocka_unit_test(test_read_file_out_of_memory),
+            cmocka_unit_test(test_parse_hostport),
+            cmocka_unit_test(test_sleep_returns_early_when_stopping),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -192,8 +192,12 @@ static int kafka_prop_add(struct dlp_kafka_props *kp, const char *name,
         kp->value = nv;
         kp->name[kp->cnt] = strndup(name, name_len);
         kp->value[kp->cnt] = strdup(value);
-        if (!kp->name[kp->cnt] || !kp->value[kp->cnt])
+        if (!kp->name[kp->cnt] || !kp->value[kp->cnt]) {
+                /* not counted, so dlp_config_free would not see them */
+                free(kp->name[kp->cnt]);
+                free(kp->value[kp->cnt]);
                 return DLP_ERR_NOMEM;
+        }
         kp->cnt++;
         return DLP_OK;
 }

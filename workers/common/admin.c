@@ -3,6 +3,7 @@
 #include "err.h"
 #include "httpd.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,12 +12,23 @@
 static const double bounds[DLP_HIST_BUCKETS] = {
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
 
+#define READY_INTERVAL_MS 1000
+
 struct dlp_admin {
         struct dlp_httpd *httpd;
         const char *worker;
         const struct dlp_metric *metrics;
         size_t n;
         rd_kafka_t *producer, *consumer;
+        dlp_ready_fn ready;
+        void *ready_opaque;
+        /* the checker thread and its last verdict, under lock */
+        pthread_t checker;
+        pthread_mutex_t lock;
+        pthread_cond_t cond;
+        int stopping;
+        int is_ready;
+        char why[128];
 };
 
 void dlp_hist_observe(struct dlp_hist *h, double seconds)
@@ -97,8 +109,9 @@ static void metrics(struct dlp_admin *a, struct dlp_http_resp *resp)
 }
 
 /* Ready: Kafka answers, and a consumer has partitions. */
-static int ready(struct dlp_admin *a, char *why, size_t size)
+static int kafka_ready(void *opaque, char *why, size_t size)
 {
+        struct dlp_admin *a = opaque;
         const struct rd_kafka_metadata *md;
         rd_kafka_t *rk = a->consumer ? a->consumer : a->producer;
 
@@ -122,18 +135,49 @@ static int ready(struct dlp_admin *a, char *why, size_t size)
         return 1;
 }
 
+/* Checks readiness now and then, off the request threads. */
+static void *checker(void *arg)
+{
+        struct dlp_admin *a = arg;
+
+        pthread_mutex_lock(&a->lock);
+        while (!a->stopping) {
+                char why[sizeof(a->why)] = "";
+                struct timespec ts;
+                int r;
+
+                pthread_mutex_unlock(&a->lock);
+                r = a->ready(a->ready_opaque, why, sizeof(why));
+                pthread_mutex_lock(&a->lock);
+                a->is_ready = r;
+                memcpy(a->why, why, sizeof(why));
+                clock_gettime(CLOCK_REALTIME, &ts);
+                ts.tv_sec += READY_INTERVAL_MS / 1000;
+                while (!a->stopping &&
+                       pthread_cond_timedwait(&a->cond, &a->lock, &ts) == 0)
+                        ;
+        }
+        pthread_mutex_unlock(&a->lock);
+        return NULL;
+}
+
 static int on_request(void *opaque, struct dlp_http_req *req,
                       struct dlp_http_resp *resp)
 {
         struct dlp_admin *a = opaque;
-        char why[128];
+        char why[sizeof(a->why)];
+        int ok;
 
         if (strcmp(req->method, "GET") != 0)
                 dlp_http_resp_text(resp, 405, "method not allowed\n");
         else if (!strcmp(req->path, "/healthz"))
                 dlp_http_resp_text(resp, 200, "ok\n");
         else if (!strcmp(req->path, "/readyz")) {
-                if (ready(a, why, sizeof(why)))
+                pthread_mutex_lock(&a->lock);
+                ok = a->is_ready;
+                memcpy(why, a->why, sizeof(why));
+                pthread_mutex_unlock(&a->lock);
+                if (ok)
                         dlp_http_resp_text(resp, 200, "ready\n");
                 else
                         dlp_http_resp_text(resp, 503, why);
@@ -144,10 +188,11 @@ static int on_request(void *opaque, struct dlp_http_req *req,
         return DLP_OK;
 }
 
-struct dlp_admin *dlp_admin_start(const char *addr, const char *worker,
-                                  const struct dlp_metric *m, size_t n,
-                                  rd_kafka_t *producer, rd_kafka_t *consumer,
-                                  char *errstr, size_t errstr_size)
+static struct dlp_admin *admin_start(const char *addr, const char *worker,
+                                     const struct dlp_metric *m, size_t n,
+                                     dlp_ready_fn ready, void *opaque,
+                                     rd_kafka_t *producer, rd_kafka_t *consumer,
+                                     char *errstr, size_t errstr_size)
 {
         struct dlp_admin *a = calloc(1, sizeof(*a));
 
@@ -155,14 +200,59 @@ struct dlp_admin *dlp_admin_start(const char *addr, const char *worker,
                 snprintf(errstr, errstr_size, "out of memory");
                 return NULL;
         }
-        *a = (struct dlp_admin){NULL, worker, m, n, producer, consumer};
+        a->producer = producer;
+        a->consumer = consumer;
+        a->worker = worker;
+        a->metrics = m;
+        a->n = n;
+        a->ready = ready;
+        a->ready_opaque = opaque ? opaque : a;
+        snprintf(a->why, sizeof(a->why), "not checked yet\n");
+        pthread_mutex_init(&a->lock, NULL);
+        pthread_cond_init(&a->cond, NULL);
+        if (pthread_create(&a->checker, NULL, checker, a) != 0) {
+                snprintf(errstr, errstr_size, "cannot start a thread");
+                goto fail;
+        }
         a->httpd =
             dlp_httpd_start(addr, 1, 4096, on_request, a, errstr, errstr_size);
         if (!a->httpd) {
-                free(a);
-                return NULL;
+                pthread_mutex_lock(&a->lock);
+                a->stopping = 1;
+                pthread_cond_signal(&a->cond);
+                pthread_mutex_unlock(&a->lock);
+                pthread_join(a->checker, NULL);
+                goto fail;
         }
         return a;
+fail:
+        pthread_cond_destroy(&a->cond);
+        pthread_mutex_destroy(&a->lock);
+        free(a);
+        return NULL;
+}
+
+struct dlp_admin *dlp_admin_start_check(const char *addr, const char *worker,
+                                        const struct dlp_metric *m, size_t n,
+                                        dlp_ready_fn ready, void *opaque,
+                                        char *errstr, size_t errstr_size)
+{
+        return admin_start(addr, worker, m, n, ready, opaque, NULL, NULL,
+                           errstr, errstr_size);
+}
+
+struct dlp_admin *dlp_admin_start(const char *addr, const char *worker,
+                                  const struct dlp_metric *m, size_t n,
+                                  rd_kafka_t *producer, rd_kafka_t *consumer,
+                                  char *errstr, size_t errstr_size)
+{
+        return admin_start(addr, worker, m, n, kafka_ready, NULL, producer,
+                           consumer, errstr, errstr_size);
+}
+
+int dlp_admin_port(const struct dlp_admin *a)
+{
+        return dlp_httpd_port(a->httpd);
 }
 
 void dlp_admin_stop(struct dlp_admin *a)
@@ -170,5 +260,12 @@ void dlp_admin_stop(struct dlp_admin *a)
         if (!a)
                 return;
         dlp_httpd_stop(a->httpd);
+        pthread_mutex_lock(&a->lock);
+        a->stopping = 1;
+        pthread_cond_signal(&a->cond);
+        pthread_mutex_unlock(&a->lock);
+        pthread_join(a->checker, NULL);
+        pthread_cond_destroy(&a->cond);
+        pthread_mutex_destroy(&a->lock);
         free(a);
 }

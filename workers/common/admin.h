@@ -2,7 +2,12 @@
  *
  *   GET /healthz  200 while the process serves at all
  *   GET /readyz   200 when Kafka answers a metadata request (and, for a
- *                 consumer, the group gave it partitions), else 503 + why
+ *                 consumer, the group gave it partitions), else 503 + why;
+ *                 checked every second on a thread of its own and answered
+ *                 from that last verdict, so that neither probe ever waits
+ *                 on Kafka (a liveness probe queued behind a 2 s metadata
+ *                 request would fail Kubernetes' 1 s timeout and kill a
+ *                 healthy pod during a Kafka outage)
  *   GET /metrics  Prometheus text format: the worker's counters, gauges and
  *                 histograms, from a table like the configuration's
  *
@@ -44,6 +49,18 @@ struct dlp_admin *dlp_admin_start(const char *addr, const char *worker,
                                   const struct dlp_metric *metrics, size_t n,
                                   rd_kafka_t *producer, rd_kafka_t *consumer,
                                   char *errstr, size_t errstr_size);
+/* Readiness: 1 when ready, else 0 with \p why filled ("...\n"). May
+ * block (it runs on the admin's checker thread, never on a request). */
+typedef int (*dlp_ready_fn)(void *opaque, char *why, size_t why_size);
+/* The same endpoint with another readiness check (tests; a worker whose
+ * readiness is more than Kafka). */
+struct dlp_admin *dlp_admin_start_check(const char *addr, const char *worker,
+                                        const struct dlp_metric *metrics,
+                                        size_t n, dlp_ready_fn ready,
+                                        void *opaque, char *errstr,
+                                        size_t errstr_size);
+/* The port it listens on (for DLP_ADMIN_ADDR with port 0). */
+int dlp_admin_port(const struct dlp_admin *admin);
 void dlp_admin_stop(struct dlp_admin *admin);
 
 #endif

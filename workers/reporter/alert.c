@@ -1,5 +1,6 @@
 /* alert.c - Block Kit alerts, digests and alert records (see alert.h). */
 #include "alert.h"
+#include "util.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -8,6 +9,35 @@ static const char *str(const json_t *o, const char *k)
 {
         const char *s = json_string_value(json_object_get(o, k));
         return s ? s : "";
+}
+
+/* \p src as mrkdwn text into \p dst (capacity \p cap): Slack reads &, <
+ * and > as control characters, so a user name, an event id or a quote
+ * holding "<!everyone>" would ping the whole channel; escaped, it is shown
+ * as typed. Cut at a character (never inside an entity) when it does not
+ * fit. Returns the bytes written. */
+static size_t esc(char *dst, size_t cap, const char *src)
+{
+        size_t n = 0;
+
+        for (; *src; src++) {
+                const char *rep = *src == '&'   ? "&amp;"
+                                  : *src == '<' ? "&lt;"
+                                  : *src == '>' ? "&gt;"
+                                                : NULL;
+                size_t l = rep ? strlen(rep) : 1;
+
+                if (n + l + 1 > cap)
+                        break;
+                if (rep)
+                        memcpy(dst + n, rep, l);
+                else
+                        dst[n] = *src;
+                n += l;
+        }
+        n = dlp_utf8_trim(dst, n);
+        dst[n] = '\0';
+        return n;
 }
 
 /* Distinct info types in order of first appearance (new reference). */
@@ -28,7 +58,7 @@ static json_t *info_types(const json_t *findings)
         return types;
 }
 
-/* "CREDIT_CARD_NUMBER ×2, EMAIL_ADDRESS ×1" */
+/* "CREDIT_CARD_NUMBER ×2, EMAIL_ADDRESS ×1", as mrkdwn */
 static void type_counts(const json_t *findings, char *out, size_t size)
 {
         json_t *types = info_types(findings), *t, *f;
@@ -37,25 +67,46 @@ static void type_counts(const json_t *findings, char *out, size_t size)
         out[0] = '\0';
         json_array_foreach(types, i, t)
         {
+                char name[128];
                 size_t count = 0;
                 json_array_foreach(findings, j, f) count +=
                     !strcmp(str(f, "info_type"), json_string_value(t));
-                if (len < size)
-                        len += (size_t)snprintf(out + len, size - len,
-                                                "%s%s ×%zu", i ? ", " : "",
-                                                json_string_value(t), count);
+                esc(name, sizeof(name), json_string_value(t));
+                len += dlp_fmt(out + len, size - len, "%s%s ×%zu",
+                               i ? ", " : "", name, count);
         }
         json_decref(types);
 }
 
 static void who_of(const json_t *ins, char *out, size_t size)
 {
-        if (*str(ins, "user"))
-                snprintf(out, size, "<@%s>", str(ins, "user"));
-        else if (*str(ins, "bot_id"))
-                snprintf(out, size, "bot %s", str(ins, "bot_id"));
+        char id[96];
+
+        if (*str(ins, "user")) {
+                esc(id, sizeof(id), str(ins, "user"));
+                dlp_fmt(out, size, "<@%s>", id);
+        } else if (*str(ins, "bot_id")) {
+                esc(id, sizeof(id), str(ins, "bot_id"));
+                dlp_fmt(out, size, "bot %s", id);
+        } else
+                dlp_fmt(out, size, "unknown");
+}
+
+/* "<!date^1700000000^{date_short_pretty} {time}|1700000000.000100>" when
+ * ts starts with seconds, else ts as text: nothing of ts but digits goes
+ * inside the date's control sequence. */
+static void when_of(const json_t *ins, char *out, size_t size)
+{
+        const char *ts = str(ins, "ts");
+        size_t digits = strspn(ts, "0123456789");
+        char shown[96];
+
+        esc(shown, sizeof(shown), ts);
+        if (digits == 0 || digits > 12)
+                dlp_fmt(out, size, "%s", shown);
         else
-                snprintf(out, size, "unknown");
+                dlp_fmt(out, size, "<!date^%.*s^{date_short_pretty} {time}|%s>",
+                        (int)digits, ts, shown);
 }
 
 json_t *alert_message(const json_t *ins, const json_t *findings,
@@ -64,44 +115,46 @@ json_t *alert_message(const json_t *ins, const json_t *findings,
         json_t *blocks, *f;
         char summary[512], lines[ALERT_SECTION_MAX + 1] = "", who[128],
                                                      where[128], when[192],
-                                                     text[1024], context[768];
-        size_t i, shown = 0, n = json_array_size(findings);
+                                                     text[1024], context[768],
+                                                     id[128], link[512];
+        size_t i, shown = 0, n = json_array_size(findings), len = 0;
 
         if (n == 0)
                 return NULL;
         type_counts(findings, summary, sizeof(summary));
         json_array_foreach(findings, i, f)
         {
-                char line[400];
+                char line[400], type[96], likelihood[48], quote[256];
 
                 if (shown == ALERT_MAX_FINDING_LINES)
                         break;
-                snprintf(line, sizeof(line), "• *%s* (%s): `%s`\n",
-                         str(f, "info_type"), str(f, "likelihood"),
-                         str(f, "quote_masked"));
-                if (strlen(lines) + strlen(line) > ALERT_SECTION_MAX - 40)
+                esc(type, sizeof(type), str(f, "info_type"));
+                esc(likelihood, sizeof(likelihood), str(f, "likelihood"));
+                esc(quote, sizeof(quote), str(f, "quote_masked"));
+                dlp_fmt(line, sizeof(line), "• *%s* (%s): `%s`\n", type,
+                        likelihood, quote);
+                if (len + strlen(line) > ALERT_SECTION_MAX - 40)
                         break;
-                strcat(lines, line);
+                len += dlp_fmt(lines + len, sizeof(lines) - len, "%s", line);
                 shown++;
         }
-        if (shown < n) {
-                char more[64];
-                snprintf(more, sizeof(more), "…and %zu more", n - shown);
-                strcat(lines, more);
-        }
+        if (shown < n)
+                dlp_fmt(lines + len, sizeof(lines) - len, "…and %zu more",
+                        n - shown);
         who_of(ins, who, sizeof(who));
-        snprintf(where, sizeof(where), "<#%s>", str(ins, "channel"));
+        esc(id, sizeof(id), str(ins, "channel"));
+        dlp_fmt(where, sizeof(where), "<#%s>", id);
         /* Slack renders the date in the reader's time zone */
-        snprintf(when, sizeof(when),
-                 "<!date^%.10s^{date_short_pretty} {time}|%s>", str(ins, "ts"),
-                 str(ins, "ts"));
-        snprintf(text, sizeof(text), "DLP alert: %s in %s by %s", summary,
-                 where, who);
-        if (permalink)
-                snprintf(context, sizeof(context), "<%s|View the message> · %s",
-                         permalink, str(ins, "event_id"));
-        else
-                snprintf(context, sizeof(context), "%s", str(ins, "event_id"));
+        when_of(ins, when, sizeof(when));
+        dlp_fmt(text, sizeof(text), "DLP alert: %s in %s by %s", summary,
+                where, who);
+        esc(id, sizeof(id), str(ins, "event_id"));
+        if (permalink) {
+                esc(link, sizeof(link), permalink);
+                dlp_fmt(context, sizeof(context), "<%s|View the message> · %s",
+                        link, id);
+        } else
+                dlp_fmt(context, sizeof(context), "%s", id);
 
         blocks = json_pack(
             "[{s:s, s:{s:s, s:s}},"
@@ -126,8 +179,8 @@ json_t *alert_message(const json_t *ins, const json_t *findings,
 void alert_permalink(const char *link_base, const char *channel, const char *ts,
                      char *out, size_t out_size)
 {
-        size_t n = (size_t)snprintf(out, out_size, "%s/archives/%s/p",
-                                    link_base, channel);
+        size_t n = dlp_fmt(out, out_size, "%s/archives/%s/p", link_base,
+                           channel);
 
         for (; ts && *ts && n + 1 < out_size; ts++)
                 if (*ts != '.')
@@ -147,34 +200,47 @@ json_t *alert_digest(json_t *const *ins, json_t *const *findings, size_t n,
 {
         json_t *blocks = json_array();
         char text[ALERT_SECTION_MAX + 1] = "", title[160], summary[256];
-        size_t i, total = 0, sections = 0;
+        size_t i, total = 0, sections = 0, len = 0;
+        int failed = !blocks;
 
         if (n > ALERT_DIGEST_MAX)
                 n = ALERT_DIGEST_MAX;
-        for (i = 0; i < n; i++) {
-                char counts[256], link[256], who[96], line[768];
+        for (i = 0; i < n && !failed; i++) {
+                char counts[256], link[256], elink[512], who[96], line[768],
+                    chan[96], quote[256], id[128];
 
                 type_counts(findings[i], counts, sizeof(counts));
                 alert_permalink(link_base, str(ins[i], "channel"),
                                 str(ins[i], "ts"), link, sizeof(link));
+                esc(elink, sizeof(elink), link);
                 who_of(ins[i], who, sizeof(who));
-                snprintf(line, sizeof(line),
-                         "• <#%s> %s: %s `%s` <%s|view> · %s\n",
-                         str(ins[i], "channel"), who, counts,
-                         str(json_array_get(findings[i], 0), "quote_masked"),
-                         link, str(ins[i], "event_id"));
-                if (strlen(text) + strlen(line) > ALERT_SECTION_MAX) {
+                esc(chan, sizeof(chan), str(ins[i], "channel"));
+                esc(quote, sizeof(quote),
+                    str(json_array_get(findings[i], 0), "quote_masked"));
+                esc(id, sizeof(id), str(ins[i], "event_id"));
+                dlp_fmt(line, sizeof(line),
+                        "• <#%s> %s: %s `%s` <%s|view> · %s\n", chan, who,
+                        counts, quote, elink, id);
+                if (len + strlen(line) > ALERT_SECTION_MAX) {
                         if (sections + 1 == ALERT_MAX_SECTIONS)
                                 break; /* the rest goes in the next digest */
-                        json_array_append_new(blocks, section(text));
+                        /* a section that cannot be added fails the digest:
+                         * its items must not count as alerted */
+                        failed |= json_array_append_new(blocks,
+                                                        section(text)) != 0;
                         sections++;
+                        len = 0;
                         text[0] = '\0';
                 }
-                strcat(text, line);
+                len += dlp_fmt(text + len, sizeof(text) - len, "%s", line);
                 total += json_array_size(findings[i]);
         }
-        if (*text)
-                json_array_append_new(blocks, section(text));
+        if (*text && !failed)
+                failed |= json_array_append_new(blocks, section(text)) != 0;
+        if (failed) {
+                json_decref(blocks);
+                return NULL;
+        }
         *used = i;
         snprintf(title, sizeof(title),
                  "Sensitive data posted in Slack: %zu messages", i);

@@ -218,13 +218,35 @@ static struct chan *next_ready(struct reporter *rep, int64_t now,
         return NULL;
 }
 
+/* One digest of the first \p n queued items (n > 1), or NULL. */
+static json_t *digest_of(struct reporter *rep, struct chan *c,
+                         struct item *batch, size_t n, size_t *used)
+{
+        json_t *ins[ALERT_DIGEST_MAX], *findings[ALERT_DIGEST_MAX];
+        size_t k = 0;
+
+        /* never read past the n-th item: the main thread may be appending
+         * behind it */
+        for (struct item *it = batch; k < n; k++) {
+                ins[k] = it->ins;
+                findings[k] = it->findings;
+                if (k + 1 < n)
+                        it = it->next;
+        }
+        return alert_digest(ins, findings, k, c->id, rep->cfg.link_base, used);
+}
+
 /* Posts what a channel has queued: one alert, or a digest of several. */
 static void post_batch(struct reporter *rep, struct dlp_httpc *http,
                        struct chan *c, struct item *batch, size_t n,
                        struct slack_result *r, size_t *used)
 {
-        json_t *msg;
+        json_t *msg = NULL;
 
+        /* a digest that cannot be built falls back to the first alert
+         * alone, so that one bad record cannot hold the channel */
+        if (n > 1 && !(msg = digest_of(rep, c, batch, n, used)))
+                n = 1;
         if (n == 1) {
                 char link[512];
                 /* the real permalink when Slack gives it, else built */
@@ -242,22 +264,11 @@ static void post_batch(struct reporter *rep, struct dlp_httpc *http,
                                         link, sizeof(link));
                 msg = alert_message(batch->ins, batch->findings, c->id, link);
                 *used = 1;
-        } else {
-                json_t *ins[ALERT_DIGEST_MAX], *findings[ALERT_DIGEST_MAX];
-                size_t k = 0;
-                /* never read past the n-th item: the main thread may be
-                 * appending behind it */
-                for (struct item *it = batch; k < n; k++) {
-                        ins[k] = it->ins;
-                        findings[k] = it->findings;
-                        if (k + 1 < n)
-                                it = it->next;
-                }
-                msg = alert_digest(ins, findings, k, c->id, rep->cfg.link_base,
-                                   used);
         }
         if (!msg) {
-                r->outcome = SLACK_RETRY;
+                /* a record no retry can turn into an alert: dead letter,
+                 * never a retry for ever */
+                r->outcome = SLACK_PERMANENT;
                 snprintf(r->error, sizeof(r->error), "cannot build alert");
                 return;
         }
@@ -393,6 +404,22 @@ static void drain_done(struct reporter *rep)
         }
 }
 
+/* The ids an alert and its record carry are strings of at most DLP_ID_MAX
+ * bytes where present (event_id and channel must be). */
+static int ids_fit(const json_t *ins)
+{
+        static const char *const ids[] = {"event_id", "channel", "team_id",
+                                           "ts",       "user",    "bot_id"};
+
+        for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+                json_t *v = json_object_get(ins, ids[i]);
+                if ((!v && i < 2) || (v && !json_is_string(v)) ||
+                    json_string_length(v) > DLP_ID_MAX)
+                        return 0;
+        }
+        return 1;
+}
+
 /* Takes one consumed inspection record. */
 static void take(struct reporter *rep, rd_kafka_message_t *rkm)
 {
@@ -414,9 +441,12 @@ static void take(struct reporter *rep, rd_kafka_message_t *rkm)
         id = json_string_value(json_object_get(ins, "event_id"));
         if (!json_is_object(ins) || !schema ||
             strcmp(schema, "dlp.inspection/1") != 0 || !id ||
-            !json_is_array(json_object_get(ins, "findings"))) {
+            !json_is_array(json_object_get(ins, "findings")) ||
+            !ids_fit(ins)) {
                 json_decref(ins);
-                dead_letter(rep, rkm, "not a valid dlp.inspection/1 record");
+                dead_letter(rep, rkm,
+                            "not a valid dlp.inspection/1 record (or an id "
+                            "over 255 bytes)");
                 rd_kafka_message_destroy(rkm);
                 return;
         }
@@ -597,8 +627,8 @@ static void rebuild_dedupe(struct reporter *rep)
                         continue;
                 if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
                         eof++;
-                else if (!m->err && m->key && m->key_len < 200) {
-                        char id[200];
+                else if (!m->err && m->key && m->key_len <= DLP_ID_MAX) {
+                        char id[DLP_ID_MAX + 1];
                         memcpy(id, m->key, m->key_len);
                         id[m->key_len] = '\0';
                         if (dedupe_claim(rep->dedupe, id, dlp_wall_s()) ==

@@ -7,7 +7,7 @@ set -euo pipefail
 PACKAGES=(
         build-essential cmake ninja-build pkg-config git curl ca-certificates
         librdkafka-dev libjansson-dev libcurl4-openssl-dev libmicrohttpd-dev
-        libssl-dev libcmocka-dev
+        libssl-dev libcmocka-dev libpcre2-dev
         python3 python3-jsonschema kcat
         # benchmark plots
         gnuplot-nox

@@ -189,16 +189,6 @@ static void test_aws_key(void **state)
         assert_none("AKIAiosfodnn7example"); /* lower case */
 }
 
-static void test_slack_token(void **state)
-{
-        assert_one("token xoxb-1234567890-abcdefghij ok", SIM_SLACK_TOKEN,
-                   "xoxb-1234567890-abcdefghij");
-        assert_one("xoxp-0123456789", SIM_SLACK_TOKEN, "xoxp-0123456789");
-        assert_none("xoxb-123456789");  /* 9 after the prefix */
-        assert_none("xoxz-1234567890"); /* not a token kind */
-        assert_none("myxoxb-1234567890abc");
-}
-
 static void test_offsets_after_multibyte_utf8(void **state)
 {
         /* "café ☕ ": é is 2 bytes, ☕ is 3: the card starts at byte 10,
@@ -289,7 +279,6 @@ int main(void)
             cmocka_unit_test(test_ssn_word_boundaries),
             cmocka_unit_test(test_email),
             cmocka_unit_test(test_aws_key),
-            cmocka_unit_test(test_slack_token),
             cmocka_unit_test(test_offsets_after_multibyte_utf8),
             cmocka_unit_test(test_sorted_by_position_across_types),
             cmocka_unit_test(test_types_and_min_likelihood_filter),

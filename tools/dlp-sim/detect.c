@@ -331,34 +331,6 @@ static int detect_aws_keys(const char *s, size_t len, enum sim_likelihood lh,
         return DLP_OK;
 }
 
-/* ---- SLACK_TOKEN ------------------------------------------------------- */
-
-#define SLACK_PREFIX_LEN 5 /* "xoxb-" */
-#define SLACK_MIN_BODY   10
-
-static int detect_slack_tokens(const char *s, size_t len,
-                               enum sim_likelihood lh, struct sim_matches *out)
-{
-        for (size_t i = 0; i + SLACK_PREFIX_LEN <= len; i++) {
-                size_t end;
-
-                if (memcmp(s + i, "xox", 3) || !s[i + 3] ||
-                    !strchr("abposr", s[i + 3]) || s[i + 4] != '-')
-                        continue;
-                if (i > 0 && is_word(s[i - 1]))
-                        continue;
-                end = i + SLACK_PREFIX_LEN;
-                while (end < len && (is_alnum(s[end]) || s[end] == '-'))
-                        end++;
-                if (end - (i + SLACK_PREFIX_LEN) < SLACK_MIN_BODY)
-                        continue;
-                if (matches_push(out, SIM_SLACK_TOKEN, lh, i, end))
-                        return DLP_ERR_NOMEM;
-                i = end - 1;
-        }
-        return DLP_OK;
-}
-
 /* ---- the table of detectors -------------------------------------------- */
 
 typedef int (*detector_fn)(const char *s, size_t len, enum sim_likelihood lh,
@@ -373,7 +345,6 @@ static const struct {
     {SIM_US_SOCIAL_SECURITY_NUMBER, SIM_LIKELY, detect_ssns},
     {SIM_EMAIL_ADDRESS, SIM_LIKELY, detect_emails},
     {SIM_AWS_CREDENTIALS, SIM_VERY_LIKELY, detect_aws_keys},
-    {SIM_SLACK_TOKEN, SIM_VERY_LIKELY, detect_slack_tokens},
 };
 
 static int match_cmp(const void *pa, const void *pb)

@@ -7,6 +7,8 @@
 #define _GNU_SOURCE /* memmem */
 #include "sim.h"
 #include "detect.h"
+#include "engine.h"
+#include "icfg.h"
 #include "err.h"
 #include "util.h"
 
@@ -27,8 +29,7 @@ struct inspect_req {
         json_t *rows;    /* array or NULL (no rows) */
         const char *value;
         size_t value_len;
-        unsigned types;
-        enum sim_likelihood min;
+        struct dlp_icfg cfg; /* the effective InspectConfig */
         int include_quote;
         size_t max_findings;
 };
@@ -45,13 +46,14 @@ json_t *sim_google_error(int code, const char *status, const char *fmt, ...)
                          "message", msg, "status", status);
 }
 
-/* Fills \p ans with a 400 INVALID_ARGUMENT counted as \p outcome. Always
+/* Fills \p ans with an error answer counted as \p outcome. Always
  * returns DLP_OK, so callers can `return reject(...)`. */
-static int reject(struct sim_answer *ans, enum sim_outcome outcome,
-                  const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int reject_as(struct sim_answer *ans, int code, const char *status,
+                     enum sim_outcome outcome, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 
-static int reject(struct sim_answer *ans, enum sim_outcome outcome,
-                  const char *fmt, ...)
+static int reject_as(struct sim_answer *ans, int code, const char *status,
+                     enum sim_outcome outcome, const char *fmt, ...)
 {
         char msg[1024];
         va_list ap;
@@ -60,11 +62,15 @@ static int reject(struct sim_answer *ans, enum sim_outcome outcome,
         vsnprintf(msg, sizeof(msg), fmt, ap);
         va_end(ap);
         json_decref(ans->body);
-        ans->status = 400;
+        ans->status = code;
         ans->outcome = outcome;
-        ans->body = sim_google_error(400, "INVALID_ARGUMENT", "%s", msg);
+        ans->body = sim_google_error(code, status, "%s", msg);
         return DLP_OK;
 }
+
+/* A 400 INVALID_ARGUMENT (see reject_as()). */
+#define reject(ans, outcome, ...)                                              \
+        reject_as(ans, 400, "INVALID_ARGUMENT", outcome, __VA_ARGS__)
 
 /* A field by its lowerCamel JSON name or its proto name (Google's parser
  * accepts both). Borrowed or NULL. */
@@ -280,120 +286,144 @@ static int parse_item(const struct sim_limits *lim, struct inspect_req *rq,
         return DLP_OK;
 }
 
-/* Adds the info type named by obj.name (an InfoType) to rq->types, or
- * fills a 400 in \p ans. */
-static int add_info_type(struct inspect_req *rq, const json_t *obj,
-                         const char *where, struct sim_answer *ans)
-{
-        json_t *name = json_object_get(obj, "name");
-        enum sim_info_type t;
-
-        if (!json_is_string(name))
-                return reject(ans, SIM_REJ_INVALID,
-                              "Invalid argument: %s needs a name", where);
-        if (sim_info_type_parse(json_string_value(name), &t) != DLP_OK)
-                return reject(ans, SIM_REJ_INVALID,
-                              "Invalid built-in info type name \"%s\". "
-                              "(dlp-sim knows CREDIT_CARD_NUMBER, "
-                              "US_SOCIAL_SECURITY_NUMBER, EMAIL_ADDRESS, "
-                              "AWS_CREDENTIALS, SLACK_TOKEN)",
-                              json_string_value(name));
-        rq->types |= SIM_INFO_TYPE_BIT(t);
-        return DLP_OK;
-}
-
-/* Reads inspectConfig: infoTypes (all when absent or empty), custom info
- * types named like a dlp-sim detector (added to those; their pattern is not
- * evaluated: the detector stands in for it), minLikelihood, includeQuote
- * and limits. */
+/* Reads the effective InspectConfig: the template named by
+ * inspectTemplateName (from the templates file) with the request's
+ * inspectConfig merged into it as Google merges them, then checked and
+ * compiled by icfg.c. An unknown template is 404 NOT_FOUND, an unknown
+ * built-in info type 400 with Google's wording, anything else wrong 400
+ * naming the bad part. */
 static int parse_config(const struct sim_limits *lim, struct inspect_req *rq,
                         struct sim_answer *ans)
 {
         json_t *cfg = get(rq->root, "inspectConfig", "inspect_config");
-        json_t *types, *custom, *min, *quote, *limits, *v;
+        json_t *tname =
+            get(rq->root, "inspectTemplateName", "inspect_template_name");
+        json_t *eff = NULL, *types, *v;
+        char why[512];
+        const char *unsupported;
         size_t i;
-        long long n;
+        int err;
 
-        rq->types = SIM_INFO_TYPES_ALL;
-        rq->min = SIM_POSSIBLE;
         rq->max_findings = lim->max_findings;
-        if (!cfg)
-                return DLP_OK;
-        if (!json_is_object(cfg))
+        if (cfg && !json_is_object(cfg))
                 return reject(ans, SIM_REJ_INVALID,
                               "Invalid value at 'inspect_config'");
-        rq->types = 0;
-        types = get(cfg, "infoTypes", "info_types");
-        if (types && !json_is_array(types))
+        if (tname && (!json_is_string(tname) || !*json_string_value(tname)))
                 return reject(ans, SIM_REJ_INVALID,
-                              "Invalid value at 'inspect_config.info_types'");
+                              "Invalid value at 'inspect_template_name' "
+                              "(TYPE_STRING)");
+        if (tname) {
+                json_t *tpl = json_object_get(lim->templates,
+                                              json_string_value(tname));
+
+                if (!tpl)
+                        return reject_as(ans, 404, "NOT_FOUND",
+                                         SIM_REJ_INVALID,
+                                         "Inspect template not found: %s "
+                                         "(dlp-sim knows the templates of "
+                                         "DLP_SIM_TEMPLATES)",
+                                         json_string_value(tname));
+                eff = json_deep_copy(tpl);
+        } else {
+                eff = json_object();
+        }
+        if (!eff || (cfg && dlp_icfg_merge(eff, cfg))) {
+                json_decref(eff);
+                return DLP_ERR_NOMEM;
+        }
+        types = get(eff, "infoTypes", "info_types");
         json_array_foreach(types, i, v)
         {
-                add_info_type(rq, v, "inspect_config.info_types[]", ans);
-                if (ans->body)
-                        return DLP_OK;
-        }
-        if (!rq->types) /* like Google: no built-ins named, the defaults */
-                rq->types = SIM_INFO_TYPES_ALL;
-        custom = get(cfg, "customInfoTypes", "custom_info_types");
-        json_array_foreach(custom, i, v)
-        {
-                json_t *it = get(v, "infoType", "info_type");
+                const char *name =
+                    json_string_value(json_object_get(v, "name"));
 
-                add_info_type(rq, it, "custom_info_types[].info_type", ans);
-                if (ans->body)
+                if (name && !dlp_infotype_builtin(name)) {
+                        reject(ans, SIM_REJ_INVALID,
+                               "Invalid built-in info type name \"%s\".",
+                               name); /* name is eff's: decref after */
+                        json_decref(eff);
                         return DLP_OK;
-        }
-        min = get(cfg, "minLikelihood", "min_likelihood");
-        if (json_is_string(min)) {
-                if (sim_likelihood_parse(json_string_value(min), &rq->min))
-                        return reject(ans, SIM_REJ_INVALID,
-                                      "Invalid value at "
-                                      "'inspect_config.min_likelihood' "
-                                      "(type.googleapis.com/google.privacy."
-                                      "dlp.v2.Likelihood), \"%s\"",
-                                      json_string_value(min));
-        } else if (json_is_integer(min) && json_integer_value(min) >= 0 &&
-                   json_integer_value(min) <= SIM_VERY_LIKELY) {
-                rq->min = (enum sim_likelihood)json_integer_value(min);
-        } else if (min) {
-                return reject(ans, SIM_REJ_INVALID,
-                              "Invalid value at "
-                              "'inspect_config.min_likelihood'");
-        }
-        if (rq->min == SIM_LIKELIHOOD_UNSPECIFIED)
-                rq->min = SIM_POSSIBLE;
-        quote = get(cfg, "includeQuote", "include_quote");
-        if (quote && !json_is_boolean(quote))
-                return reject(ans, SIM_REJ_INVALID,
-                              "Invalid value at "
-                              "'inspect_config.include_quote' (TYPE_BOOL)");
-        rq->include_quote = json_is_true(quote);
-        limits = json_object_get(cfg, "limits");
-        if (limits && !json_is_object(limits))
-                return reject(ans, SIM_REJ_INVALID,
-                              "Invalid value at 'inspect_config.limits'");
-        /* one item per request, so per item and per request are the same;
-         * like Google, values above the service's own cap are lowered */
-        {
-                static const char *const keys[][2] = {
-                    {"maxFindingsPerRequest", "max_findings_per_request"},
-                    {"maxFindingsPerItem", "max_findings_per_item"},
-                };
-                for (size_t k = 0; k < 2; k++) {
-                        v = get(limits, keys[k][0], keys[k][1]);
-                        if (!v)
-                                continue;
-                        if (get_int(v, &n) != DLP_OK || n < 0)
-                                return reject(ans, SIM_REJ_INVALID,
-                                              "Invalid value at "
-                                              "'inspect_config.limits.%s'",
-                                              keys[k][1]);
-                        if (n > 0 && (unsigned long long)n < rq->max_findings)
-                                rq->max_findings = (size_t)n;
                 }
         }
+        err = dlp_icfg_parse(eff, 0, &rq->cfg, why, sizeof(why));
+        json_decref(eff);
+        if (err == DLP_ERR_INVALID)
+                return reject(ans, SIM_REJ_INVALID,
+                              "Invalid argument: inspect_config.%s", why);
+        if (err)
+                return err;
+        unsupported = sim_engine_unsupported(&rq->cfg);
+        if (unsupported)
+                return reject(ans, SIM_REJ_INVALID,
+                              "Invalid argument: dlp-sim cannot run %s",
+                              unsupported);
+        rq->include_quote = rq->cfg.include_quote;
+        /* one item per request, so per item and per request are the same;
+         * like Google, values above the service's own cap are lowered */
+        if (rq->cfg.max_findings_per_request > 0 &&
+            (size_t)rq->cfg.max_findings_per_request < rq->max_findings)
+                rq->max_findings = (size_t)rq->cfg.max_findings_per_request;
+        if (rq->cfg.max_findings_per_item > 0 &&
+            (size_t)rq->cfg.max_findings_per_item < rq->max_findings)
+                rq->max_findings = (size_t)rq->cfg.max_findings_per_item;
         return DLP_OK;
+}
+
+json_t *sim_templates_load(const char *path, char *errstr, size_t errstr_size)
+{
+        json_error_t jerr;
+        json_t *root = json_load_file(path, 0, &jerr), *list, *t;
+        json_t *out = json_object();
+        size_t i;
+
+        if (!root || !out) {
+                snprintf(errstr, errstr_size, "%s: %s (line %d)", path,
+                         root ? "out of memory" : jerr.text, jerr.line);
+                goto fail;
+        }
+        list = json_object_get(root, "inspectTemplates");
+        if (!json_is_array(list)) {
+                snprintf(errstr, errstr_size,
+                         "%s: expected {\"inspectTemplates\": [{\"name\", "
+                         "\"inspectConfig\"}, ...]}",
+                         path);
+                goto fail;
+        }
+        json_array_foreach(list, i, t)
+        {
+                const char *name =
+                    json_string_value(json_object_get(t, "name"));
+                json_t *cfg = json_object_get(t, "inspectConfig");
+                struct dlp_icfg parsed = {0};
+                char why[512];
+                int err;
+
+                if (!name || !json_is_object(cfg)) {
+                        snprintf(errstr, errstr_size,
+                                 "%s: inspectTemplates[%zu] needs a name and "
+                                 "an inspectConfig",
+                                 path, i);
+                        goto fail;
+                }
+                err = dlp_icfg_parse(cfg, 0, &parsed, why, sizeof(why));
+                dlp_icfg_free(&parsed);
+                if (err) {
+                        snprintf(errstr, errstr_size,
+                                 "%s: template %s: inspectConfig.%s", path,
+                                 name, why);
+                        goto fail;
+                }
+                if (json_object_set(out, name, cfg)) {
+                        snprintf(errstr, errstr_size, "out of memory");
+                        goto fail;
+                }
+        }
+        json_decref(root);
+        return out;
+fail:
+        json_decref(root);
+        json_decref(out);
+        return NULL;
 }
 
 /* Finds the poison marker; returns 1 and the row (or -1 for a value item)
@@ -459,7 +489,7 @@ struct cell_ref {
 
 /* One finding in Google's shape; a new reference. */
 static json_t *finding_new(const struct inspect_req *rq, const char *text,
-                           const struct sim_match *m,
+                           const struct sim_finding *m,
                            const struct cell_ref *ref, const char *created,
                            uint64_t serial, size_t index)
 {
@@ -479,13 +509,21 @@ static json_t *finding_new(const struct inspect_req *rq, const char *text,
                 json_object_set_new(f, "quote",
                                     json_stringn(text + m->start, qlen));
         }
-        json_object_set_new(f, "infoType",
-                            json_pack("{s:s, s:{s:s}}", "name",
-                                      sim_info_type_name(m->type),
-                                      "sensitivityScore", "score",
-                                      sim_info_type_sensitivity(m->type)));
+        if (m->builtin) {
+                enum sim_info_type t = SIM_CREDIT_CARD_NUMBER;
+
+                sim_info_type_parse(m->type, &t);
+                json_object_set_new(f, "infoType",
+                                    json_pack("{s:s, s:{s:s}}", "name",
+                                              m->type, "sensitivityScore",
+                                              "score",
+                                              sim_info_type_sensitivity(t)));
+        } else { /* a custom type has the sensitivity it was given */
+                json_object_set_new(f, "infoType",
+                                    json_pack("{s:s}", "name", m->type));
+        }
         json_object_set_new(f, "likelihood",
-                            json_string(sim_likelihood_name(m->likelihood)));
+                            json_string(dlp_likelihood_name(m->likelihood)));
         set_range(loc, "byteRange", m->start, m->end);
         set_range(loc, "codepointRange", sim_utf8_codepoints(text, m->start),
                   sim_utf8_codepoints(text, m->end));
@@ -520,13 +558,12 @@ static json_t *finding_new(const struct inspect_req *rq, const char *text,
 static int inspect_cell(const struct inspect_req *rq, const char *text,
                         size_t len, const struct cell_ref *ref,
                         const char *created, uint64_t serial,
-                        struct sim_matches *matches, json_t *findings,
+                        struct sim_findings *matches, json_t *findings,
                         int *truncated)
 {
         int err;
 
-        matches->cnt = 0;
-        err = sim_detect(text, len, rq->types, rq->min, matches);
+        err = sim_engine_run(&rq->cfg, text, len, matches);
         if (err)
                 return err;
         for (size_t i = 0; i < matches->cnt; i++) {
@@ -548,7 +585,7 @@ static int inspect_cell(const struct inspect_req *rq, const char *text,
 static int inspect_all(const struct inspect_req *rq, uint64_t serial,
                        struct sim_answer *ans)
 {
-        struct sim_matches matches = {0};
+        struct sim_findings matches = {0};
         json_t *findings = json_array(), *result = json_object();
         char created[32];
         int err = DLP_OK, truncated = 0;
@@ -617,7 +654,7 @@ static int inspect_all(const struct inspect_req *rq, uint64_t serial,
 out:
         json_decref(findings);
         json_decref(result);
-        sim_matches_free(&matches);
+        sim_findings_free(&matches);
         return err;
 }
 
@@ -676,6 +713,7 @@ int sim_inspect(const struct sim_limits *lim, const char *body, size_t len,
         err = inspect_all(&rq, serial, ans);
 out:
         json_decref(rq.root);
+        dlp_icfg_free(&rq.cfg);
         if (err) {
                 json_decref(ans->body);
                 ans->status = 500;

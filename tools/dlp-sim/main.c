@@ -32,6 +32,7 @@ int main(int argc, char **argv)
         struct sim_config conf = {0};
         struct sim sim = {0};
         struct dlp_httpd *httpd = NULL, *admin = NULL;
+        json_t *templates = NULL;
         char errstr[512];
         size_t max_read;
         int err, rc = 1;
@@ -57,6 +58,18 @@ int main(int argc, char **argv)
         sim.limits.max_values = (size_t)conf.max_values;
         sim.limits.max_findings = (size_t)conf.max_findings;
         sim.limits.poison = conf.poison;
+        if (conf.templates && *conf.templates) {
+                templates = sim_templates_load(conf.templates, errstr,
+                                               sizeof(errstr));
+                if (!templates) {
+                        LOG_ERROR("DLP_SIM_TEMPLATES: %s", errstr);
+                        rc = 2;
+                        goto out;
+                }
+                LOG_INFO("%zu inspect templates from %s",
+                         json_object_size(templates), conf.templates);
+        }
+        sim.limits.templates = templates;
         sim.stats =
             sim_stats_new(conf.rate_limit, conf.max_rows, conf.fail_every);
         if (!sim.stats) {

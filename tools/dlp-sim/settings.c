@@ -55,6 +55,11 @@ static const struct dlp_setting sim_settings[] = {
      offsetof(struct sim_config, poison),
      "a request with a cell containing this marker gets 400 naming the "
      "row (empty: off)"},
+    {"DLP_SIM_TEMPLATES", "templates", DLP_SET_STR, NULL, 0, 0,
+     offsetof(struct sim_config, templates),
+     "JSON file of inspect templates, {\"inspectTemplates\":[{\"name\","
+     "\"inspectConfig\"}]}, that inspectTemplateName resolves to (unset: "
+     "none)"},
 };
 
 const struct dlp_config_spec dlp_sim_spec = {

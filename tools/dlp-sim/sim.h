@@ -6,7 +6,8 @@
  *              /healthz, and the admin routes
  *   inspect.c  one content:inspect body -> Google's answer (no HTTP, no
  *              shared state)
- *   detect.c   the detectors (detect.h; pure functions)
+ *   engine.c   an InspectConfig run over one text (engine.h; pure)
+ *   detect.c   the built-in detectors (detect.h; pure functions)
  *   stats.c    the strict sliding-window rate limiter and the counters
  *   delay.c    the added service latency, without holding a thread
  *
@@ -26,8 +27,9 @@
  *      the whole body, which is larger, so a request we accept Google
  *      accepts too.)
  *   6. Malformed JSON, no item -> 400; rows > max -> 400; values > max ->
- *      400; a bad inspectConfig -> 400; a cell holding the poison marker ->
- *      400 naming the row.
+ *      400; an inspectTemplateName not in DLP_SIM_TEMPLATES -> 404; a bad
+ *      inspectConfig (once merged into the template) -> 400 naming the bad
+ *      part; a cell holding the poison marker -> 400 naming the row.
  *   7. Otherwise 200 with the findings.
  * Answers to admitted requests leave a latency after the request was
  * judged (median DLP_SIM_LATENCY_MS, lognormal spread DLP_SIM_LATENCY_SIGMA); 401 and 429 leave at once. */
@@ -57,6 +59,7 @@ struct sim_config {
         long threads;
         long fail_every;
         char *poison;
+        char *templates;
 };
 
 /* ---- stats.c ----------------------------------------------------------- */
@@ -150,6 +153,9 @@ struct sim_limits {
         size_t max_values;
         size_t max_findings;
         const char *poison; /* NULL or "": off */
+        /* inspect template name -> its InspectConfig (DLP_SIM_TEMPLATES);
+         * read-only once serving, so shared by the threads unlocked */
+        const json_t *templates;
 };
 
 /* One answer: HTTP status and body (a new reference), and what to count. */
@@ -167,6 +173,12 @@ struct sim_answer {
  * DLP_ERR_NOMEM (ans then holds a 500). */
 int sim_inspect(const struct sim_limits *lim, const char *body, size_t len,
                 uint64_t serial, struct sim_answer *ans);
+/* Reads a templates file, {"inspectTemplates": [{"name": N,
+ * "inspectConfig": C}, ...]} (the shape of Google's
+ * inspectTemplates.list), checking every C; returns a new object N -> C, or
+ * NULL with errstr naming the file and the bad part. */
+json_t *sim_templates_load(const char *path, char *errstr,
+                           size_t errstr_size);
 /* Google's error body {"error":{"code","message","status"}}; a new
  * reference. */
 json_t *sim_google_error(int code, const char *status, const char *fmt, ...)

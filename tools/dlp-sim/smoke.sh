@@ -144,6 +144,38 @@ check 'sum(s["n"] for s in d["requests_per_second"])' 15
 ok "stats: $(json "$WORK/s.json" 'json.dumps({k: d[k] for k in ("accepted", "rejected", "rejected_by_reason", "max_requests_in_any_1s_window", "rows_total", "findings_total")})')"
 stop main
 
+# ---- inspect templates (DLP_SIM_TEMPLATES) and custom types over the wire
+cat >"$WORK/templates.json" <<'EOF'
+{"inspectTemplates":[{"name":"projects/demo/inspectTemplates/secrets",
+ "inspectConfig":{"infoTypes":[{"name":"EMAIL_ADDRESS"}],
+  "customInfoTypes":[{"infoType":{"name":"TICKET"},"regex":{"pattern":"TCK-[0-9]{3}"}}]}}]}
+EOF
+start tpl DLP_SIM_LATENCY_MS=0 "DLP_SIM_TEMPLATES=$WORK/templates.json"
+INSPECT="$BASE_tpl/v2/projects/demo/content:inspect"
+curl -s -o "$WORK/r.json" --data-binary '{"inspectTemplateName":"projects/demo/inspectTemplates/secrets",
+ "inspectConfig":{"includeQuote":true},"item":{"value":"TCK-123 a@b.co 4111111111111111"}}' "$INSPECT"
+got=$(json "$WORK/r.json" '" ".join(f["infoType"]["name"] + "=" + f["quote"] for f in d["result"]["findings"])')
+[ "$got" = "TICKET=TCK-123 EMAIL_ADDRESS=a@b.co" ] || fail "template: $got"
+ok "template resolved and merged with the request's inspectConfig: $got"
+code=$(curl -s -o "$WORK/r.json" -w '%{http_code}' --data-binary '{"inspectTemplateName":"projects/demo/inspectTemplates/nope","item":{"value":"x"}}' "$INSPECT")
+[ "$code" = 404 ] && [ "$(json "$WORK/r.json" 'd["error"]["status"]')" = NOT_FOUND ] || fail "unknown template: $code"
+ok "unknown template: 404 NOT_FOUND"
+code=$(curl -s -o "$WORK/r.json" -w '%{http_code}' --data-binary '{"inspectConfig":{"infoTypes":[{"name":"SLACK_TOKEN"}]},"item":{"value":"x"}}' "$INSPECT")
+[ "$code" = 400 ] && [ "$(json "$WORK/r.json" 'd["error"]["message"]')" = 'Invalid built-in info type name "SLACK_TOKEN".' ] ||
+        fail "unknown built-in: $code $(cat "$WORK/r.json")"
+ok "unknown built-in info type: 400 $(json "$WORK/r.json" 'd["error"]["message"]')"
+code=$(curl -s -o "$WORK/r.json" -w '%{http_code}' --data-binary '{"inspectConfig":{"customInfoTypes":[{"infoType":{"name":"A"},"regex":{"pattern":"(x"}}]},"item":{"value":"x"}}' "$INSPECT")
+[ "$code" = 400 ] && json "$WORK/r.json" 'd["error"]["message"]' | grep -q 'customInfoTypes\[0\].regex.pattern: bad regex' ||
+        fail "bad regex: $code $(cat "$WORK/r.json")"
+ok "bad regex: 400 $(json "$WORK/r.json" 'd["error"]["message"]')"
+stop tpl
+echo '{"inspectTemplates":[{"name":"t","inspectConfig":{"infoTypes":[{"name":"NOPE"}]}}]}' >"$WORK/bad-templates.json"
+rc=0
+"$SIM" --listen-addr 127.0.0.1:0 --templates "$WORK/bad-templates.json" >/dev/null 2>"$WORK/bad.err" || rc=$?
+[ "$rc" = 2 ] && grep -q 'template t: inspectConfig.infoTypes\[0\]: unknown built-in info type' "$WORK/bad.err" ||
+        fail "bad templates file: rc $rc $(cat "$WORK/bad.err")"
+ok "a bad templates file stops start-up naming the template and the bad part"
+
 # ---- auth and fault injection
 start auth DLP_SIM_TOKEN=s3cret DLP_SIM_FAIL_EVERY=3 DLP_SIM_LATENCY_MS=0
 INSPECT="$BASE_auth/v2/projects/demo/content:inspect"

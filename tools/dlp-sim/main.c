@@ -123,6 +123,7 @@ out:
         dlp_httpd_stop(httpd);
         sim_delay_free(sim.delay);
         sim_stats_free(sim.stats);
+        json_decref(templates);
         dlp_config_free(&dlp_sim_spec, &conf);
         return rc;
 }

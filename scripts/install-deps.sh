@@ -8,6 +8,8 @@ PACKAGES=(
         build-essential cmake ninja-build pkg-config git curl ca-certificates
         librdkafka-dev libjansson-dev libcurl4-openssl-dev libmicrohttpd-dev
         libssl-dev libcmocka-dev libpcre2-dev
+        # the fuzz harnesses (fuzz/): clang with libFuzzer and sanitizers
+        clang-14 libclang-rt-14-dev
         python3 python3-jsonschema kcat
         # benchmark plots
         gnuplot-nox

@@ -3,10 +3,13 @@
 # from Maven Central, once), builds twice — a normal build and an
 # ASan+UBSan build — and runs CTest in both: cmocka unit tests, the record
 # fixtures against the JSON Schemas, and the end-to-end tests on a real
-# Kafka broker that the tests start and stop themselves.
+# Kafka broker that the tests start and stop themselves. Then runs each
+# fuzz harness for DLPFLEET_FUZZ_SECONDS (default 30; 0: none) from its
+# corpus (fuzz/run.sh, a third build with clang).
 #
 #   scripts/test.sh            everything
-#   scripts/test.sh -L unit    only what CTest selects (arguments go to ctest)
+#   scripts/test.sh -L unit    only what CTest selects (arguments go to ctest;
+#                              no fuzzing)
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
@@ -27,4 +30,8 @@ for variant in build build-asan; do
                 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
                 ctest --output-on-failure "$@") || rc=1
 done
+if [ $# -eq 0 ] && [ "${DLPFLEET_FUZZ_SECONDS:-30}" != 0 ]; then
+        echo "=== fuzz: ${DLPFLEET_FUZZ_SECONDS:-30} s per harness" >&2
+        "$ROOT/fuzz/run.sh" || rc=1
+fi
 exit $rc

@@ -155,8 +155,8 @@ enum event_verdict event_from_envelope(json_t *env,
         if (!id) {
                 /* "EvR" + channel + ts digits: stable across replays (so
                  * duplicates share a key) and shaped like Slack's ids */
-                size_t n = dlp_fmt(derived_id, sizeof(derived_id), "EvR%s",
-                                   channel);
+                size_t n =
+                    dlp_fmt(derived_id, sizeof(derived_id), "EvR%s", channel);
                 for (const char *p = ts; *p && n + 1 < sizeof(derived_id); p++)
                         if (*p != '.')
                                 derived_id[n++] = *p;
@@ -200,4 +200,26 @@ enum event_verdict event_from_envelope(json_t *env,
         *record = rec;
         *event_id = str(rec, "event_id");
         return EVENT_PRODUCE;
+}
+
+enum event_verdict event_from_line(const char *line, size_t len,
+                                   const struct event_opts *opts,
+                                   json_t **record, const char **event_id,
+                                   char *why, size_t why_size)
+{
+        json_error_t jerr;
+        json_t *env = json_loadb(line, len, 0, &jerr);
+        enum event_verdict v;
+
+        *record = NULL;
+        if (!env) { /* never jerr.text: it quotes the line */
+                char jwhy[128];
+                dlp_json_error(&jerr, jwhy, sizeof(jwhy));
+                snprintf(why, why_size, "malformed JSON: %s", jwhy);
+                return EVENT_INVALID;
+        }
+        /* the record holds its own references to what it took from env */
+        v = event_from_envelope(env, opts, record, event_id, why, why_size);
+        json_decref(env);
+        return v;
 }

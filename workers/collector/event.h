@@ -30,4 +30,11 @@ enum event_verdict event_from_envelope(json_t *envelope,
                                        json_t **record, const char **event_id,
                                        char *why, size_t why_size);
 
+/* One line of a replay file (\p len bytes, JSON): parsed, then mapped as
+ * event_from_envelope does; a line that is not JSON is EVENT_INVALID. */
+enum event_verdict event_from_line(const char *line, size_t len,
+                                   const struct event_opts *opts,
+                                   json_t **record, const char **event_id,
+                                   char *why, size_t why_size);
+
 #endif

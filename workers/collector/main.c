@@ -462,8 +462,7 @@ static int replay(struct collector *col)
                 return DLP_ERR_IO;
         }
         while (!dlp_stopping && (len = getline(&line, &cap, fp)) >= 0) {
-                json_error_t jerr;
-                json_t *env, *record;
+                json_t *record;
                 const char *event_id;
                 enum event_verdict v;
                 int err;
@@ -471,21 +470,10 @@ static int replay(struct collector *col)
                 lineno++;
                 if (len <= 1 && (len == 0 || line[0] == '\n'))
                         continue;
-                env = json_loadb(line, (size_t)len, 0, &jerr);
-                if (!env) {
-                        char jwhy[128];
-                        dlp_json_error(&jerr, jwhy, sizeof(jwhy));
-                        LOG_ERROR("%s line %ld: malformed JSON: %s", path,
-                                  lineno, jwhy);
-                        invalid++;
-                        if (!first_bad)
-                                first_bad = lineno;
-                        continue;
-                }
                 dlp_rfc3339_now(now, sizeof(now));
                 opts.received_at = now;
-                v = event_from_envelope(env, &opts, &record, &event_id, why,
-                                        sizeof(why));
+                v = event_from_line(line, (size_t)len, &opts, &record,
+                                    &event_id, why, sizeof(why));
                 if (v == EVENT_SKIP)
                         count_reason(by_reason, why);
                 else if (v == EVENT_INVALID) {
@@ -507,7 +495,6 @@ static int replay(struct collector *col)
                                 produced++;
                         json_decref(record);
                 }
-                json_decref(env);
                 rd_kafka_poll(col->rk, 0);
                 if (tty && lineno % 1000 == 0)
                         fprintf(stderr, "\rreplay: %ld lines, %ld produced",

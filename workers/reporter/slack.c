@@ -19,6 +19,33 @@ static int transient(const char *error)
         return 0;
 }
 
+void slack_answer(long status, const char *body, size_t len,
+                  struct slack_result *r, json_t **answer)
+{
+        json_t *a;
+        const char *error;
+
+        *answer = NULL;
+        if (status != 200) {
+                r->outcome = SLACK_RETRY;
+                snprintf(r->error, sizeof(r->error), "HTTP %ld", status);
+                return;
+        }
+        a = json_loadb(body, len, 0, NULL);
+        error = json_string_value(json_object_get(a, "error"));
+        if (json_is_true(json_object_get(a, "ok"))) {
+                r->outcome = SLACK_OK;
+                snprintf(r->ts, sizeof(r->ts), "%s",
+                         json_string_value(json_object_get(a, "ts")) ?: "");
+                *answer = a;
+                return;
+        }
+        snprintf(r->error, sizeof(r->error), "slack: %s",
+                 error ? error : "unreadable answer");
+        r->outcome = error && !transient(error) ? SLACK_PERMANENT : SLACK_RETRY;
+        json_decref(a);
+}
+
 /* One call: a POST of \p body as JSON, or a GET of \p url (which carries
  * the arguments) when body is NULL; *answer is the parsed body of an HTTP
  * 200 (new reference). */
@@ -49,32 +76,13 @@ static void call(struct dlp_httpc *http, const char *url, const char *token,
                 return;
         }
         r->retry_after = res.retry_after;
-        if (res.status != 200) {
-                r->outcome = SLACK_RETRY;
-                snprintf(r->error, sizeof(r->error), "HTTP %ld", res.status);
-        } else {
-                json_t *a = json_loadb(res.body, res.body_len, 0, NULL);
-                const char *error =
-                    json_string_value(json_object_get(a, "error"));
-                if (json_is_true(json_object_get(a, "ok"))) {
-                        r->outcome = SLACK_OK;
-                        *answer = a;
-                        a = NULL;
-                } else {
-                        snprintf(r->error, sizeof(r->error), "slack: %s",
-                                 error ? error : "unreadable answer");
-                        r->outcome = error && !transient(error)
-                                         ? SLACK_PERMANENT
-                                         : SLACK_RETRY;
-                }
-                json_decref(a);
-        }
+        slack_answer(res.status, res.body, res.body_len, r, answer);
         dlp_http_result_free(&res);
 }
 
-void slack_call(struct dlp_httpc *http, const char *api_url,
-                const char *method, const char *token, const json_t *body,
-                struct slack_result *r, json_t **answer)
+void slack_call(struct dlp_httpc *http, const char *api_url, const char *method,
+                const char *token, const json_t *body, struct slack_result *r,
+                json_t **answer)
 {
         char url[1024];
 
@@ -87,8 +95,8 @@ static void query_add(char *out, size_t size, const char *key, const char *v)
 {
         size_t n = strlen(out);
 
-        n += (size_t)snprintf(out + n, n < size ? size - n : 0, "%s%s=",
-                              strchr(out, '?') ? "&" : "?", key);
+        n += (size_t)snprintf(out + n, n < size ? size - n : 0,
+                              "%s%s=", strchr(out, '?') ? "&" : "?", key);
         for (; *v && n + 4 < size; v++) {
                 unsigned char c = (unsigned char)*v;
                 if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
@@ -108,10 +116,6 @@ void slack_post(struct dlp_httpc *http, const char *api_url, const char *token,
 
         snprintf(url, sizeof(url), "%s/chat.postMessage", api_url);
         call(http, url, token, msg, r, &answer);
-        if (r->outcome == SLACK_OK)
-                snprintf(r->ts, sizeof(r->ts), "%s",
-                         json_string_value(json_object_get(answer, "ts"))
-                             ?: "");
         json_decref(answer);
 }
 

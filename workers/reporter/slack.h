@@ -22,9 +22,14 @@ struct slack_result {
 
 /* Any write method (\p body is its JSON arguments, borrowed); *answer is
  * Slack's ok:true answer (new reference) or NULL. */
-void slack_call(struct dlp_httpc *http, const char *api_url,
-                const char *method, const char *token, const json_t *body,
-                struct slack_result *r, json_t **answer);
+void slack_call(struct dlp_httpc *http, const char *api_url, const char *method,
+                const char *token, const json_t *body, struct slack_result *r,
+                json_t **answer);
+/* Reads one answer: HTTP \p status and \p len bytes of \p body into \p r's
+ * outcome, ts and error (the caller sets retry_after); on SLACK_OK,
+ * *answer is the parsed body (new reference), else NULL. */
+void slack_answer(long status, const char *body, size_t len,
+                  struct slack_result *r, json_t **answer);
 /* chat.postMessage with \p msg (borrowed). */
 void slack_post(struct dlp_httpc *http, const char *api_url, const char *token,
                 const json_t *msg, struct slack_result *r);

@@ -1,0 +1,102 @@
+/* fuzz_alert.c - the alert builder (reporter/alert.c) on any inspection
+ * record the inspected topic may carry: an object is alerted alone and in
+ * digests of copies of itself; an array is one digest of its records. */
+#include "alert.h"
+#include "fuzz.h"
+
+#include <string.h>
+
+#define DIGEST_COPIES 40 /* enough copies to fill several sections */
+
+/* Within Block Kit's limits: at most 50 blocks, sections' text <= 3000. */
+static void check_blocks(const json_t *msg)
+{
+        json_t *blocks = json_object_get(msg, "blocks"), *b;
+        size_t i;
+
+        FUZZ_CHECK(json_array_size(blocks) > 0 &&
+                   json_array_size(blocks) <= 50);
+        json_array_foreach(blocks, i, b)
+        {
+                const char *text = json_string_value(
+                    json_object_get(json_object_get(b, "text"), "text"));
+                if (text &&
+                    !strcmp(json_string_value(json_object_get(b, "type")),
+                            "section"))
+                        FUZZ_CHECK(strlen(text) <= ALERT_SECTION_MAX);
+        }
+}
+
+static void digest(json_t *const *ins, json_t *const *findings, size_t n)
+{
+        size_t done = 0;
+
+        /* the reporter posts digests until the backlog is gone: each one
+         * must take at least one record */
+        while (done < n) {
+                size_t used = 0;
+                json_t *msg =
+                    alert_digest(ins + done, findings + done, n - done,
+                                 "C0ALERTS", "https://acme.slack.com", &used);
+                FUZZ_CHECK(msg != NULL);
+                FUZZ_CHECK(used > 0 && used <= n - done);
+                check_blocks(msg);
+                json_decref(msg);
+                done += used;
+        }
+}
+
+static void alert_one(json_t *ins)
+{
+        json_t *findings = json_object_get(ins, "findings");
+        json_t *copies[DIGEST_COPIES], *fcopies[DIGEST_COPIES];
+        char link[512];
+        json_t *msg, *rec;
+
+        alert_permalink("https://acme.slack.com",
+                        json_string_value(json_object_get(ins, "channel")),
+                        json_string_value(json_object_get(ins, "ts")), link,
+                        sizeof(link));
+        for (int with_link = 0; with_link < 2; with_link++) {
+                msg = alert_message(ins, findings, "C0ALERTS",
+                                    with_link ? link : NULL);
+                /* no message only when there is nothing to say */
+                FUZZ_CHECK((msg != NULL) == (json_array_size(findings) > 0));
+                if (msg)
+                        check_blocks(msg);
+                json_decref(msg);
+        }
+        rec = alert_record(ins, findings, "C0ALERTS", "1763900413.000100",
+                           "2026-11-23T14:50:00.123Z");
+        FUZZ_CHECK(rec != NULL);
+        json_decref(rec);
+        for (size_t i = 0; i < DIGEST_COPIES; i++) {
+                copies[i] = ins;
+                fcopies[i] = findings;
+        }
+        digest(copies, fcopies, DIGEST_COPIES);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+        json_t *root = json_loadb((const char *)data, size, 0, NULL);
+
+        if (json_is_object(root))
+                alert_one(root);
+        else if (json_is_array(root) && json_array_size(root) > 0) {
+                size_t n = json_array_size(root);
+                json_t **ins = calloc(n, sizeof(*ins));
+                json_t **findings = calloc(n, sizeof(*findings));
+
+                FUZZ_CHECK(ins && findings);
+                for (size_t i = 0; i < n; i++) {
+                        ins[i] = json_array_get(root, i);
+                        findings[i] = json_object_get(ins[i], "findings");
+                }
+                digest(ins, findings, n);
+                free(ins);
+                free(findings);
+        }
+        json_decref(root);
+        return 0;
+}

@@ -21,7 +21,7 @@ ALL=(envelope replay slack_sig dlp_answer dlp_request mask slack_answer alert
         config)
 # Harnesses left out of a default run while a defect they find is being
 # fixed (issue 9); name one to run it anyway.
-PENDING=(envelope replay dlp_answer alert)
+PENDING=()
 
 merge=0
 while [ $# -gt 0 ]; do
@@ -53,7 +53,8 @@ if [ ! -f "$BUILD/CMakeCache.txt" ]; then
         fi
         GEN=()
         command -v ninja >/dev/null && GEN=(-G Ninja)
-        cmake -S "$ROOT" -B "$BUILD" "${GEN[@]}" -DDLP_FUZZ=ON -DDLP_WERROR=ON \
+        # no -Werror: clang warns where gcc, the other builds' compiler, did not
+        cmake -S "$ROOT" -B "$BUILD" "${GEN[@]}" -DDLP_FUZZ=ON -DDLP_WERROR=OFF \
                 -DCMAKE_C_COMPILER="$cc" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
                 -DBUILD_TESTING=OFF >/dev/null
 fi

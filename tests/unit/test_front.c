@@ -94,6 +94,65 @@ static void test_bad_signatures_401_without_detail(void **state)
         assert_int_equal(check(r), 401);
 }
 
+static int check_head(struct front_request r)
+{
+        const char *reason = NULL;
+        int status;
+
+        r.body = NULL; /* not read yet */
+        r.body_len = 0;
+        status = front_check_head(&r, &policy, NOW, &reason);
+        assert_non_null(reason);
+        return status;
+}
+
+/* The headers alone refuse what they can, before any body byte is read;
+ * a well-formed signature passes there whatever its content: the HMAC
+ * waits for the body. */
+static void test_head_refuses_unsigned_and_stale(void **state)
+{
+        struct front_request r = good();
+        char upper[SLACK_SIG_LEN + 1];
+
+        assert_int_equal(check_head(r), 0);
+        r.signature = NULL;
+        assert_int_equal(check_head(r), 401);
+        r = good();
+        r.timestamp = NULL;
+        assert_int_equal(check_head(r), 401);
+        r = good();
+        snprintf(ts, sizeof(ts), "%d", NOW - 301); /* stale */
+        assert_int_equal(check_head(r), 401);
+        snprintf(ts, sizeof(ts), "%d", NOW + 301); /* from the future */
+        assert_int_equal(check_head(r), 401);
+        r = good();
+        r.signature = "v1=0123"; /* wrong form */
+        assert_int_equal(check_head(r), 401);
+        memcpy(upper, sig, sizeof(upper));
+        upper[10] = 'g'; /* right length, not hex */
+        r.signature = upper;
+        assert_int_equal(check_head(r), 401);
+        r = good();
+        memcpy(upper, sig, sizeof(upper));
+        for (char *p = upper + 3; *p; p++)
+                if (*p >= 'a' && *p <= 'f')
+                        *p = (char)(*p - 'a' + 'A');
+        r.signature = upper; /* Slack writes lowercase hex */
+        assert_int_equal(check_head(r), 401);
+        r = good();
+        memcpy(upper, sig, sizeof(upper));
+        upper[10] = upper[10] == '0' ? '1' : '0';
+        r.signature = upper; /* well formed, wrong: the HMAC's job */
+        assert_int_equal(check_head(r), 0);
+        assert_int_equal(check(r), 401);
+        r = good();
+        r.path = "/other";
+        assert_int_equal(check_head(r), 404);
+        r = good();
+        r.content_type = "text/plain";
+        assert_int_equal(check_head(r), 415);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -102,6 +161,7 @@ int main(void)
             cmocka_unit_test(test_wrong_method_405),
             cmocka_unit_test(test_wrong_content_type_415),
             cmocka_unit_test(test_bad_signatures_401_without_detail),
+            cmocka_unit_test(test_head_refuses_unsigned_and_stale),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

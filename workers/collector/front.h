@@ -1,9 +1,11 @@
 /* front.h - the collector's front door: which requests may come in.
  *
  * One pure decision per request, in this order: the path (404), the method
- * (405), the content type (415), the signature (401, without detail). Body
- * size is enforced by the HTTP server before the body is read (413), and
- * JSON by the event mapping (400). */
+ * (405), the content type (415), the signature (401, without detail). All
+ * but the signature's HMAC is decided from the headers, before any body
+ * byte is read (front_check_head); the HMAC needs the body (front_check).
+ * Body size is enforced by the HTTP server before the body is read (413),
+ * and JSON by the event mapping (400). */
 #ifndef DLP_FRONT_H
 #define DLP_FRONT_H
 
@@ -25,6 +27,13 @@ struct front_policy {
         size_t nsecrets;
         long tolerance_s;
 };
+
+/* The decision from the headers alone (r->body is not looked at): path,
+ * method, content type, and the signature headers' presence, form and
+ * freshness. Same return as front_check(). */
+int front_check_head(const struct front_request *r,
+                     const struct front_policy *p, time_t now,
+                     const char **reason);
 
 /* Returns 0 when the request may be handled, else the HTTP status to
  * answer with and, in \p reason, the text for the body (always set; ""

@@ -27,6 +27,11 @@
 #include <time.h>
 #include <unistd.h>
 
+/* A body this size or smaller is an ordinary event (Slack's are a few KiB)
+ * and may use the whole body budget; larger ones only half of it, so a
+ * flood of large bodies cannot starve ordinary events (DESIGN §10). */
+#define SMALL_BODY (64 * 1024)
+
 /* An event waiting for Kafka's word, and the Slack request waiting for ours.
  * It lives until its delivery report arrives; the request is answered by
  * that report or, if Kafka is slower than the ack deadline, with 503 at the
@@ -53,6 +58,7 @@ struct collector {
         atomic_ulong accepted, skipped, retries_seen, duplicates,
             duplicates_in_flight, refused_auth, refused_bad, failed_kafka;
         struct dedupe *dedupe; /* NULL: off (and in replay) */
+        struct dlp_httpd_counters http; /* what the door refused */
         atomic_ulong answered_at_deadline;
         struct dlp_hist ack_latency; /* request in -> answer out */
         pthread_mutex_t lock;        /* of the waiting list */
@@ -313,6 +319,40 @@ static int handle_event(struct collector *col, struct dlp_http_req *req,
         return DLP_HTTP_PENDING;
 }
 
+/* The door before the body (DESIGN §10): what the headers alone refuse
+ * (404, 405, 415, and 401 for a missing, malformed or stale signature)
+ * is answered without reading a body byte. */
+static int on_head(void *opaque, const struct dlp_http_req *req,
+                   struct dlp_http_resp *resp)
+{
+        struct collector *col = opaque;
+        const struct front_request fr = {
+            .method = req->method,
+            .path = req->path,
+            .content_type = dlp_http_req_header(req, "Content-Type"),
+            .timestamp = dlp_http_req_header(req, "X-Slack-Request-Timestamp"),
+            .signature = dlp_http_req_header(req, "X-Slack-Signature"),
+        };
+        const struct front_policy policy = {col->secrets, col->nsecrets,
+                                            col->cfg.tolerance_s};
+        const char *reason;
+        int status;
+
+        if (atomic_load(&col->closing)) {
+                dlp_http_resp_text(resp, 503, "shutting down, retry\n");
+                return DLP_ERR_RETRY;
+        }
+        status = front_check_head(&fr, &policy, time(NULL), &reason);
+        if (!status)
+                return DLP_OK;
+        if (status == 401)
+                atomic_fetch_add(&col->refused_auth, 1);
+        dlp_http_resp_text(resp, status, reason);
+        if (status == 405)
+                dlp_http_resp_header(resp, "Allow", "POST");
+        return DLP_ERR_AUTH;
+}
+
 static int on_request(void *opaque, struct dlp_http_req *req,
                       struct dlp_http_resp *resp)
 {
@@ -374,6 +414,17 @@ static int serve(struct collector *col)
               "events answered 503 at the ack deadline"),
             {"dlp_collector_inflight", "requests waiting for Kafka", DLP_GAUGE,
              &col->inflight, NULL},
+            {"dlp_collector_http_connections", "open HTTP connections",
+             DLP_GAUGE, &col->http.connections, NULL},
+            {"dlp_collector_http_body_bytes",
+             "request body bytes reserved from DLP_HTTP_BODY_BUDGET_BYTES",
+             DLP_GAUGE, &col->http.body_bytes, NULL},
+            C(http.timed_out, "http_timed_out_total",
+              "connections closed at DLP_HTTP_REQUEST_TIMEOUT_MS"),
+            C(http.refused_budget, "http_refused_budget_total",
+              "requests refused because the body budget was spent"),
+            C(http.refused_early, "http_refused_early_total",
+              "requests answered from their headers, body unread"),
             {"dlp_collector_ack_seconds",
              "from request to answer, for produced events", DLP_HISTOGRAM, NULL,
              &col->ack_latency},
@@ -383,9 +434,26 @@ static int serve(struct collector *col)
         struct dlp_httpd *httpd;
         int64_t deadline;
 
-        httpd = dlp_httpd_start(
-            col->cfg.listen_addr, (unsigned)col->cfg.http_threads,
-            (size_t)col->cfg.max_body, on_request, col, errstr, sizeof(errstr));
+        const struct dlp_httpd_opts http = {
+            .addr = col->cfg.listen_addr,
+            .threads = (unsigned)col->cfg.http_threads,
+            .max_body = (size_t)col->cfg.max_body,
+            .max_connections = (unsigned)col->cfg.max_connections,
+            .max_connections_per_client =
+                (unsigned)col->cfg.max_connections_per_client,
+            .idle_timeout_s = (unsigned)col->cfg.idle_timeout_s,
+            .request_timeout_ms = (unsigned)col->cfg.request_timeout_ms,
+            .body_budget = (size_t)col->cfg.body_budget,
+            .body_small = SMALL_BODY,
+            .close_on_error = 1,
+            .head = on_head,
+            .counters = &col->http,
+        };
+
+        /* connections are descriptors: take all the kernel allows */
+        dlp_raise_fd_limit();
+        httpd = dlp_httpd_start_opts(&http, on_request, col, errstr,
+                                     sizeof(errstr));
         if (!httpd) {
                 LOG_ERROR("DLP_LISTEN_ADDR: %s", errstr);
                 return DLP_ERR_CONFIG;
@@ -399,7 +467,8 @@ static int serve(struct collector *col)
                 dlp_httpd_stop(httpd);
                 return DLP_ERR_CONFIG;
         }
-        LOG_INFO("listening on %s, writing to %s", col->cfg.listen_addr,
+        LOG_INFO("listening on %s (at most %u connections), writing to %s",
+                 col->cfg.listen_addr, dlp_httpd_max_connections(httpd),
                  col->cfg.common.topic_events);
         while (!dlp_stopping) {
                 rd_kafka_poll(col->rk, 50); /* serves delivery reports */

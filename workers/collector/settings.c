@@ -32,6 +32,29 @@ static const struct dlp_setting collector_settings[] = {
      "larger request bodies are refused with 413"},
     {"DLP_HTTP_THREADS", "http-threads", DLP_SET_INT, "2", 1, 64,
      offsetof(CFG, http_threads), "HTTP server threads"},
+    {"DLP_HTTP_MAX_CONNECTIONS", "http-max-connections", DLP_SET_INT, "4000",
+     1, 1000000, offsetof(CFG, max_connections),
+     "open connections at most (capped below the file descriptor limit, "
+     "ulimit -n less 256); more wait in the listen backlog"},
+    {"DLP_HTTP_MAX_CONNECTIONS_PER_CLIENT", "http-max-connections-per-client",
+     DLP_SET_INT, "200", 0, 1000000, offsetof(CFG, max_connections_per_client),
+     "open connections from one client address; more are closed at once "
+     "(0: no limit; behind a load balancer, whose connections come from few "
+     "addresses, raise it or use 0)"},
+    {"DLP_HTTP_REQUEST_TIMEOUT_MS", "http-request-timeout-ms", DLP_SET_INT,
+     "5000", 100, 600000, offsetof(CFG, request_timeout_ms),
+     "a whole request (request line, headers, body) must arrive within this "
+     "of the connection or of its request line, else the connection is "
+     "closed"},
+    {"DLP_HTTP_IDLE_TIMEOUT_S", "http-idle-timeout-s", DLP_SET_INT, "30", 1,
+     3600, offsetof(CFG, idle_timeout_s),
+     "a keep-alive connection idle this long is closed (keep a load "
+     "balancer's idle timeout below it)"},
+    {"DLP_HTTP_BODY_BUDGET_BYTES", "http-body-budget-bytes", DLP_SET_INT,
+     "16777216", 131072, 17179869184.0, offsetof(CFG, body_budget),
+     "request bodies buffered at once, all connections together; over it "
+     "503 before the body is read. Bodies over 64 KiB may fill only half of "
+     "it. At least twice DLP_MAX_BODY_BYTES"},
     {"DLP_INCLUDE_BOTS", "include-bots", DLP_SET_BOOL, "true", 0, 0,
      offsetof(CFG, include_bots), "inspect bot_message events"},
     {"DLP_DEDUPE_CAPACITY", "dedupe-capacity", DLP_SET_INT, "100000", 0,
@@ -54,6 +77,13 @@ static int validate_config(const void *config, char *errstr, size_t errstr_size)
                 snprintf(errstr, errstr_size,
                          "SLACK_SIGNING_SECRET (--signing-secret) is required "
                          "to serve Slack events (or use --replay)");
+                return DLP_ERR_CONFIG;
+        }
+        if (cfg->body_budget < 2 * cfg->max_body) {
+                snprintf(errstr, errstr_size,
+                         "DLP_HTTP_BODY_BUDGET_BYTES (%ld) must be at least "
+                         "twice DLP_MAX_BODY_BYTES (%ld)",
+                         cfg->body_budget, cfg->max_body);
                 return DLP_ERR_CONFIG;
         }
         return DLP_OK;

@@ -15,6 +15,11 @@ struct collector_config {
         long ack_timeout_ms;
         long max_body;
         long http_threads;
+        long max_connections;
+        long max_connections_per_client;
+        long request_timeout_ms;
+        long idle_timeout_s;
+        long body_budget;
         int include_bots;
         char *replay;
         long dedupe_capacity;

@@ -54,23 +54,38 @@ int slack_sig_compute(const char *secret, const char *timestamp,
         return DLP_OK;
 }
 
-int slack_sig_verify(const char *const *secrets, size_t nsecrets,
-                     const char *timestamp, const char *signature,
-                     const char *body, size_t len, time_t now, long tolerance_s)
+int slack_sig_check_head(const char *timestamp, const char *signature,
+                         time_t now, long tolerance_s)
 {
         long long ts;
-        int ok = 0;
 
-        if (!timestamp || !signature || nsecrets == 0)
+        if (!timestamp || !signature)
                 return DLP_ERR_AUTH;
         if (parse_timestamp(timestamp, &ts) != DLP_OK)
                 return DLP_ERR_AUTH;
         if (ts > (long long)now + tolerance_s ||
             ts < (long long)now - tolerance_s)
                 return DLP_ERR_AUTH; /* replayed or from the future */
-        /* the length of a well-formed signature is public; only its content
-         * must be compared in constant time */
-        if (strlen(signature) != SLACK_SIG_LEN)
+        /* the form of a signature is public; only its content must be
+         * compared in constant time */
+        if (strlen(signature) != SLACK_SIG_LEN ||
+            strncmp(signature, "v0=", 3) != 0)
+                return DLP_ERR_AUTH;
+        for (const char *p = signature + 3; *p; p++)
+                if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+                        return DLP_ERR_AUTH;
+        return DLP_OK;
+}
+
+int slack_sig_verify(const char *const *secrets, size_t nsecrets,
+                     const char *timestamp, const char *signature,
+                     const char *body, size_t len, time_t now, long tolerance_s)
+{
+        int ok = 0;
+
+        if (nsecrets == 0 ||
+            slack_sig_check_head(timestamp, signature, now, tolerance_s) !=
+                DLP_OK)
                 return DLP_ERR_AUTH;
         for (size_t i = 0; i < nsecrets; i++) {
                 char expect[SLACK_SIG_LEN + 1];

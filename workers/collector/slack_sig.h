@@ -18,7 +18,15 @@ int slack_sig_compute(const char *secret, const char *timestamp,
                       const char *body, size_t len,
                       char out[SLACK_SIG_LEN + 1]);
 
-/* Returns DLP_OK when the request is authentic, DLP_ERR_AUTH otherwise
+/* The part of the check the headers alone allow, before any body byte is
+ * read: both headers present, the timestamp decimal and within the
+ * tolerance of now, the signature "v0=" and 64 lowercase hex digits. Says
+ * nothing about the secret. Returns DLP_OK or DLP_ERR_AUTH. */
+int slack_sig_check_head(const char *timestamp, const char *signature,
+                         time_t now, long tolerance_s);
+
+/* Returns DLP_OK when the request is authentic (slack_sig_check_head(), then
+ * the HMAC), DLP_ERR_AUTH otherwise
  * (missing header, malformed or stale/future timestamp, no secret matches).
  * \p secrets holds \p nsecrets non-NULL secrets. Comparison is constant
  * time. */

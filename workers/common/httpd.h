@@ -6,11 +6,19 @@
  * finishes it later from any thread with dlp_http_complete(); no thread
  * waits meanwhile. A body whose Content-Length is over the limit is
  * answered 413 before it is read; a chunked body that grows over it gets
- * its connection closed. */
+ * its connection closed.
+ *
+ * Facing the internet (the collector, DESIGN §10), dlp_httpd_start_opts()
+ * adds the door's defences: connection limits (total, capped below the
+ * file descriptor limit, and per client address), a deadline for the
+ * whole request (headers and body, not just idle time), a budget for the
+ * body bytes buffered across all connections, and a check of the headers
+ * before any body byte is read. */
 #ifndef DLP_HTTPD_H
 #define DLP_HTTPD_H
 
 #include <jansson.h>
+#include <stdatomic.h>
 #include <stddef.h>
 
 #define DLP_HTTP_MAX_HEADERS 4
@@ -45,12 +53,64 @@ struct dlp_http_resp {
 typedef int (*dlp_http_handler)(void *opaque, struct dlp_http_req *req,
                                 struct dlp_http_resp *resp);
 
-/* Starts listening on \p addr ("127.0.0.1:8080"; port 0 picks one) with
- * \p threads worker threads. Returns NULL and fills errstr on failure. */
+/* Called once per request when its headers are in, before any body byte
+ * is read (req->body is NULL). Returns DLP_OK to go on reading the body, or
+ * anything else after filling \p resp: that answer goes out at once and the
+ * body is never read. Runs on a server thread. */
+typedef int (*dlp_http_head_handler)(void *opaque,
+                                     const struct dlp_http_req *req,
+                                     struct dlp_http_resp *resp);
+
+/* What the server did to protect itself; owned by the caller (metrics),
+ * updated by the server threads. */
+struct dlp_httpd_counters {
+        atomic_ulong connections;    /* gauge: open connections */
+        atomic_ulong body_bytes;     /* gauge: body bytes reserved now */
+        atomic_ulong timed_out;      /* closed at the request deadline */
+        atomic_ulong refused_budget; /* 503 or closed: body budget spent */
+        atomic_ulong refused_early;  /* answered from the headers alone */
+};
+
+struct dlp_httpd_opts {
+        const char *addr; /* "127.0.0.1:8080"; port 0 picks one */
+        unsigned threads;
+        size_t max_body;
+        /* 0: libmicrohttpd's default (about 1,000); always capped below
+         * the process's RLIMIT_NOFILE */
+        unsigned max_connections;
+        unsigned max_connections_per_client; /* 0: no limit */
+        unsigned idle_timeout_s;             /* 0: 30 */
+        /* 0: none. Else a connection must deliver a whole request (request
+         * line, headers, body) within this many ms of its accept or of its
+         * request line, and its next request line within idle_timeout_s +
+         * this after the previous answer; else it is closed. A request the
+         * handler holds (suspended) is exempt. */
+        unsigned request_timeout_ms;
+        /* 0: none. Body bytes buffered at once across connections (by
+         * Content-Length, reserved before reading). Over it: 503 before the
+         * body is read (a chunked body: closed). Bodies over body_small may
+         * fill only the first half, so a flood of large bodies leaves room
+         * for ordinary requests. Must be 0 or >= 2 * max_body. */
+        size_t body_budget;
+        size_t body_small;
+        int close_on_error; /* answers >= 400 close the connection */
+        dlp_http_head_handler head; /* may be NULL */
+        struct dlp_httpd_counters *counters; /* may be NULL */
+};
+
+/* Starts listening with \p opts (copied). Returns NULL and fills errstr on
+ * failure. */
+struct dlp_httpd *dlp_httpd_start_opts(const struct dlp_httpd_opts *opts,
+                                       dlp_http_handler handler, void *opaque,
+                                       char *errstr, size_t errstr_size);
+/* The same with libmicrohttpd's defaults for everything else: loopback
+ * simulators and admin endpoints. */
 struct dlp_httpd *dlp_httpd_start(const char *addr, unsigned threads,
                                   size_t max_body, dlp_http_handler handler,
                                   void *opaque, char *errstr,
                                   size_t errstr_size);
+/* The connection limit in force (after the file descriptor cap). */
+unsigned dlp_httpd_max_connections(const struct dlp_httpd *httpd);
 int dlp_httpd_port(const struct dlp_httpd *httpd);
 /* Stops accepting and closes every connection. All suspended requests must
  * have been completed first. */

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 volatile sig_atomic_t dlp_stopping;
@@ -402,4 +403,18 @@ double dlp_backoff(int attempt, double base, double cap, double retry_after,
                 d = cap;
         d = d / 2 + d / 2 * jitter;
         return retry_after > d ? retry_after : d;
+}
+
+long dlp_raise_fd_limit(void)
+{
+        struct rlimit rl;
+
+        if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+                return -1;
+        if (rl.rlim_cur < rl.rlim_max) {
+                rl.rlim_cur = rl.rlim_max;
+                if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+                        getrlimit(RLIMIT_NOFILE, &rl);
+        }
+        return rl.rlim_cur == RLIM_INFINITY ? -1 : (long)rl.rlim_cur;
 }

@@ -23,6 +23,10 @@ void dlp_stop_failure(void);
  * and ignores SIGPIPE. */
 void dlp_stop_install(void);
 
+/* Raises the soft limit on open files to the hard limit (a server's
+ * connections are descriptors); returns the soft limit now in force. */
+long dlp_raise_fd_limit(void);
+
 /* Wall clock in seconds since the epoch, with sub-second precision. */
 double dlp_wall_s(void);
 /* Monotonic clock in milliseconds. */

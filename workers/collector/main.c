@@ -29,7 +29,7 @@
 
 /* A body this size or smaller is an ordinary event (Slack's are a few KiB)
  * and may use the whole body budget; larger ones only half of it, so a
- * flood of large bodies cannot starve ordinary events (DESIGN §10). */
+ * flood of large bodies cannot starve ordinary events (DESIGN §12). */
 #define SMALL_BODY (64 * 1024)
 
 /* An event waiting for Kafka's word, and the Slack request waiting for ours.
@@ -319,7 +319,7 @@ static int handle_event(struct collector *col, struct dlp_http_req *req,
         return DLP_HTTP_PENDING;
 }
 
-/* The door before the body (DESIGN §10): what the headers alone refuse
+/* The door before the body (DESIGN §12): what the headers alone refuse
  * (404, 405, 415, and 401 for a missing, malformed or stale signature)
  * is answered without reading a body byte. */
 static int on_head(void *opaque, const struct dlp_http_req *req,

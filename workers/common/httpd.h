@@ -8,7 +8,7 @@
  * answered 413 before it is read; a chunked body that grows over it gets
  * its connection closed.
  *
- * Facing the internet (the collector, DESIGN §10), dlp_httpd_start_opts()
+ * Facing the internet (the collector, DESIGN §12), dlp_httpd_start_opts()
  * adds the door's defences: connection limits (total, capped below the
  * file descriptor limit, and per client address), a deadline for the
  * whole request (headers and body, not just idle time), a budget for the

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# The collector's door under attack (issue 9, DESIGN §12), on a real Kafka
+# broker over real sockets, attacks from many loopback addresses
+# (tests/tools/door_probe.py); signed events must get 200 throughout:
+#
+#   * idle connections from one address: those over the per-client limit
+#     are closed at once, the rest held
+#   * connections over the total limit are not accepted (the open
+#     connections gauge stops at the limit)
+#   * slow headers from many addresses: closed at the request deadline,
+#     though they never stop sending
+#   * 1 MiB bodies: unsigned ones refused (401) before the body; forged ones
+#     past the body budget's large half refused (503) before the body
+#   * the connection limit is capped below the file descriptor limit
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+. "$ROOT/scripts/lib/fleet.sh"
+BOOTSTRAP=${DLPFLEET_KAFKA_BOOTSTRAP:-127.0.0.1:19092}
+fleet_init "${FLEET_RUN_DIR:-$ROOT/.run/e2e-door}"
+rm -f "$FLEET_RUN"/*
+trap 'fleet_down >/dev/null 2>&1 || true' EXIT
+id=$(date +%s)-$$
+export DLP_TOPIC_EVENTS=e2e.$id.events
+"$ROOT/scripts/kafka.sh" create-topics 12 "$DLP_TOPIC_EVENTS" >/dev/null
+fleet_common_env "$BOOTSTRAP"
+port=$(fleet_free_port)
+admin=$(fleet_admin collector)
+fleet_start collector "${FLEET_ENV[@]}" "DLP_LISTEN_ADDR=127.0.0.1:$port" "$admin" \
+        "SLACK_SIGNING_SECRET=$FLEET_SIGNING_SECRET" DLP_HTTP_MAX_CONNECTIONS=50 \
+        DLP_HTTP_MAX_CONNECTIONS_PER_CLIENT=20 DLP_HTTP_REQUEST_TIMEOUT_MS=3000 \
+        -- "$FLEET_BIN/dlp-collector"
+fleet_wait_http "http://127.0.0.1:$port/slack/events"
+METRICS=$(cat "$FLEET_RUN/collector.admin")/metrics
+metric() { curl -s "$METRICS" | awk -v m="$1" '$1 == m {print $2}'; }
+n=0
+probe() { # NAME ARGS...: door_probe.py with 3 signed events, result in RUN/NAME.json
+        local name=$1
+        shift
+        n=$((n + 1))
+        "$FLEET_PY" "$ROOT/tests/tools/gen_load.py" 3 --envelopes --prefix "EvDOOR$n" >"$FLEET_RUN/$name.jsonl"
+        "$FLEET_PY" "$ROOT/tests/tools/door_probe.py" --addr "127.0.0.1:$port" \
+                --secret "$FLEET_SIGNING_SECRET" --events "$FLEET_RUN/$name.jsonl" \
+                --pid "$(fleet_pid collector)" "$@" >"$FLEET_RUN/$name.json"
+        echo "       $name: $(cat "$FLEET_RUN/$name.json")"
+}
+# q NAME EXPR: a Python expression over the probe's result r
+q() { "$FLEET_PY" -c 'import json,sys; r=json.load(open(sys.argv[1])); sys.exit(0 if eval(sys.argv[2]) else 1)' \
+        "$FLEET_RUN/$1.json" "$2"; }
+
+# --- per client: 40 idle connections from one address, limit 20 ----------
+probe idle-one --mode idle --count 40 --sources 1 --settle-s 1 --hold-s 2.5 --reopen-s 60
+check q idle-one 'r["attack"]["closed_by_server"] == 20 and r["attack"]["open_at_end"] == 20' \
+        "per-client limit: 20 of 40 idle connections from one address closed at once, 20 held"
+check q idle-one 'r["signed"]["status"] == {"200": 3}' "... and signed events got 200"
+
+# --- in total: 60 idle connections from 60 addresses, limit 50 -------------
+"$FLEET_PY" "$ROOT/tests/tools/door_probe.py" --addr "127.0.0.1:$port" --mode idle \
+        --count 60 --sources 60 --settle-s 0 --hold-s 2.5 --reopen-s 60 >"$FLEET_RUN/idle-many.json" &
+prober=$!
+sleep 1.5
+open_conns=$(metric dlp_collector_http_connections)
+wait "$prober"
+echo "       60 idle connections, the server holds $open_conns"
+check test "$open_conns" = 50 "total limit: 60 connections made, 50 accepted"
+
+# --- slow headers: a byte every 0.5 s never trips the idle timeout ---------
+probe slow-headers --mode slow-headers --count 30 --sources 30 --settle-s 1 --hold-s 6 --reopen-s 60
+check q slow-headers 'r["attack"]["closed_by_server"] == 30' \
+        "request deadline: 30 connections trickling headers all closed"
+check q slow-headers 'r["signed"]["status"] == {"200": 3}' "... and signed events got 200"
+check test "$(metric dlp_collector_http_timed_out_total)" -ge 30 "... counted in http_timed_out_total"
+
+# --- bodies: unsigned refused before the body, forged ones within budget ---
+probe unsigned --mode body --sign none --count 20 --sources 20 --settle-s 1 --hold-s 3
+check q unsigned 'set(r["attack"]["answers"]) == {"401"}' "1 MiB unsigned bodies: 401 from the headers"
+check q unsigned 'r["signed"]["status"] == {"200": 3}' "... and signed events got 200"
+# 16 MiB budget, large bodies only in its first half: 8 of 1 MiB at a time
+probe forged --mode body --sign forged --count 20 --sources 20 --drip-bytes 4096 \
+        --drip-s 0.5 --settle-s 1 --hold-s 2.5 --reopen-s 60
+check q forged 'r["attack"]["answers"].get("503", 0) == 12' \
+        "1 MiB bodies with forged signatures, sent slowly: 8 fit the budget's large half, 12 get 503"
+check q forged 'r["signed"]["status"] == {"200": 3}' "... and signed events got 200"
+check test "$(metric dlp_collector_http_refused_budget_total)" -ge 12 "... counted in http_refused_budget_total"
+check fleet_down "the collector stopped cleanly"
+
+# --- the connection limit stays below the descriptor limit -----------------
+port=$(fleet_free_port)
+fleet_start capped "${FLEET_ENV[@]}" "DLP_LISTEN_ADDR=127.0.0.1:$port" \
+        "SLACK_SIGNING_SECRET=$FLEET_SIGNING_SECRET" DLP_HTTP_MAX_CONNECTIONS=4000 \
+        -- bash -c 'ulimit -n 512 && exec "$0"' "$FLEET_BIN/dlp-collector"
+fleet_wait_http "http://127.0.0.1:$port/slack/events"
+check grep -q "at most 256 connections" "$FLEET_RUN/capped.log" \
+        "ulimit -n 512: 4000 connections asked for, 256 allowed"
+check fleet_down "the capped collector stopped cleanly"
+
+trap - EXIT
+check_summary "e2e door"

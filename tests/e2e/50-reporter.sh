@@ -95,7 +95,7 @@ sleep 1
 check slack_events 3000 EvB atleast "phase B: no alert lost (every event in a Slack message)"
 dups=$(cat "$FLEET_RUN/slack.json.dups")
 echo "       duplicates after kill -9 and restart: $dups events in two messages (target 0)"
-grep -h "dedupe rebuilt" "$FLEET_RUN/reporter-2.log" | sed 's/.*"msg":"\([^"]*\)".*/       \1/'
+grep -h "read back" "$FLEET_RUN/reporter-2.log" | sed 's/.*"msg":"\([^"]*\)".*/       \1/'
 check fleet_down "phase B: stopped cleanly"
 
 trap - EXIT

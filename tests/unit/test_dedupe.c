@@ -22,6 +22,22 @@ static void test_pending_then_done(void **state)
         dedupe_free(d);
 }
 
+/* peek tells without recording: the reporter's ledger asks whether a
+ * removal succeeded without claiming anything */
+static void test_peek_records_nothing(void **state)
+{
+        struct dedupe *d = dedupe_new(100, 600);
+
+        assert_int_equal(dedupe_peek(d, "Ev1"), DEDUPE_NEW);
+        assert_int_equal(dedupe_peek(d, "Ev1"), DEDUPE_NEW);
+        assert_int_equal(dedupe_size(d), 0);
+        assert_int_equal(dedupe_claim(d, "Ev1", 0), DEDUPE_NEW);
+        assert_int_equal(dedupe_peek(d, "Ev1"), DEDUPE_PENDING);
+        dedupe_finish(d, "Ev1", 1);
+        assert_int_equal(dedupe_peek(d, "Ev1"), DEDUPE_DONE);
+        dedupe_free(d);
+}
+
 static void test_failed_produce_is_forgotten(void **state)
 {
         struct dedupe *d = dedupe_new(100, 600);
@@ -91,6 +107,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_pending_then_done),
+            cmocka_unit_test(test_peek_records_nothing),
             cmocka_unit_test(test_failed_produce_is_forgotten),
             cmocka_unit_test(test_window),
             cmocka_unit_test(test_capacity_evicts_oldest),

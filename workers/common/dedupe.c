@@ -160,6 +160,21 @@ enum dedupe_verdict dedupe_claim(struct dedupe *d, const char *id, double now)
         return v;
 }
 
+enum dedupe_verdict dedupe_peek(struct dedupe *d, const char *id)
+{
+        uint64_t h1, h2;
+        enum dedupe_verdict v = DEDUPE_NEW;
+        size_t i;
+
+        hash_id(id, &h1, &h2);
+        pthread_mutex_lock(&d->lock);
+        i = find(d, h1, h2);
+        if (d->slots[i].h1)
+                v = d->slots[i].done ? DEDUPE_DONE : DEDUPE_PENDING;
+        pthread_mutex_unlock(&d->lock);
+        return v;
+}
+
 void dedupe_finish(struct dedupe *d, const char *id, int stored)
 {
         uint64_t h1, h2;

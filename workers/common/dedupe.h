@@ -28,6 +28,8 @@ void dedupe_free(struct dedupe *d);
 /* Looks \p id up at time \p now (seconds); a new id is recorded as
  * pending. */
 enum dedupe_verdict dedupe_claim(struct dedupe *d, const char *id, double now);
+/* What \p id is, without recording it: DEDUPE_NEW when unknown. */
+enum dedupe_verdict dedupe_peek(struct dedupe *d, const char *id);
 /* Ends the pending produce of \p id: \p stored != 0 marks it done, else it
  * is forgotten. */
 void dedupe_finish(struct dedupe *d, const char *id, int stored);

@@ -11,13 +11,22 @@
  * record's offset is finished, and each partition commits up to its first
  * unfinished record (watermark.h), so a slow alert is never skipped. On
  * start, the alerts topic of the last DLP_DEDUPE_WINDOW_S rebuilds the
- * dedupe set, so a redelivered inspection does not alert twice. */
+ * dedupe set, so a redelivered inspection does not alert twice.
+ *
+ * The response policy (action_policy.h) may also ask to notify the author
+ * and remove the message: actions.h runs those on its own threads, and
+ * history.h reads back what was done, on start and on every assignment
+ * (DESIGN §10). A record is finished when its alert and all its actions
+ * are recorded. */
+#include "action_policy.h"
+#include "actions.h"
 #include "admin.h"
 #include "alert.h"
 #include "config.h"
 #include "dedupe.h"
 #include "err.h"
 #include "fleet.h"
+#include "history.h"
 #include "httpc.h"
 #include "kafka.h"
 #include "log.h"
@@ -35,6 +44,7 @@
 
 /* One inspection record on its way to Slack and back. */
 struct item {
+        struct rec_ref *ref;     /* the record's count of open outputs */
         rd_kafka_message_t *rkm; /* owned */
         json_t *ins;             /* the record */
         json_t *findings;        /* what the policy kept */
@@ -60,15 +70,23 @@ struct part {
         struct watermark *wm;
 };
 
-/* Identifies a produced alert record or dead letter in its report. */
-struct done_ref {
+/* One consumed record whose outputs (its alert record or dead letter,
+ * its action records) are not all in Kafka yet: it is finished when the
+ * last one is. Main thread only (delivery reports run in its polls). */
+struct rec_ref {
         int32_t partition;
         int64_t offset;
+        int left;    /* outputs still to be written */
+        int dropped; /* one was dropped: the record will be read again */
 };
 
 struct reporter {
         struct reporter_config cfg;
         struct policy policy;
+        struct action_policy action_policy;
+        struct actions_config actions_cfg;
+        struct actions *actions;
+        struct history *history;
         struct dedupe *dedupe;
         rd_kafka_t *consumer, *producer;
         struct dlp_delivery delivery;
@@ -86,7 +104,8 @@ struct reporter {
         atomic_ulong records, alerts, posts, digests, dead, duplicates,
             below_policy, retries;
         struct dlp_hist post_latency;
-        struct dlp_hist alert_delay; /* inspected_at -> alert posted */
+        struct dlp_hist alert_delay;  /* inspected_at -> alert posted */
+        struct dlp_hist remove_delay; /* message ts -> chat.delete ok */
 };
 
 static struct part *part_of(struct reporter *rep, int32_t p)
@@ -115,32 +134,54 @@ static void finished(struct reporter *rep, int32_t p, int64_t offset)
                 watermark_done(pt->wm, offset);
 }
 
+static struct rec_ref *ref_new(const rd_kafka_message_t *rkm)
+{
+        struct rec_ref *ref = calloc(1, sizeof(*ref));
+
+        if (ref)
+                *ref = (struct rec_ref){rkm->partition, rkm->offset, 1, 0};
+        return ref;
+}
+
+/* One output of \p ref is written (\p done) or dropped (read again). */
+static void ref_release(struct reporter *rep, struct rec_ref *ref, int done)
+{
+        if (!done)
+                ref->dropped = 1;
+        if (--ref->left > 0)
+                return;
+        if (!ref->dropped)
+                finished(rep, ref->partition, ref->offset);
+        free(ref);
+}
+
+static void ref_dropped(void *cookie, void *opaque)
+{
+        ref_release(opaque, cookie, 0);
+}
+
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
                         void *opaque)
 {
         struct reporter *rep = opaque;
-        struct done_ref *ref = rkm->_private;
+        struct rec_ref *ref = rkm->_private;
 
         dlp_delivery_report(rk, rkm, &rep->delivery);
+        /* a failed write leaves the record unfinished: never committed
+         * (and the reporter stops) */
         if (!rkm->err && ref)
-                finished(rep, ref->partition, ref->offset);
-        /* a failed write leaves the record unfinished: never committed */
-        free(ref);
+                ref_release(rep, ref, 1);
 }
 
+/* Produces \p rec; its delivery releases one output of \p ref. */
 static int produce(struct reporter *rep, const char *topic, const char *key,
-                   json_t *rec, const rd_kafka_message_t *orig)
+                   json_t *rec, struct rec_ref *ref)
 {
         char *value = json_dumps(rec, JSON_COMPACT);
-        struct done_ref *ref = malloc(sizeof(*ref));
         rd_kafka_resp_err_t err;
 
-        if (!value || !ref) {
-                free(value);
-                free(ref);
+        if (!value)
                 return DLP_ERR_NOMEM;
-        }
-        *ref = (struct done_ref){orig->partition, orig->offset};
         err = rd_kafka_producev(rep->producer, RD_KAFKA_V_TOPIC(topic),
                                 RD_KAFKA_V_KEY(key, strlen(key)),
                                 RD_KAFKA_V_VALUE(value, strlen(value)),
@@ -148,7 +189,6 @@ static int produce(struct reporter *rep, const char *topic, const char *key,
                                 RD_KAFKA_V_OPAQUE(ref), RD_KAFKA_V_END);
         if (err) {
                 free(value);
-                free(ref);
                 LOG_EV(DLP_LOG_ERROR, key, "produce: %s",
                        rd_kafka_err2str(err));
                 return DLP_ERR_KAFKA;
@@ -157,21 +197,17 @@ static int produce(struct reporter *rep, const char *topic, const char *key,
         return DLP_OK;
 }
 
+/* Dead-letters \p rkm; its delivery releases one output of \p ref. */
 static void dead_letter(struct reporter *rep, const rd_kafka_message_t *rkm,
-                        const char *why)
+                        const char *why, struct rec_ref *ref)
 {
-        struct done_ref *ref = malloc(sizeof(*ref));
-
         rep->dead++;
-        if (!ref)
-                return;
-        *ref = (struct done_ref){rkm->partition, rkm->offset};
         if (dlp_kafka_deadletter(rep->producer,
                                  rep->cfg.common.topic_deadletter, "reporter",
                                  rkm, why, ref) == DLP_OK)
                 dlp_delivery_sent(&rep->delivery);
         else
-                free(ref);
+                ref_release(rep, ref, 0); /* unfinished: read again */
 }
 
 static void item_free(struct item *it)
@@ -377,7 +413,7 @@ static void drain_done(struct reporter *rep)
                         LOG_EV(DLP_LOG_ERROR, it->event_id, "alert refused: %s",
                                it->error);
                         dedupe_finish(rep->dedupe, it->event_id, 0);
-                        dead_letter(rep, it->rkm, it->error);
+                        dead_letter(rep, it->rkm, it->error, it->ref);
                 } else {
                         json_t *rec =
                             alert_record(it->ins, it->findings,
@@ -391,7 +427,7 @@ static void drain_done(struct reporter *rep)
                         rep->alerts++;
                         if (!rec ||
                             produce(rep, rep->cfg.common.topic_alerts,
-                                    it->event_id, rec, it->rkm) != DLP_OK) {
+                                    it->event_id, rec, it->ref) != DLP_OK) {
                                 /* the alert is out, its record is not:
                                  * stop before committing past it */
                                 LOG_EV(DLP_LOG_ERROR, it->event_id,
@@ -409,7 +445,7 @@ static void drain_done(struct reporter *rep)
 static int ids_fit(const json_t *ins)
 {
         static const char *const ids[] = {"event_id", "channel", "team_id",
-                                           "ts",       "user",    "bot_id"};
+                                          "ts",       "user",    "bot_id"};
 
         for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
                 json_t *v = json_object_get(ins, ids[i]);
@@ -420,19 +456,61 @@ static int ids_fit(const json_t *ins)
         return 1;
 }
 
+/* Turns the actions Slack answered into action records; a removal's
+ * record may queue its tombstone or note. */
+static void drain_actions(struct reporter *rep)
+{
+        struct action_task *t, *list = actions_take_done(rep->actions);
+
+        while ((t = list)) {
+                struct rec_ref *ref = t->cookie;
+                json_t *rec = actions_record(t, rep->action_policy.notify_via);
+
+                list = t->next;
+                if (t->kind == ACT_REMOVE && t->ok) {
+                        double born = atof(
+                            json_string_value(json_object_get(t->ins, "ts"))
+                                ?: "0");
+                        if (born > 0)
+                                dlp_hist_observe(&rep->remove_delay,
+                                                 t->answered_at - born);
+                }
+                if (!t->ok)
+                        LOG_EV(DLP_LOG_WARN, t->event_id,
+                               "%s refused by Slack: %s", t->method, t->error);
+                if (!rec || produce(rep, rep->cfg.common.topic_alerts,
+                                    t->event_id, rec, ref) != DLP_OK) {
+                        /* done in Slack, not on record: stop before
+                         * committing past it */
+                        LOG_EV(DLP_LOG_ERROR, t->event_id,
+                               "cannot write the action record");
+                        dlp_stop_failure();
+                        ref_release(rep, ref, 0);
+                        actions_recorded(rep->actions, t, 0);
+                } else
+                        /* what follows a removal is one more output */
+                        ref->left += (int)actions_recorded(rep->actions, t, 1);
+                json_decref(rec);
+        }
+}
+
 /* Takes one consumed inspection record. */
 static void take(struct reporter *rep, rd_kafka_message_t *rkm)
 {
         struct part *pt = part_of(rep, rkm->partition);
-        json_t *ins, *findings;
-        const char *schema, *id;
+        json_t *ins, *findings, *alerted = NULL, *acted = NULL;
+        const char *schema, *id, *rule;
+        struct rec_ref *ref;
+        unsigned acts;
         struct item *it;
         struct chan *c;
 
         rep->records++;
-        if (!pt || watermark_add(pt->wm, rkm->offset) != DLP_OK) {
+        ref = ref_new(rkm);
+        if (!ref || !pt || watermark_add(pt->wm, rkm->offset) != DLP_OK) {
                 LOG_ERROR("out of memory");
                 dlp_stop_failure();
+                free(ref);
                 rd_kafka_message_destroy(rkm);
                 return;
         }
@@ -441,57 +519,67 @@ static void take(struct reporter *rep, rd_kafka_message_t *rkm)
         id = json_string_value(json_object_get(ins, "event_id"));
         if (!json_is_object(ins) || !schema ||
             strcmp(schema, "dlp.inspection/1") != 0 || !id ||
-            !json_is_array(json_object_get(ins, "findings")) ||
-            !ids_fit(ins)) {
+            !json_is_array(json_object_get(ins, "findings")) || !ids_fit(ins)) {
                 json_decref(ins);
                 dead_letter(rep, rkm,
                             "not a valid dlp.inspection/1 record (or an id "
-                            "over 255 bytes)");
+                            "over 255 bytes)",
+                            ref);
                 rd_kafka_message_destroy(rkm);
                 return;
         }
         findings = policy_filter(&rep->policy, ins);
-        if (json_array_size(findings) == 0 ||
-            dedupe_claim(rep->dedupe, id, dlp_wall_s()) != DEDUPE_NEW) {
-                if (json_array_size(findings) == 0)
-                        rep->below_policy++;
-                else
+        acts = action_policy_decide(&rep->action_policy, ins, findings,
+                                    &alerted, &acted, &rule);
+        json_decref(findings);
+        if (!acts)
+                rep->below_policy++;
+        /* ref->left holds 1 until every output is counted in */
+        if (acts & ACTION_ALERT) {
+                if (dedupe_claim(rep->dedupe, id, dlp_wall_s()) == DEDUPE_NEW) {
+                        it = calloc(1, sizeof(*it));
+                        if (!it) {
+                                dedupe_finish(rep->dedupe, id, 0);
+                                dlp_stop_failure();
+                        } else {
+                                it->ref = ref;
+                                it->rkm = rkm;
+                                it->ins = json_incref(ins);
+                                it->findings = json_incref(alerted);
+                                it->event_id = id;
+                                rkm = NULL; /* now owned by it */
+                                ref->left++;
+                                pthread_mutex_lock(&rep->lock);
+                                c = chan_get(rep, rep->cfg.channel);
+                                if (c) {
+                                        if (c->tail)
+                                                c->tail->next = it;
+                                        else
+                                                c->head = it;
+                                        c->tail = it;
+                                        c->n++;
+                                        rep->queued++;
+                                        pthread_cond_signal(&rep->cond);
+                                }
+                                pthread_mutex_unlock(&rep->lock);
+                                if (!c) {
+                                        dlp_stop_failure();
+                                        ref->left--;
+                                        item_free(it);
+                                }
+                        }
+                } else
                         rep->duplicates++; /* alerted, or being alerted */
-                finished(rep, rkm->partition, rkm->offset);
-                json_decref(findings);
-                json_decref(ins);
+        }
+        if (acts & (ACTION_NOTIFY | ACTION_REMOVE))
+                ref->left += (int)actions_submit(rep->actions, ins, acted, acts,
+                                                 rule, ref);
+        json_decref(alerted);
+        json_decref(acted);
+        json_decref(ins);
+        if (rkm)
                 rd_kafka_message_destroy(rkm);
-                return;
-        }
-        it = calloc(1, sizeof(*it));
-        if (!it) {
-                dlp_stop_failure();
-                json_decref(findings);
-                json_decref(ins);
-                rd_kafka_message_destroy(rkm);
-                return;
-        }
-        it->rkm = rkm;
-        it->ins = ins;
-        it->findings = findings;
-        it->event_id = id;
-        pthread_mutex_lock(&rep->lock);
-        c = chan_get(rep, rep->cfg.channel);
-        if (c) {
-                if (c->tail)
-                        c->tail->next = it;
-                else
-                        c->head = it;
-                c->tail = it;
-                c->n++;
-                rep->queued++;
-                pthread_cond_signal(&rep->cond);
-        }
-        pthread_mutex_unlock(&rep->lock);
-        if (!c) {
-                dlp_stop_failure();
-                item_free(it);
-        }
+        ref_release(rep, ref, 1);
 }
 
 static void commit(struct reporter *rep, int sync)
@@ -533,6 +621,7 @@ static void settle(struct reporter *rep, int drop, int64_t timeout_ms)
                                 struct item *it = c->head;
                                 c->head = it->next;
                                 dedupe_finish(rep->dedupe, it->event_id, 0);
+                                ref_release(rep, it->ref, 0);
                                 item_free(it);
                                 rep->queued--;
                         }
@@ -540,15 +629,17 @@ static void settle(struct reporter *rep, int drop, int64_t timeout_ms)
                         c->n = 0;
                 }
                 pthread_mutex_unlock(&rep->lock);
+                actions_drop_queued(rep->actions, ref_dropped, rep);
         }
         for (;;) {
                 size_t queued;
                 int busy = 0;
 
                 drain_done(rep);
+                drain_actions(rep);
                 rd_kafka_poll(rep->producer, 10);
                 pthread_mutex_lock(&rep->lock);
-                queued = rep->queued;
+                queued = rep->queued + actions_outstanding(rep->actions);
                 for (struct chan *c = rep->chans; c; c = c->next)
                         busy |= c->busy;
                 pthread_mutex_unlock(&rep->lock);
@@ -560,13 +651,50 @@ static void settle(struct reporter *rep, int drop, int64_t timeout_ms)
         dlp_delivery_wait(rep->producer, &rep->delivery);
 }
 
+/* A record read back from the alerts topic: an alert record puts its
+ * event in the dedupe set, an action record into the actions' ledger. */
+static void learn(const char *key, const json_t *value, void *opaque)
+{
+        struct reporter *rep = opaque;
+        const char *schema =
+            json_string_value(json_object_get(value, "schema"));
+
+        if (schema && !strcmp(schema, "dlp.action/1")) {
+                actions_learn(rep->actions, value);
+                return;
+        }
+        if (dedupe_claim(rep->dedupe, key, dlp_wall_s()) == DEDUPE_NEW)
+                dedupe_finish(rep->dedupe, key, 1);
+}
+
+/* Reads what was done since the last read (first: the window) into the
+ * dedupe set and the ledger. */
+static void catch_up(struct reporter *rep, const char *why)
+{
+        int complete = 0;
+        long n;
+
+        if (!rep->history)
+                return;
+        n = history_catch_up(rep->history, learn, rep, 60000, &complete);
+        if (n >= 0)
+                LOG_INFO("%s: %ld alert and action record(s) read back%s", why,
+                         n, complete ? "" : " (incomplete: timed out)");
+}
+
 /* Eager rebalancing revokes everything: finish what is in flight, forget
- * what is only queued, commit the finished prefix, start over. */
+ * what is only queued, commit the finished prefix, start over. On
+ * assignment, first learn what the previous owners did (DESIGN §10). */
 static void on_rebalance(void *opaque, rd_kafka_resp_err_t err,
                          const rd_kafka_topic_partition_list_t *parts)
 {
         struct reporter *rep = opaque;
 
+        (void)parts;
+        if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+                catch_up(rep, "assigned");
+                return;
+        }
         if (err != RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS)
                 return;
         settle(rep, 1, 30000);
@@ -574,75 +702,6 @@ static void on_rebalance(void *opaque, rd_kafka_resp_err_t err,
         for (size_t p = 0; p < rep->n_parts; p++)
                 if (rep->parts[p].wm)
                         watermark_reset(rep->parts[p].wm);
-}
-
-/* Reads the alerts topic of the last window into the dedupe set. */
-static void rebuild_dedupe(struct reporter *rep)
-{
-        char errstr[512], group[128];
-        const char *extra[] = {"enable.partition.eof", "true", NULL};
-        const struct rd_kafka_metadata *md;
-        rd_kafka_topic_partition_list_t *parts;
-        rd_kafka_t *rk;
-        rd_kafka_topic_t *rkt;
-        int64_t end = dlp_mono_ms() + 60000;
-        int eof = 0;
-        unsigned long n = 0;
-
-        snprintf(group, sizeof(group), "dlp-reporter-dedupe-%d", (int)getpid());
-        rk = dlp_kafka_consumer_new(&rep->cfg.common, "dlp-reporter-dedupe",
-                                    group, NULL, extra, NULL, NULL, errstr,
-                                    sizeof(errstr));
-        if (!rk) {
-                LOG_WARN("dedupe rebuild: %s", errstr);
-                return;
-        }
-        rkt = rd_kafka_topic_new(rk, rep->cfg.common.topic_alerts, NULL);
-        if (rd_kafka_metadata(rk, 0, rkt, &md, 10000) || md->topic_cnt != 1 ||
-            md->topics[0].err) {
-                LOG_WARN("dedupe rebuild: no metadata for %s",
-                         rep->cfg.common.topic_alerts);
-                rd_kafka_topic_destroy(rkt);
-                dlp_kafka_consumer_destroy(rk);
-                return;
-        }
-        parts = rd_kafka_topic_partition_list_new(md->topics[0].partition_cnt);
-        for (int i = 0; i < md->topics[0].partition_cnt; i++)
-                rd_kafka_topic_partition_list_add(
-                    parts, rep->cfg.common.topic_alerts,
-                    md->topics[0].partitions[i].id)
-                    ->offset =
-                    (int64_t)((dlp_wall_s() - rep->cfg.dedupe_window_s) * 1000);
-        rd_kafka_metadata_destroy(md);
-        rd_kafka_topic_destroy(rkt);
-        /* from the first alert of the window on each partition */
-        rd_kafka_offsets_for_times(rk, parts, 10000);
-        for (int i = 0; i < parts->cnt; i++)
-                if (parts->elems[i].offset < 0)
-                        parts->elems[i].offset = RD_KAFKA_OFFSET_END;
-        rd_kafka_assign(rk, parts);
-        while (eof < parts->cnt && dlp_mono_ms() < end && !dlp_stopping) {
-                rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 500);
-                if (!m)
-                        continue;
-                if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
-                        eof++;
-                else if (!m->err && m->key && m->key_len <= DLP_ID_MAX) {
-                        char id[DLP_ID_MAX + 1];
-                        memcpy(id, m->key, m->key_len);
-                        id[m->key_len] = '\0';
-                        if (dedupe_claim(rep->dedupe, id, dlp_wall_s()) ==
-                            DEDUPE_NEW)
-                                dedupe_finish(rep->dedupe, id, 1);
-                        n++;
-                }
-                rd_kafka_message_destroy(m);
-        }
-        LOG_INFO("dedupe rebuilt from %lu alert record(s) of the last %.0f s%s",
-                 n, rep->cfg.dedupe_window_s,
-                 eof < parts->cnt ? " (incomplete: timed out)" : "");
-        rd_kafka_topic_partition_list_destroy(parts);
-        dlp_kafka_consumer_destroy(rk);
 }
 
 static void run(struct reporter *rep)
@@ -656,8 +715,12 @@ static void run(struct reporter *rep)
                 queued = rep->queued;
                 pthread_mutex_unlock(&rep->lock);
                 if (queued < (size_t)rep->cfg.max_pending) {
-                        rd_kafka_message_t *rkm =
-                            rd_kafka_consumer_poll(rep->consumer, 50);
+                        /* short while actions are out: the window
+                         * between Slack's answer and its record is what
+                         * a kill -9 can repeat (DESIGN §10) */
+                        rd_kafka_message_t *rkm = rd_kafka_consumer_poll(
+                            rep->consumer,
+                            actions_outstanding(rep->actions) ? 5 : 50);
                         if (rkm && rkm->err) {
                                 if (rkm->err !=
                                     RD_KAFKA_RESP_ERR__PARTITION_EOF)
@@ -669,6 +732,7 @@ static void run(struct reporter *rep)
                 } else
                         dlp_sleep_ms(50); /* Slack is the bottleneck */
                 drain_done(rep);
+                drain_actions(rep);
                 rd_kafka_poll(rep->producer, 0);
                 if (rep->delivery.failed) {
                         LOG_ERROR("an alert record or dead letter was not "
@@ -704,6 +768,24 @@ int main(int argc, char **argv)
                                rep->cfg.watch_channels, rep->cfg.skip_channels,
                                rep->cfg.bots, errstr, sizeof(errstr)))
                 rc = DLP_ERR_CONFIG;
+        if (!rc &&
+            action_policy_load(&rep->action_policy, rep->cfg.actions_file,
+                               errstr, sizeof(errstr)))
+                rc = DLP_ERR_CONFIG;
+        if (!rc && !rep->cfg.admin_token) {
+                for (size_t i = 0; i < rep->action_policy.n_rules; i++)
+                        if (rep->action_policy.rules[i].actions &
+                            ACTION_REMOVE) {
+                                snprintf(errstr, sizeof(errstr),
+                                         "DLP_ACTIONS_FILE: rules[%zu] "
+                                         "removes messages: set "
+                                         "SLACK_ADMIN_TOKEN (or _FILE), a "
+                                         "token that may delete them",
+                                         i);
+                                rc = DLP_ERR_CONFIG;
+                                break;
+                        }
+        }
         if (rc) {
                 LOG_ERROR("config: %s", errstr);
                 rc = 2;
@@ -726,7 +808,31 @@ int main(int argc, char **argv)
                 rc = 2;
                 goto out_config;
         }
-        rebuild_dedupe(rep);
+        rep->actions_cfg = (struct actions_config){
+            .api_url = rep->cfg.api_url,
+            .bot_token = rep->cfg.token,
+            .admin_token = rep->cfg.admin_token,
+            .alert_channel = rep->cfg.channel,
+            .via = rep->action_policy.notify_via,
+            .workers = rep->cfg.action_workers,
+            .timeout_ms = rep->cfg.timeout_ms,
+            .channel_interval_ms = rep->cfg.channel_interval_ms,
+            .tier3_per_min = rep->cfg.tier3_per_min,
+            .retry_max_s = rep->cfg.retry_max_s,
+            .capacity = (size_t)rep->cfg.dedupe_capacity,
+            .window_s = rep->cfg.dedupe_window_s,
+        };
+        rep->actions = actions_new(&rep->actions_cfg);
+        if (!rep->actions) {
+                LOG_ERROR("cannot start the action workers");
+                rc = 1;
+                goto out_producer;
+        }
+        rep->history = history_new(&rep->cfg.common, rep->cfg.dedupe_window_s,
+                                   errstr, sizeof(errstr));
+        if (!rep->history)
+                LOG_WARN("history: %s", errstr);
+        catch_up(rep, "start");
         rep->consumer = dlp_kafka_consumer_new(
             &rep->cfg.common, "dlp-reporter", rep->cfg.group,
             rep->cfg.common.topic_inspected, NULL, on_rebalance, rep, errstr,
@@ -745,6 +851,7 @@ int main(int argc, char **argv)
 
         struct dlp_kafka_stats *kstats =
             dlp_kafka_consumer_stats(rep->consumer);
+        struct actions_counters *acnt = actions_counters(rep->actions);
 #define C(field, name, help)                                                   \
         {                                                                      \
                 "dlp_reporter_" name, help, DLP_COUNTER, &rep->field, NULL     \
@@ -762,6 +869,24 @@ int main(int argc, char **argv)
               "records whose event was alerted already"),
             C(below_policy, "below_policy_total",
               "records with no finding the policy alerts on"),
+            {"dlp_reporter_notified_total", "authors told (action records)",
+             DLP_COUNTER, &acnt->notified, NULL},
+            {"dlp_reporter_removed_total", "messages removed", DLP_COUNTER,
+             &acnt->removed, NULL},
+            {"dlp_reporter_not_removed_total",
+             "removals Slack refused (cant_delete_message, …)", DLP_COUNTER,
+             &acnt->not_removed, NULL},
+            {"dlp_reporter_tombstones_total", "tombstones posted", DLP_COUNTER,
+             &acnt->tombstones, NULL},
+            {"dlp_reporter_action_failures_total",
+             "notices, tombstones and notes Slack refused", DLP_COUNTER,
+             &acnt->failed, NULL},
+            {"dlp_reporter_action_retries_total",
+             "action calls to try again (429, 5xx, transient errors)",
+             DLP_COUNTER, &acnt->retries, NULL},
+            {"dlp_reporter_actions_skipped_total",
+             "actions already done or under way (ledger)", DLP_COUNTER,
+             &acnt->skipped, NULL},
             {"dlp_reporter_consumer_lag",
              "inspection records not yet committed (librdkafka statistics, "
              "every 5 s)",
@@ -775,6 +900,9 @@ int main(int argc, char **argv)
             {"dlp_reporter_alert_delay_seconds",
              "from the inspection to the alert posted", DLP_HISTOGRAM, NULL,
              &rep->alert_delay},
+            {"dlp_reporter_remove_delay_seconds",
+             "from the message to its removal", DLP_HISTOGRAM, NULL,
+             &rep->remove_delay},
         };
 #undef C
         struct dlp_admin *admin = NULL;
@@ -799,6 +927,7 @@ int main(int argc, char **argv)
         for (long i = 0; rep->threads && i < rep->cfg.workers; i++)
                 pthread_join(rep->threads[i], NULL);
         drain_done(rep);
+        drain_actions(rep);
         dlp_delivery_wait(rep->producer, &rep->delivery);
         if (!rep->delivery.failed)
                 commit(rep, 1);
@@ -808,6 +937,9 @@ int main(int argc, char **argv)
                  rep->dead);
         dlp_kafka_consumer_destroy(rep->consumer);
 out_producer:
+        actions_free(rep->actions); /* stops its workers */
+        rep->actions = NULL;
+        history_free(rep->history);
         if (dlp_kafka_drain(rep->producer, 10000) > 0)
                 LOG_ERROR("records still unconfirmed at exit");
         rd_kafka_destroy(rep->producer);
@@ -827,6 +959,7 @@ out_config:
         free(rep->threads);
         dedupe_free(rep->dedupe);
         policy_free(&rep->policy);
+        action_policy_free(&rep->action_policy);
         dlp_config_free(&reporter_spec, &rep->cfg);
         pthread_mutex_destroy(&rep->lock);
         pthread_cond_destroy(&rep->cond);

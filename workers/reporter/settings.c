@@ -55,6 +55,21 @@ static const struct dlp_setting reporter_settings[] = {
     {"DLP_MAX_PENDING", "max-pending", DLP_SET_INT, "20000", 100, 1000000,
      offsetof(CFG, max_pending),
      "alerts queued before the reporter stops reading for a while"},
+    {"DLP_ACTIONS_FILE", "actions-file", DLP_SET_STR, NULL, 0, 0,
+     offsetof(CFG, actions_file),
+     "JSON response policy: per info type, likelihood and channel, alert, "
+     "notify the author and/or remove the message (unset: alert only)"},
+    {"SLACK_ADMIN_TOKEN", "slack-admin-token", DLP_SET_SECRET, NULL, 0, 0,
+     offsetof(CFG, admin_token),
+     "a workspace admin's user token, xoxp-…, for chat.delete (needed by "
+     "remove)"},
+    {"DLP_ACTION_WORKERS", "action-workers", DLP_SET_INT, "2", 1, 64,
+     offsetof(CFG, action_workers),
+     "threads taking actions (notify, remove), apart from the alert "
+     "posters"},
+    {"DLP_TIER3_PER_MIN", "tier3-per-min", DLP_SET_DOUBLE, "50", 1, 100000,
+     offsetof(CFG, tier3_per_min),
+     "calls/min per Tier 3 method (chat.delete, conversations.open)"},
     {"DLP_SLACK_TIMEOUT_MS", "slack-timeout-ms", DLP_SET_INT, "10000", 100,
      120000, offsetof(CFG, timeout_ms), "Slack request timeout"},
     {"DLP_RETRY_MAX_S", "retry-max-s", DLP_SET_DOUBLE, "30", 0.1, 240,

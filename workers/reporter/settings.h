@@ -26,6 +26,10 @@ struct reporter_config {
         long dedupe_capacity;
         double dedupe_window_s;
         long max_pending;
+        char *actions_file;
+        char *admin_token;
+        long action_workers;
+        double tier3_per_min;
 };
 
 #endif

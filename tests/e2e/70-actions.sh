@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# The reporter's actions (DESIGN §10) on a real Kafka broker, against
+# slack-sim, with messages seeded into slack-sim as their users wrote them:
+#
+#   A. a card in #general, policy alert+notify+remove (ephemeral notice):
+#      one alert, one notice seen by the author only, the message deleted
+#      by the admin token, a tombstone in #general; the records validate
+#   B. the "admin" token is the bot's, which may not delete a user's
+#      message: the remove record says cant_delete_message, no tombstone,
+#      and a note in the security channel says it could not be removed
+#   C. kill -9 of the reporter between actions (DM notices, slow lanes so
+#      actions come in bursts; killed in a quiet moment after some were
+#      recorded), then a restart: every action exactly once, none missing
+#
+# Each phase has its own topics, group and slack-sim.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+. "$ROOT/scripts/lib/fleet.sh"
+BOOTSTRAP=${DLPFLEET_KAFKA_BOOTSTRAP:-127.0.0.1:19092}
+RUN_BASE=${FLEET_RUN_DIR:-$ROOT/.run/e2e-actions}
+ADMIN_TOKEN=xoxp-e2e-admin-token
+trap 'fleet_down >/dev/null 2>&1 || true' EXIT
+
+phase() { # NAME [slack-sim VAR=VALUE...]
+        local id
+        echo "--- phase $1"
+        fleet_init "$RUN_BASE/$1"
+        rm -f "$FLEET_RUN"/*
+        id=$(date +%s)-$$-$1
+        PREFIX=Ev${1}ACT
+        export DLP_TOPIC_INSPECTED=e2e.$id.inspected DLP_TOPIC_ALERTS=e2e.$id.alerts \
+                DLP_TOPIC_DEADLETTER=e2e.$id.deadletter DLP_REPORTER_GROUP_ID=e2e-$id
+        "$ROOT/scripts/kafka.sh" create-topics 6 "$DLP_TOPIC_INSPECTED" \
+                "$DLP_TOPIC_ALERTS" "$DLP_TOPIC_DEADLETTER" >/dev/null
+        shift
+        fleet_start slack-sim SLACK_SIM_LISTEN_ADDR=127.0.0.1:0 \
+                "SLACK_SIM_TOKEN=$FLEET_SLACK_TOKEN" "SLACK_SIM_ADMIN_TOKEN=$ADMIN_TOKEN" \
+                "$@" -- "$FLEET_BIN/slack-sim"
+        SLACK=http://$(fleet_listen_addr slack-sim)
+        fleet_common_env "$BOOTSTRAP"
+}
+policy() { # VIA: alert+notify+remove on cards anywhere, else alert
+        cat >"$FLEET_RUN/actions.json" <<JSON
+{"schema": "dlp.action-policy/1", "notify": {"via": "$1"},
+ "rules": [{"name": "cards", "info_types": ["CREDIT_CARD_NUMBER"],
+            "actions": ["alert", "notify", "remove"]},
+           {"info_types": ["*"], "actions": ["alert"]}]}
+JSON
+}
+reporter() { # NAME [VAR=VALUE...]
+        local name=$1
+        shift
+        fleet_start "$name" "${FLEET_ENV[@]}" "SLACK_API_URL=$SLACK/api" \
+                "SLACK_BOT_TOKEN=$FLEET_SLACK_TOKEN" "DLP_ALERT_CHANNEL=$FLEET_ALERT_CHANNEL" \
+                "DLP_REPORTER_GROUP_ID=$DLP_REPORTER_GROUP_ID" KAFKA_SESSION_TIMEOUT_MS=6000 \
+                "DLP_ACTIONS_FILE=$FLEET_RUN/actions.json" "$@" -- "$FLEET_BIN/dlp-reporter"
+}
+seed() { "$FLEET_PY" "$ROOT/tests/tools/seed_messages.py" "$SLACK" "$@" --prefix "$PREFIX" |
+        kcat -P -b "$BOOTSTRAP" -t "$DLP_TOPIC_INSPECTED" -K '\t'; }
+actions_recorded() { kcat -C -b "$BOOTSTRAP" -t "$DLP_TOPIC_ALERTS" -o beginning -e -q -f '%s\n' 2>/dev/null |
+        grep -c '"dlp.action/1"' || true; }
+at_least() { [ "$(actions_recorded)" -ge "$1" ]; }
+verify() { # N EXPECT
+        topic_dump "$BOOTSTRAP" "$DLP_TOPIC_ALERTS" "$FLEET_RUN/alerts.json"
+        "$FLEET_PY" "$ROOT/tests/tools/actions_check.py" "$FLEET_RUN/alerts.json" "$SLACK" \
+                "$1" "$PREFIX" "$FLEET_ALERT_CHANNEL" --expect "$2"
+}
+validate() {
+        "$FLEET_PY" "$ROOT/tests/tools/validate_records.py" --expect-schema dlp.alert/1 \
+                --expect-schema dlp.action/1 --expect-count "$1" "$FLEET_RUN/alerts.json" \
+                >"$FLEET_RUN/validate.out" 2>&1 || { cat "$FLEET_RUN/validate.out"; return 1; }
+}
+
+# --- A: alert, notify, remove -------------------------------------------------
+phase A
+policy ephemeral
+reporter reporter SLACK_ADMIN_TOKEN=$ADMIN_TOKEN
+seed 1 --channel C0GENERAL --users 1
+# alert record + notify, remove, tombstone records
+check wait_until 60 "3 action records" at_least 3 "phase A: notify, remove and tombstone recorded"
+sleep 1
+check verify 1 removed "phase A: one alert, one notice to the author only, message deleted, one tombstone"
+check validate 4 "phase A: the alert and action records validate (dlp.alert/1, dlp.action/1)"
+check fleet_down "phase A: stopped cleanly"
+
+# --- B: a token that may not delete -------------------------------------------
+phase B
+policy ephemeral
+reporter reporter "SLACK_ADMIN_TOKEN=$FLEET_SLACK_TOKEN"
+seed 1 --channel C0GENERAL --users 1
+# notify, remove (failed), note
+check wait_until 60 "3 action records" at_least 3 "phase B: notify, the refused remove and the note recorded"
+sleep 1
+check verify 1 refused "phase B: remove recorded as cant_delete_message, the security channel told it could not be removed, no tombstone"
+check validate 4 "phase B: records validate"
+check fleet_down "phase B: stopped cleanly"
+
+# --- C: kill -9 between actions -------------------------------------------------
+N=8
+phase C
+policy dm
+reporter reporter-1 SLACK_ADMIN_TOKEN=$ADMIN_TOKEN DLP_CHANNEL_INTERVAL_MS=2500 DLP_TIER3_PER_MIN=24
+seed $N --channel C0GENERAL --users 4
+check wait_until 120 "6 action records" at_least 6 "phase C: actions under way"
+# actions come every 2.5 s per lane: kill in a quiet moment, not inside one
+before=$(actions_recorded)
+while sleep 0.6; do
+        now=$(actions_recorded)
+        [ "$now" = "$before" ] && break
+        before=$now
+done
+fleet_kill reporter-1
+echo "       killed the reporter (SIGKILL) with $before of $((N * 3)) action records written"
+reporter reporter-2 SLACK_ADMIN_TOKEN=$ADMIN_TOKEN DLP_CHANNEL_INTERVAL_MS=2500 DLP_TIER3_PER_MIN=24
+check wait_until 240 "$((N * 3)) action records" at_least $((N * 3)) "phase C: every action recorded after the restart"
+sleep 3
+check verify $N removed "phase C: after kill -9 and restart, no action repeated, none missing"
+check validate $((N * 4)) "phase C: exactly one record per alert and action, all valid"
+grep -h "read back" "$FLEET_RUN/reporter-2.log" | sed 's/.*"msg":"\([^"]*\)".*/       \1/'
+check fleet_down "phase C: stopped cleanly"
+
+trap - EXIT
+check_summary "e2e actions"

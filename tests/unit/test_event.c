@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,7 +23,7 @@ static enum event_verdict map(const char *json, json_t **rec, char *why)
         enum event_verdict v;
 
         assert_non_null(env);
-        v = event_from_envelope(env, &opts, rec, &id, why, 256);
+        v = event_from_envelope(env, &opts, rec, &id, NULL, why, 256);
         json_decref(env);
         return v;
 }
@@ -130,13 +131,13 @@ static void test_bots_follow_the_setting(void **state)
         const char *id;
         char why[256];
 
-        assert_int_equal(event_from_envelope(env, &opts, &rec, &id, why, 256),
+        assert_int_equal(event_from_envelope(env, &opts, &rec, &id, NULL, why, 256),
                          EVENT_PRODUCE);
         assert_string_equal(field(rec, "bot_id"), "B1");
         json_decref(rec);
         no_bots.include_bots = 0;
         assert_int_equal(
-            event_from_envelope(env, &no_bots, &rec, &id, why, 256),
+            event_from_envelope(env, &no_bots, &rec, &id, NULL, why, 256),
             EVENT_SKIP);
         json_decref(env);
 }
@@ -198,8 +199,8 @@ static void test_derived_id_of_a_long_channel_stays_bounded(void **state)
                                 "team", "T1", "channel", channel, "text", "x",
                                 "ts", "1700000000.000200");
                 if (lens[k] > DLP_ID_MAX) { /* refused, by name */
-                        assert_int_equal(event_from_envelope(env, &opts, &rec,
-                                                             &id, why,
+                        assert_int_equal(event_from_envelope(env, &opts, &rec, &id,
+                                                             NULL, why,
                                                              sizeof(why)),
                                          EVENT_INVALID);
                         assert_string_equal(why, "channel over 255 bytes");
@@ -208,7 +209,7 @@ static void test_derived_id_of_a_long_channel_stays_bounded(void **state)
                         continue;
                 }
                 assert_int_equal(
-                    event_from_envelope(env, &opts, &rec, &id, why, sizeof(why)),
+                    event_from_envelope(env, &opts, &rec, &id, NULL, why, sizeof(why)),
                     EVENT_PRODUCE);
                 assert_true(strlen(id) < 160);
                 assert_memory_equal(id, "EvRCCC", 6);
@@ -240,7 +241,7 @@ static void test_empty_event_id_is_refused(void **state)
                                 "C1", "ts", "1.1");
         const char *id;
         assert_int_equal(
-            event_from_envelope(env, &opts, &rec, &id, why, sizeof(why)),
+            event_from_envelope(env, &opts, &rec, &id, NULL, why, sizeof(why)),
             EVENT_INVALID);
         assert_string_equal(why, "event_id over 255 bytes");
         json_decref(env);
@@ -260,11 +261,165 @@ static void test_reasons_cut_at_character_boundaries(void **state)
                         "type", type);
         json_object_set_new(env, "event_id", json_string("Ev1"));
         assert_int_equal(
-            event_from_envelope(env, &opts, &rec, &id, why, sizeof(why)),
+            event_from_envelope(env, &opts, &rec, &id, NULL, why, sizeof(why)),
             EVENT_SKIP);
         json_t *s = json_string(why); /* NULL if why is not valid UTF-8 */
         assert_non_null(s);
         json_decref(s);
+        json_decref(env);
+}
+
+/* ---- real payload shapes (tests/fixtures/slack-events/, written from
+ * Slack's documented examples) ---------------------------------------- */
+
+struct shape_case {
+        const char *file;
+        enum event_verdict verdict;
+        enum event_reason reason; /* when not produced */
+        const char *kind, *channel_type;
+        const char *parts; /* event_parts() of the (new) message: wheres */
+};
+
+static json_t *load_fixture(const char *file)
+{
+        char path[512];
+        json_error_t jerr;
+        json_t *env;
+
+        snprintf(path, sizeof(path), "%s/%s", DLP_EVENT_FIXTURES, file);
+        env = json_load_file(path, 0, &jerr);
+        if (!env)
+                fail_msg("%s: %s", path, jerr.text);
+        return env;
+}
+
+/* The wheres of event_parts(msg) joined by "|". */
+static void parts_of(json_t *msg, char *out, size_t size)
+{
+        json_t *parts = event_parts(msg), *p;
+        size_t i, n = 0;
+
+        assert_non_null(parts);
+        out[0] = '\0';
+        json_array_foreach(parts, i, p)
+                n += (size_t)snprintf(out + n, size - n, "%s%s", i ? "|" : "",
+                                      field(p, "where"));
+        json_decref(parts);
+}
+
+static void test_real_payload_shapes(void **state)
+{
+        static const struct shape_case cases[] = {
+            {"attachments.json", EVENT_PRODUCE, 0, "bot_message", "channel",
+             "text|attachment 1 pretext|attachment 1 author_name|"
+             "attachment 1 title|attachment 1 text|attachment 1 field 1 "
+             "title|attachment 1 field 1 value|attachment 1 footer|"
+             "attachment 1 fallback|attachment 2 text|attachment 2 field 1 "
+             "title|attachment 2 field 1 value"},
+            /* the rich_text block mirrors the text: only the section and
+             * the context are new */
+            {"blocks.json", EVENT_PRODUCE, 0, "message", "channel",
+             "text|block 2|block 3"},
+            {"file_share.json", EVENT_PRODUCE, 0, "file_share", "channel",
+             "file 1 title|file 1 name|file 1 preview"},
+            {"real_edit.json", EVENT_PRODUCE, 0, "message_changed", "channel",
+             "text"},
+            {"unfurl_edit.json", EVENT_SKIP, EVENT_R_UNCHANGED_EDIT, NULL, NULL,
+             "text|attachment 1 title|attachment 1 text|attachment 1 "
+             "fallback"},
+            {"tombstone.json", EVENT_SKIP, EVENT_R_TOMBSTONE, NULL, NULL,
+             "text"},
+            {"im.json", EVENT_PRODUCE, 0, "message", "im", "text"},
+            {"mpim.json", EVENT_PRODUCE, 0, "message", "mpim", "text"},
+            {"group.json", EVENT_PRODUCE, 0, "message", "group", "text"},
+            {"enterprise.json", EVENT_PRODUCE, 0, "message", "channel",
+             "text"},
+            /* Slack's own bot_message example has no channel */
+            {"bot_message_no_channel.json", EVENT_INVALID,
+             EVENT_R_UNKNOWN_SHAPE, NULL, NULL, "text"},
+        };
+
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                const struct shape_case *c = &cases[i];
+                json_t *env = load_fixture(c->file), *ev, *msg, *rec;
+                enum event_reason reason = EVENT_REASON_CNT;
+                const char *id;
+                char why[256], parts[1024];
+                enum event_verdict v = event_from_envelope(
+                    env, &opts, &rec, &id, &reason, why, sizeof(why));
+
+                if (v != c->verdict)
+                        fail_msg("%s: verdict %d, want %d (%s)", c->file, v,
+                                 c->verdict, why);
+                ev = json_object_get(env, "event");
+                msg = json_object_get(ev, "message");
+                parts_of(msg ? msg : ev, parts, sizeof(parts));
+                if (strcmp(parts, c->parts))
+                        fail_msg("%s: parts %s, want %s", c->file, parts,
+                                 c->parts);
+                if (v == EVENT_PRODUCE) {
+                        assert_string_equal(field(rec, "kind"), c->kind);
+                        assert_string_equal(field(rec, "channel_type"),
+                                            c->channel_type);
+                        assert_string_equal(field(rec, "event_id"),
+                                            field(env, "event_id"));
+                        json_decref(rec);
+                } else {
+                        assert_null(rec);
+                        if (reason != c->reason)
+                                fail_msg("%s: reason %s, want %s", c->file,
+                                         event_reason_key(reason),
+                                         event_reason_key(c->reason));
+                }
+                json_decref(env);
+        }
+}
+
+/* The parts' texts, exactly: offsets into them stay exact. */
+static void test_parts_texts(void **state)
+{
+        json_t *env = load_fixture("attachments.json");
+        json_t *parts =
+            event_parts(json_object_get(env, "event")), *p;
+
+        p = json_array_get(parts, 9);
+        assert_string_equal(field(p, "where"), "attachment 2 text");
+        assert_string_equal(field(p, "text"), "card 4111 1111 1111 1111");
+        p = json_array_get(parts, 11);
+        assert_string_equal(field(p, "text"), "ssn 123-45-6789");
+        json_decref(parts);
+        json_decref(env);
+        env = load_fixture("blocks.json");
+        parts = event_parts(json_object_get(env, "event"));
+        assert_string_equal(field(json_array_get(parts, 1), "text"),
+                            "*Summary*: key AKIAIOSFODNN7EXAMPLE");
+        assert_string_equal(field(json_array_get(parts, 2), "text"),
+                            "posted by ops@example.com");
+        json_decref(parts);
+        json_decref(env);
+}
+
+/* An edit to the same parts is skipped; reasons have stable keys. */
+static void test_identical_edit_skipped(void **state)
+{
+        json_t *rec;
+        char why[256];
+        enum event_reason reason;
+        json_t *env = json_loads(
+            "{\"type\":\"event_callback\",\"event_id\":\"Ev9\","
+            "\"team_id\":\"T1\",\"event\":{\"type\":\"message\","
+            "\"subtype\":\"message_changed\",\"channel\":\"C1\","
+            "\"ts\":\"2.0\",\"message\":{\"text\":\"a\",\"ts\":\"1.0\"},"
+            "\"previous_message\":{\"text\":\"a\",\"ts\":\"1.0\"}}}",
+            0, NULL);
+        const char *id;
+
+        assert_int_equal(event_from_envelope(env, &opts, &rec, &id, &reason,
+                                             why, sizeof(why)),
+                         EVENT_SKIP);
+        assert_int_equal(reason, EVENT_R_UNCHANGED_EDIT);
+        assert_string_equal(why, "edit changed nothing inspectable");
+        assert_string_equal(event_reason_key(reason), "unchanged_edit");
         json_decref(env);
 }
 
@@ -281,6 +436,9 @@ int main(void)
             cmocka_unit_test(test_derived_id_of_a_long_channel_stays_bounded),
             cmocka_unit_test(test_empty_event_id_is_refused),
             cmocka_unit_test(test_reasons_cut_at_character_boundaries),
+            cmocka_unit_test(test_real_payload_shapes),
+            cmocka_unit_test(test_parts_texts),
+            cmocka_unit_test(test_identical_edit_skipped),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

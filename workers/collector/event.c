@@ -45,8 +45,246 @@ static json_t *files_of(json_t *files)
         return out;
 }
 
+const char *event_reason_key(enum event_reason r)
+{
+        static const char *const keys[] = {
+#define EVENT_REASON_KEY(name, key) key,
+            EVENT_REASONS(EVENT_REASON_KEY)
+#undef EVENT_REASON_KEY
+        };
+
+        return (unsigned)r < EVENT_REASON_CNT ? keys[r] : "?";
+}
+
+/* ---- what a person sees ------------------------------------------------ */
+
+/* Appends {"where": where, "text": text} unless text is empty. */
+static int part_add(json_t *parts, const char *where, const char *text)
+{
+        if (!text || !*text)
+                return 0;
+        return json_array_append_new(parts, json_pack("{s:s, s:s}", "where",
+                                                      where, "text", text));
+}
+
+/* Appends the text of a rich_text element tree to \p buf: "text" and
+ * "link" leaves in order, a newline between top-level sections. */
+static void rich_text_flatten(json_t *el, char **buf, size_t *len)
+{
+        const char *type = str(el, "type"), *t = NULL;
+        json_t *kids = json_object_get(el, "elements"), *k;
+        size_t i;
+
+        if (type && !strcmp(type, "text"))
+                t = str(el, "text");
+        else if (type && !strcmp(type, "link"))
+                t = str(el, "text") ? str(el, "text") : str(el, "url");
+        if (t) {
+                size_t n = strlen(t);
+                char *nb = realloc(*buf, *len + n + 2);
+
+                if (!nb)
+                        return;
+                memcpy(nb + *len, t, n);
+                *len += n;
+                nb[*len] = '\0';
+                *buf = nb;
+        }
+        json_array_foreach(kids, i, k)
+        {
+                rich_text_flatten(k, buf, len);
+                if (type && !strcmp(type, "rich_text") && *buf && *len &&
+                    i + 1 < json_array_size(kids))
+                        (*buf)[(*len)++] = '\n', (*buf)[*len] = '\0';
+        }
+}
+
+/* The visible text of one block (a new string, or NULL for none). */
+static char *block_text(json_t *b)
+{
+        const char *type = str(b, "type");
+        char *buf = NULL;
+        size_t len = 0;
+        json_t *v;
+        size_t i;
+
+        if (!type)
+                return NULL;
+        if (!strcmp(type, "rich_text")) {
+                rich_text_flatten(b, &buf, &len);
+                return buf;
+        }
+        if (!strcmp(type, "section") || !strcmp(type, "header")) {
+                const char *t = str(json_object_get(b, "text"), "text");
+                json_t *fields = json_object_get(b, "fields");
+
+                if (t)
+                        buf = strdup(t);
+                json_array_foreach(fields, i, v)
+                {
+                        const char *ft = str(v, "text");
+                        size_t n = ft ? strlen(ft) : 0, cur = buf ? strlen(buf) : 0;
+                        char *nb;
+
+                        if (!n || !(nb = realloc(buf, cur + n + 2)))
+                                continue;
+                        if (cur)
+                                nb[cur++] = '\n';
+                        memcpy(nb + cur, ft, n + 1);
+                        buf = nb;
+                }
+                return buf;
+        }
+        if (!strcmp(type, "context")) {
+                json_array_foreach(json_object_get(b, "elements"), i, v)
+                {
+                        const char *t = str(v, "text");
+                        size_t n = t ? strlen(t) : 0, cur = buf ? strlen(buf) : 0;
+                        char *nb;
+
+                        if (!n || !(nb = realloc(buf, cur + n + 2)))
+                                continue;
+                        if (cur)
+                                nb[cur++] = ' ';
+                        memcpy(nb + cur, t, n + 1);
+                        buf = nb;
+                }
+                return buf;
+        }
+        return NULL;
+}
+
+json_t *event_parts(json_t *msg)
+{
+        static const char *const att_fields[] = {"pretext", "author_name",
+                                                 "title", "text"};
+        json_t *parts = json_array(), *a, *f, *b;
+        const char *text = str(msg, "text");
+        char where[96];
+        size_t i, k;
+        int err = 0;
+
+        if (!parts)
+                return NULL;
+        err |= part_add(parts, "text", text);
+        json_array_foreach(json_object_get(msg, "attachments"), i, a)
+        {
+                for (k = 0; k < sizeof(att_fields) / sizeof(att_fields[0]);
+                     k++) {
+                        snprintf(where, sizeof(where), "attachment %zu %s",
+                                 i + 1, att_fields[k]);
+                        err |= part_add(parts, where, str(a, att_fields[k]));
+                }
+                json_array_foreach(json_object_get(a, "fields"), k, f)
+                {
+                        snprintf(where, sizeof(where),
+                                 "attachment %zu field %zu title", i + 1,
+                                 k + 1);
+                        err |= part_add(parts, where, str(f, "title"));
+                        snprintf(where, sizeof(where),
+                                 "attachment %zu field %zu value", i + 1,
+                                 k + 1);
+                        err |= part_add(parts, where, str(f, "value"));
+                }
+                snprintf(where, sizeof(where), "attachment %zu footer", i + 1);
+                err |= part_add(parts, where, str(a, "footer"));
+                /* the fallback is what notifications show: inspected when
+                 * it says something the attachment's text does not */
+                if (str(a, "fallback") &&
+                    (!str(a, "text") || strcmp(str(a, "fallback"),
+                                               str(a, "text")))) {
+                        snprintf(where, sizeof(where), "attachment %zu fallback",
+                                 i + 1);
+                        err |= part_add(parts, where, str(a, "fallback"));
+                }
+        }
+        json_array_foreach(json_object_get(msg, "blocks"), i, b)
+        {
+                char *bt = block_text(b);
+
+                /* Slack mirrors a typed message in a rich_text block: only
+                 * text that the message text does not hold is new */
+                if (bt && (!text || !strstr(text, bt))) {
+                        snprintf(where, sizeof(where), "block %zu", i + 1);
+                        err |= part_add(parts, where, bt);
+                }
+                free(bt);
+        }
+        json_array_foreach(json_object_get(msg, "files"), i, f)
+        {
+                static const char *const file_fields[] = {"title", "name",
+                                                          "preview"};
+
+                for (k = 0; k < 3; k++) {
+                        snprintf(where, sizeof(where), "file %zu %s", i + 1,
+                                 file_fields[k]);
+                        err |= part_add(parts, where, str(f, file_fields[k]));
+                }
+        }
+        if (err) {
+                json_decref(parts);
+                return NULL;
+        }
+        return parts;
+}
+
+/* Does \p parts hold part \p p (same where, same text)? */
+static int parts_hold(json_t *parts, json_t *p)
+{
+        size_t i;
+        json_t *q;
+
+        json_array_foreach(parts, i, q) if (json_equal(p, q)) return 1;
+        return 0;
+}
+
+/* An edit: the record is made only when the text a person sees changed.
+ * Returns EVENT_PRODUCE, or EVENT_SKIP with *reason and why filled. */
+static enum event_verdict edit_verdict(json_t *ev, json_t *msg,
+                                       enum event_reason *reason, char *why,
+                                       size_t why_size)
+{
+        json_t *prev = json_object_get(ev, "previous_message");
+        json_t *now_parts, *prev_parts, *p;
+        const char *sub = str(msg, "subtype");
+        int text_changed = 0, other_changed = 0;
+        size_t i;
+
+        if (sub && !strcmp(sub, "tombstone")) {
+                *reason = EVENT_R_TOMBSTONE;
+                snprintf(why, why_size, "tombstone: the message was deleted");
+                return EVENT_SKIP;
+        }
+        if (!json_is_object(prev))
+                return EVENT_PRODUCE; /* nothing to compare with */
+        now_parts = event_parts(msg);
+        prev_parts = event_parts(prev);
+        json_array_foreach(now_parts, i, p)
+        {
+                if (parts_hold(prev_parts, p))
+                        continue;
+                if (!strcmp(str(p, "where"), "text"))
+                        text_changed = 1;
+                else
+                        other_changed = 1;
+        }
+        json_decref(now_parts);
+        json_decref(prev_parts);
+        if (text_changed || !now_parts || !prev_parts)
+                return EVENT_PRODUCE;
+        /* dlp.event/1 carries the message text only, and it did not
+         * change: inspecting it again would alert twice (an unfurl) */
+        *reason = EVENT_R_UNCHANGED_EDIT;
+        snprintf(why, why_size, "%s",
+                 other_changed ? "edit left the text unchanged (an unfurl or "
+                                 "an attachment)"
+                               : "edit changed nothing inspectable");
+        return EVENT_SKIP;
+}
+
 static const char *kind_of(const char *subtype, const struct event_opts *opts,
-                           char *why, size_t why_size)
+                           enum event_reason *reason, char *why,
+                           size_t why_size)
 {
         static const char *const plain[] = {"thread_broadcast", "file_share",
                                             "me_message", "message_changed"};
@@ -59,18 +297,21 @@ static const char *kind_of(const char *subtype, const struct event_opts *opts,
         if (!strcmp(subtype, "bot_message")) {
                 if (opts->include_bots)
                         return "bot_message";
+                *reason = EVENT_R_BOTS_OFF;
                 snprintf(why, why_size, "bot_message (bots not inspected)");
                 return NULL;
         }
+        *reason = EVENT_R_SUBTYPE;
         snprintf(why, why_size, "message subtype %.*s: nothing to inspect",
                  (int)dlp_utf8_prefix(subtype, 64), subtype);
         return NULL;
 }
 
-enum event_verdict event_from_envelope(json_t *env,
+static enum event_verdict map_envelope(json_t *env,
                                        const struct event_opts *opts,
                                        json_t **record, const char **event_id,
-                                       char *why, size_t why_size)
+                                       enum event_reason *reason, char *why,
+                                       size_t why_size)
 {
         json_t *ev, *msg, *rec, *files;
         const char *type, *kind, *channel, *ts, *id, *team;
@@ -96,6 +337,7 @@ enum event_verdict event_from_envelope(json_t *env,
                 const char *t = type ? type : "(none)";
                 snprintf(why, why_size, "envelope type %.*s: not an event",
                          (int)dlp_utf8_prefix(t, 64), t);
+                *reason = EVENT_R_NOT_EVENT;
                 return type ? EVENT_SKIP : EVENT_INVALID;
         }
 
@@ -104,9 +346,10 @@ enum event_verdict event_from_envelope(json_t *env,
                 const char *t = type ? type : "(none)";
                 snprintf(why, why_size, "event type %.*s: not inspected",
                          (int)dlp_utf8_prefix(t, 64), t);
+                *reason = EVENT_R_EVENT_TYPE;
                 return EVENT_SKIP;
         }
-        kind = kind_of(str(ev, "subtype"), opts, why, why_size);
+        kind = kind_of(str(ev, "subtype"), opts, reason, why, why_size);
         if (!kind)
                 return EVENT_SKIP;
 
@@ -120,6 +363,8 @@ enum event_verdict event_from_envelope(json_t *env,
                                  "message_changed without a message object");
                         return EVENT_INVALID;
                 }
+                if (edit_verdict(ev, msg, reason, why, why_size) == EVENT_SKIP)
+                        return EVENT_SKIP;
         }
         channel = str(ev, "channel");
         ts = str(msg, "ts");
@@ -202,6 +447,23 @@ enum event_verdict event_from_envelope(json_t *env,
         return EVENT_PRODUCE;
 }
 
+enum event_verdict event_from_envelope(json_t *env,
+                                       const struct event_opts *opts,
+                                       json_t **record, const char **event_id,
+                                       enum event_reason *reason, char *why,
+                                       size_t why_size)
+{
+        enum event_reason r = EVENT_R_UNKNOWN_SHAPE;
+        enum event_verdict v =
+            map_envelope(env, opts, record, event_id, &r, why, why_size);
+
+        if (v == EVENT_INVALID)
+                r = EVENT_R_UNKNOWN_SHAPE;
+        if (reason)
+                *reason = r;
+        return v;
+}
+
 enum event_verdict event_from_line(const char *line, size_t len,
                                    const struct event_opts *opts,
                                    json_t **record, const char **event_id,
@@ -219,7 +481,8 @@ enum event_verdict event_from_line(const char *line, size_t len,
                 return EVENT_INVALID;
         }
         /* the record holds its own references to what it took from env */
-        v = event_from_envelope(env, opts, record, event_id, why, why_size);
+        v = event_from_envelope(env, opts, record, event_id, NULL, why,
+                                why_size);
         json_decref(env);
         return v;
 }

@@ -57,6 +57,7 @@ struct collector {
         /* counters */
         atomic_ulong accepted, skipped, retries_seen, duplicates,
             duplicates_in_flight, refused_auth, refused_bad, failed_kafka;
+        atomic_ulong skipped_by[EVENT_REASON_CNT]; /* skipped, by reason */
         struct dedupe *dedupe; /* NULL: off (and in replay) */
         struct dlp_httpd_counters http; /* what the door refused */
         atomic_ulong answered_at_deadline;
@@ -218,6 +219,7 @@ static int handle_event(struct collector *col, struct dlp_http_req *req,
         struct event_opts opts = {.source = "events-api",
                                   .include_bots = col->cfg.include_bots};
         enum event_verdict v;
+        enum event_reason reason;
 
         env = json_loadb(req->body, req->body_len, 0, &jerr);
         if (!env || !json_is_object(env)) {
@@ -245,19 +247,20 @@ static int handle_event(struct collector *col, struct dlp_http_req *req,
         }
         dlp_rfc3339_now(now, sizeof(now));
         opts.received_at = now;
-        v = event_from_envelope(env, &opts, &record, &event_id, why,
+        v = event_from_envelope(env, &opts, &record, &event_id, &reason, why,
                                 sizeof(why));
-        if (v == EVENT_SKIP) {
+        if (v != EVENT_PRODUCE) {
+                /* an unknown shape too: a 400 would make Slack retry it and
+                 * count toward disabling the app's subscription */
                 atomic_fetch_add(&col->skipped, 1);
-                LOG_DEBUG("acknowledged without producing: %s", why);
+                atomic_fetch_add(&col->skipped_by[reason], 1);
+                if (v == EVENT_INVALID)
+                        LOG_WARN("acknowledged an envelope of unknown shape: "
+                                 "%s",
+                                 why);
+                else
+                        LOG_DEBUG("acknowledged without producing: %s", why);
                 dlp_http_resp_text(resp, 200, "");
-                json_decref(env);
-                return DLP_OK;
-        }
-        if (v == EVENT_INVALID) {
-                atomic_fetch_add(&col->refused_bad, 1);
-                strncat(why, "\n", sizeof(why) - strlen(why) - 1);
-                dlp_http_resp_text(resp, 400, why);
                 json_decref(env);
                 return DLP_OK;
         }
@@ -399,6 +402,11 @@ static int serve(struct collector *col)
               "events in Kafka and answered 200"),
             C(skipped, "events_skipped_total",
               "events with nothing to inspect, answered 200"),
+#define SKIP_METRIC(name, key)                                                 \
+        C(skipped_by[EVENT_R_##name], "events_skipped_" key "_total",            \
+          "events answered 200 without a record: " key),
+            EVENT_REASONS(SKIP_METRIC)
+#undef SKIP_METRIC
             C(duplicates, "duplicates_total",
               "repeated event_ids answered 200 without producing"),
             C(duplicates_in_flight, "duplicates_in_flight_total",
@@ -407,7 +415,7 @@ static int serve(struct collector *col)
               "requests carrying X-Slack-Retry-Num"),
             C(refused_auth, "refused_auth_total", "requests answered 401"),
             C(refused_bad, "refused_bad_total",
-              "requests answered 400 (malformed)"),
+              "requests answered 400 (unparseable JSON)"),
             C(failed_kafka, "kafka_failures_total",
               "events Kafka did not take (answered 503)"),
             C(answered_at_deadline, "answered_at_deadline_total",

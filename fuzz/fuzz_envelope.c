@@ -15,7 +15,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 const char *event_id = NULL;
                 char why[256] = "";
                 enum event_verdict v = event_from_envelope(
-                    env, &opts, &record, &event_id, why, sizeof(why));
+                    env, &opts, &record, &event_id, NULL, why, sizeof(why));
                 fuzz_check_verdict(v, record, event_id, why);
         }
         json_decref(env);

@@ -322,44 +322,14 @@ static int handle_event(struct collector *col, struct dlp_http_req *req,
         return DLP_HTTP_PENDING;
 }
 
-/* The door before the body (DESIGN §12): what the headers alone refuse
- * (404, 405, 415, and 401 for a missing, malformed or stale signature)
- * is answered without reading a body byte. */
-static int on_head(void *opaque, const struct dlp_http_req *req,
-                   struct dlp_http_resp *resp)
+/* The door (front.h): 0 when \p req may come in, else the status already
+ * written into \p resp. With \p whole the body is in and the signature's
+ * HMAC is checked too; without, only what the headers alone can refuse
+ * (404, 405, 415, and 401 for a missing, malformed or stale signature),
+ * before a body byte is read (DESIGN §12). */
+static int admit(struct collector *col, const struct dlp_http_req *req,
+                 int whole, struct dlp_http_resp *resp)
 {
-        struct collector *col = opaque;
-        const struct front_request fr = {
-            .method = req->method,
-            .path = req->path,
-            .content_type = dlp_http_req_header(req, "Content-Type"),
-            .timestamp = dlp_http_req_header(req, "X-Slack-Request-Timestamp"),
-            .signature = dlp_http_req_header(req, "X-Slack-Signature"),
-        };
-        const struct front_policy policy = {col->secrets, col->nsecrets,
-                                            col->cfg.tolerance_s};
-        const char *reason;
-        int status;
-
-        if (atomic_load(&col->closing)) {
-                dlp_http_resp_text(resp, 503, "shutting down, retry\n");
-                return DLP_ERR_RETRY;
-        }
-        status = front_check_head(&fr, &policy, time(NULL), &reason);
-        if (!status)
-                return DLP_OK;
-        if (status == 401)
-                atomic_fetch_add(&col->refused_auth, 1);
-        dlp_http_resp_text(resp, status, reason);
-        if (status == 405)
-                dlp_http_resp_header(resp, "Allow", "POST");
-        return DLP_ERR_AUTH;
-}
-
-static int on_request(void *opaque, struct dlp_http_req *req,
-                      struct dlp_http_resp *resp)
-{
-        struct collector *col = opaque;
         const struct front_request fr = {
             .method = req->method,
             .path = req->path,
@@ -376,18 +346,32 @@ static int on_request(void *opaque, struct dlp_http_req *req,
 
         if (atomic_load(&col->closing)) {
                 dlp_http_resp_text(resp, 503, "shutting down, retry\n");
-                return DLP_OK;
+                return 503;
         }
-        status = front_check(&fr, &policy, time(NULL), &reason);
-        if (status) {
-                if (status == 401)
-                        atomic_fetch_add(&col->refused_auth, 1);
-                dlp_http_resp_text(resp, status, reason);
-                if (status == 405)
-                        dlp_http_resp_header(resp, "Allow", "POST");
+        status = whole ? front_check(&fr, &policy, time(NULL), &reason)
+                       : front_check_head(&fr, &policy, time(NULL), &reason);
+        if (!status)
+                return 0;
+        if (status == 401)
+                atomic_fetch_add(&col->refused_auth, 1);
+        dlp_http_resp_text(resp, status, reason);
+        if (status == 405)
+                dlp_http_resp_header(resp, "Allow", "POST");
+        return status;
+}
+
+static int on_head(void *opaque, const struct dlp_http_req *req,
+                   struct dlp_http_resp *resp)
+{
+        return admit(opaque, req, 0, resp) ? DLP_ERR_AUTH : DLP_OK;
+}
+
+static int on_request(void *opaque, struct dlp_http_req *req,
+                      struct dlp_http_resp *resp)
+{
+        if (admit(opaque, req, 1, resp))
                 return DLP_OK;
-        }
-        return handle_event(col, req, resp);
+        return handle_event(opaque, req, resp);
 }
 
 #define C(field, name, help)                                                   \

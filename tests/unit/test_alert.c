@@ -130,12 +130,45 @@ static void test_digest_keeps_every_section(void **state)
         }
 }
 
+/* An alert for an edit says it is one, alone and in a digest; a plain
+ * message's does not. */
+static void test_edit_says_so(void **state)
+{
+        json_t *ins = inspection("EvE1", "U1", "C1", "1700000000.000100");
+        json_t *plain = inspection("EvP1", "U1", "C1", "1700000000.000200");
+        json_t *f = json_pack("[o]", finding("CREDIT_CARD_NUMBER", "4111 ••"));
+        json_t *const both[] = {ins, plain};
+        json_t *const fs[] = {f, f};
+        size_t used;
+        char *s;
+
+        json_object_set_new(ins, "kind", json_string("message_changed"));
+        json_object_set_new(plain, "kind", json_string("message"));
+        s = dump(alert_message(ins, f, "CALERT", NULL));
+        assert_non_null(strstr(s, "by <@U1> (an edit)"));
+        assert_non_null(strstr(s, "Sensitive data edited into a Slack message"));
+        free(s);
+        s = dump(alert_message(plain, f, "CALERT", NULL));
+        assert_null(strstr(s, "an edit"));
+        free(s);
+        s = dump(alert_digest(both, fs, 2, "CALERT", "https://x.slack.com",
+                              &used));
+        assert_int_equal(used, 2);
+        assert_non_null(strstr(s, "<@U1> (an edit): "));
+        assert_non_null(strstr(s, "<#C1> <@U1>: "));
+        free(s);
+        json_decref(ins);
+        json_decref(plain);
+        json_decref(f);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_fields_cannot_ping),
             cmocka_unit_test(test_multibyte_fields_cut_anywhere_still_alert),
             cmocka_unit_test(test_digest_keeps_every_section),
+            cmocka_unit_test(test_edit_says_so),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -109,6 +109,14 @@ static void when_of(const json_t *ins, char *out, size_t size)
                         (int)digits, ts, shown);
 }
 
+/* An edit (kind message_changed) is said to be one: the reader looks for
+ * the message's new version, and an edit alerts only when the text a
+ * person sees changed (the collector skips unfurls). */
+static const char *edit_note(const json_t *ins)
+{
+        return strcmp(str(ins, "kind"), "message_changed") ? "" : " (an edit)";
+}
+
 json_t *alert_message(const json_t *ins, const json_t *findings,
                       const char *channel, const char *permalink)
 {
@@ -146,8 +154,8 @@ json_t *alert_message(const json_t *ins, const json_t *findings,
         dlp_fmt(where, sizeof(where), "<#%s>", id);
         /* Slack renders the date in the reader's time zone */
         when_of(ins, when, sizeof(when));
-        dlp_fmt(text, sizeof(text), "DLP alert: %s in %s by %s", summary,
-                where, who);
+        dlp_fmt(text, sizeof(text), "DLP alert: %s in %s by %s%s", summary,
+                where, who, edit_note(ins));
         esc(id, sizeof(id), str(ins, "event_id"));
         if (permalink) {
                 esc(link, sizeof(link), permalink);
@@ -162,7 +170,8 @@ json_t *alert_message(const json_t *ins, const json_t *findings,
             " {s:s, s:{s:s, s:s}},"
             " {s:s, s:[{s:s, s:s}]}]",
             "type", "header", "text", "type", "plain_text", "text",
-            "Sensitive data posted in Slack",
+            *edit_note(ins) ? "Sensitive data edited into a Slack message"
+                            : "Sensitive data posted in Slack",
             /* who / where / when / what */
             "type", "section", "fields", "type", "mrkdwn", "text", who, "type",
             "mrkdwn", "text", where, "type", "mrkdwn", "text", when, "type",
@@ -219,8 +228,8 @@ json_t *alert_digest(json_t *const *ins, json_t *const *findings, size_t n,
                     str(json_array_get(findings[i], 0), "quote_masked"));
                 esc(id, sizeof(id), str(ins[i], "event_id"));
                 dlp_fmt(line, sizeof(line),
-                        "• <#%s> %s: %s `%s` <%s|view> · %s\n", chan, who,
-                        counts, quote, elink, id);
+                        "• <#%s> %s%s: %s `%s` <%s|view> · %s\n", chan, who,
+                        edit_note(ins[i]), counts, quote, elink, id);
                 if (len + strlen(line) > ALERT_SECTION_MAX) {
                         if (sections + 1 == ALERT_MAX_SECTIONS)
                                 break; /* the rest goes in the next digest */

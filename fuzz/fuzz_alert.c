@@ -8,12 +8,28 @@
 
 #define DIGEST_COPIES 40 /* enough copies to fill several sections */
 
+/* Nothing a record carries can ping a channel, a group or everyone: the
+ * only "<!" sequence is the date, of digits. */
+static void check_no_broadcast(const json_t *msg)
+{
+        char *text = json_dumps(msg, JSON_COMPACT);
+
+        FUZZ_CHECK(text != NULL);
+        for (const char *p = strstr(text, "<!"); p; p = strstr(p + 2, "<!")) {
+                size_t digits = strspn(p + 7, "0123456789");
+                FUZZ_CHECK(!strncmp(p, "<!date^", 7) && digits > 0 &&
+                           p[7 + digits] == '^');
+        }
+        free(text);
+}
+
 /* Within Block Kit's limits: at most 50 blocks, sections' text <= 3000. */
 static void check_blocks(const json_t *msg)
 {
         json_t *blocks = json_object_get(msg, "blocks"), *b;
         size_t i;
 
+        check_no_broadcast(msg);
         FUZZ_CHECK(json_array_size(blocks) > 0 &&
                    json_array_size(blocks) <= 50);
         json_array_foreach(blocks, i, b)

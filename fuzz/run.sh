@@ -107,12 +107,13 @@ for h in "${HARNESSES[@]}"; do
                 failed+=("$h")
                 echo "fuzz: $h FAILED (exit $rc); log: $log" >&2
                 grep -E 'ERROR: |contract broken|runtime error|SUMMARY' "$log" | head -5 >&2 || true
-                for f in "$art"*; do
-                        [ -f "$f" ] || continue
+                # this run's reproducers (crash-, leak-, timeout-, oom-)
+                find "$art" -type f -newermt "@$start" | while read -r f; do
                         echo "fuzz: reproducer: $f" >&2
                         echo "fuzz:   replay with $BUILD/bin/fuzz_$h $f" >&2
-                        [ "$(stat -c %s "$f")" -le 65536 ] &&
+                        if [ "$(stat -c %s "$f")" -le 65536 ]; then
                                 echo "fuzz:   base64: $(base64 -w0 "$f")" >&2
+                        fi
                 done
         fi
 done

@@ -1,6 +1,7 @@
 /* slack.c - Slack Web API calls (see slack.h). */
 #include "slack.h"
 #include "err.h"
+#include "util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,13 +36,15 @@ void slack_answer(long status, const char *body, size_t len,
         error = json_string_value(json_object_get(a, "error"));
         if (json_is_true(json_object_get(a, "ok"))) {
                 r->outcome = SLACK_OK;
-                snprintf(r->ts, sizeof(r->ts), "%s",
-                         json_string_value(json_object_get(a, "ts")) ?: "");
+                /* Slack's ts is digits; whatever an answer holds, a cut
+                 * keeps whole characters (it goes into the alert record) */
+                dlp_fmt(r->ts, sizeof(r->ts), "%s",
+                        json_string_value(json_object_get(a, "ts")) ?: "");
                 *answer = a;
                 return;
         }
-        snprintf(r->error, sizeof(r->error), "slack: %s",
-                 error ? error : "unreadable answer");
+        dlp_fmt(r->error, sizeof(r->error), "slack: %s",
+                error ? error : "unreadable answer");
         r->outcome = error && !transient(error) ? SLACK_PERMANENT : SLACK_RETRY;
         json_decref(a);
 }

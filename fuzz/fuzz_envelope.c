@@ -14,8 +14,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 json_t *record;
                 const char *event_id = NULL;
                 char why[256] = "";
+                enum event_reason reason = EVENT_REASON_CNT;
                 enum event_verdict v = event_from_envelope(
-                    env, &opts, &record, &event_id, NULL, why, sizeof(why));
+                    env, &opts, &record, &event_id, &reason, why, sizeof(why));
+                /* a skip or a refusal is counted under one of the reasons */
+                if (v != EVENT_PRODUCE)
+                        FUZZ_CHECK(reason < EVENT_REASON_CNT &&
+                                   event_reason_key(reason));
                 fuzz_check_verdict(v, record, event_id, why);
         }
         json_decref(env);

@@ -61,6 +61,9 @@ fi
 cmake --build "$BUILD" --target fuzzers -j "$(nproc)"
 
 dict_of() { [ "$1" = config ] && echo "$ROOT/fuzz/config.dict" || echo "$ROOT/fuzz/json.dict"; }
+# a replay input needs a few lines, not a whole file (long envelopes are
+# envelope's work): keeps its corpus small
+max_len_of() { [ "$1" = replay ] && echo 2048 || echo 0; }
 
 if [ $merge = 1 ]; then
         for h in "${HARNESSES[@]}"; do
@@ -69,6 +72,7 @@ if [ $merge = 1 ]; then
                         "$BUILD/fuzz-artifacts/$h"
                 # keeps the inputs that add coverage, smallest first
                 "$BUILD/bin/fuzz_$h" -merge=1 -dict="$(dict_of "$h")" \
+                        -max_len="$(max_len_of "$h")" \
                         -artifact_prefix="$BUILD/fuzz-artifacts/$h/" \
                         "$new" "$corpus" "$BUILD/fuzz-work/$h" \
                         >"$BUILD/fuzz-merge-$h.log" 2>&1 || {
@@ -93,6 +97,7 @@ for h in "${HARNESSES[@]}"; do
         rc=0
         "$BUILD/bin/fuzz_$h" -max_total_time="$SECONDS_EACH" -timeout=10 \
                 -rss_limit_mb=2048 -dict="$(dict_of "$h")" -artifact_prefix="$art" \
+                -max_len="$(max_len_of "$h")" \
                 -print_final_stats=1 "$work" "$ROOT/fuzz/corpus/$h" \
                 >"$log" 2>&1 || rc=$?
         took=$(($(date +%s) - start))

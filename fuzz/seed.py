@@ -74,11 +74,14 @@ def main():
     sig_body = open(os.path.join(ROOT, "tests/fixtures/slack-signature-body.txt"),
                     "rb").read()
     inspections = records("inspection")
+    shapes_dir = os.path.join(ROOT, "tests/fixtures/slack-events")
+    shapes = [compact(json.load(open(os.path.join(shapes_dir, n), "rb")))
+              for n in sorted(os.listdir(shapes_dir)) if n.endswith(".json")]
     seeds = {
-        "envelope": events,
+        "envelope": events + shapes,
         # a replay file: a few envelopes and bare (exported) events per file
         "replay": [b"\n".join(events[i:i + 4] + bare[i // 12:i // 12 + 2]) + b"\n"
-                   for i in range(0, len(events), 12)],
+                   for i in range(0, len(events), 12)] + [b"\n".join(shapes)],
         "slack_sig": [b"%d\n%s\n%s" % (NOW + d, sign(b"%d" % (NOW + d), body), body)
                       for d, body in ((0, sig_body), (-299, events[0]),
                                       (301, events[1]), (0, b""))],

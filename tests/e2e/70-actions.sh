@@ -10,7 +10,8 @@
 #      and a note in the security channel says it could not be removed
 #   C. kill -9 of the reporter between actions (DM notices, slow lanes so
 #      actions come in bursts; killed in a quiet moment after some were
-#      recorded), then a restart: every action exactly once, none missing
+#      recorded), then a restart: every action exactly once, none missing;
+#      each user's DM opened once per reporter run, not once per notice
 #
 # Each phase has its own topics, group and slack-sim.
 set -euo pipefail
@@ -96,11 +97,11 @@ check validate 4 "phase B: records validate"
 check fleet_down "phase B: stopped cleanly"
 
 # --- C: kill -9 between actions -------------------------------------------------
-N=8
+N=12
 phase C
 policy dm
 reporter reporter-1 SLACK_ADMIN_TOKEN=$ADMIN_TOKEN DLP_CHANNEL_INTERVAL_MS=2500 DLP_TIER3_PER_MIN=24
-seed $N --channel C0GENERAL --users 4
+seed $N --channel C0GENERAL --users 3
 check wait_until 120 "6 action records" at_least 6 "phase C: actions under way"
 # actions come every 2.5 s per lane: kill in a quiet moment, not inside one
 before=$(actions_recorded)
@@ -116,6 +117,9 @@ check wait_until 240 "$((N * 3)) action records" at_least $((N * 3)) "phase C: e
 sleep 3
 check verify $N removed "phase C: after kill -9 and restart, no action repeated, none missing"
 check validate $((N * 4)) "phase C: exactly one record per alert and action, all valid"
+opens=$(curl -s "$SLACK/_sim/stats" | "$FLEET_PY" -c 'import json,sys; print(json.load(sys.stdin)["tier3"]["conversations.open"]["calls"])')
+echo "       conversations.open calls: $opens for $N DM notices to 3 users"
+check test "$opens" -le 6 "phase C: a user's DM is opened once per reporter run, not per notice"
 grep -h "read back" "$FLEET_RUN/reporter-2.log" | sed 's/.*"msg":"\([^"]*\)".*/       \1/'
 check fleet_down "phase C: stopped cleanly"
 

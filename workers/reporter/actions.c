@@ -30,6 +30,14 @@ struct lane {
         struct lane *next;
 };
 
+/* A user's DM channel, once conversations.open gave it: later notices
+ * skip the Tier 3 call. */
+struct dm {
+        char user[32], channel[64];
+        struct dm *next;
+};
+#define DM_CACHE_MAX 10000
+
 struct actions {
         const struct actions_config *cfg;
         pthread_mutex_t lock; /* guards lanes, done list, outstanding, stop */
@@ -41,6 +49,8 @@ struct actions {
         pthread_t *threads;
         long n_threads;
         struct dedupe *ledger; /* "event_id#step" done or under way */
+        struct dm *dms;        /* under lock */
+        size_t n_dms;
         struct actions_counters c;
 };
 
@@ -104,6 +114,34 @@ static const char *str(const json_t *o, const char *k)
         return json_string_value(json_object_get(o, k));
 }
 
+/* The DM channel of \p user, or NULL. Caller holds the lock. */
+static const char *dm_find(struct actions *a, const char *user)
+{
+        for (struct dm *d = a->dms; user && d; d = d->next)
+                if (!strcmp(d->user, user))
+                        return d->channel;
+        return NULL;
+}
+
+static void dm_remember(struct actions *a, const char *user,
+                        const char *channel)
+{
+        struct dm *d;
+
+        pthread_mutex_lock(&a->lock);
+        if (!dm_find(a, user) && a->n_dms < DM_CACHE_MAX &&
+            strlen(user) < sizeof(d->user) &&
+            strlen(channel) < sizeof(d->channel) &&
+            (d = calloc(1, sizeof(*d)))) {
+                snprintf(d->user, sizeof(d->user), "%s", user);
+                snprintf(d->channel, sizeof(d->channel), "%s", channel);
+                d->next = a->dms;
+                a->dms = d;
+                a->n_dms++;
+        }
+        pthread_mutex_unlock(&a->lock);
+}
+
 /* The lane a task waits in, and its pace. Caller holds the lock. */
 static struct lane *lane_of(struct actions *a, const struct action_task *t)
 {
@@ -117,9 +155,14 @@ static struct lane *lane_of(struct actions *a, const struct action_task *t)
         if (t->kind == ACT_REMOVE) {
                 snprintf(key, sizeof(key), "chat.delete");
                 interval = tier3_ms;
+        } else if (t->kind == ACT_NOTIFY && cfg->via == NOTIFY_DM &&
+                   dm_find(a, str(t->ins, "user"))) {
+                /* the DM is known: a post in it */
+                snprintf(key, sizeof(key), "post %s",
+                         dm_find(a, str(t->ins, "user")));
+                interval = cfg->channel_interval_ms;
         } else if (t->kind == ACT_NOTIFY && cfg->via == NOTIFY_DM) {
-                /* the open is Tier 3 for the workspace; each DM channel
-                 * then gets one post per open */
+                /* the open is Tier 3 for the workspace */
                 snprintf(key, sizeof(key), "conversations.open");
                 interval = tier3_ms;
         } else if (t->kind == ACT_NOTE) {
@@ -258,20 +301,34 @@ static void perform(struct actions *a, struct dlp_httpc *http,
                              channel, user, r);
                         return;
                 }
-                args = json_pack("{s:s}", "users", user);
-                slack_call(http, a->cfg->api_url, "conversations.open",
-                           a->cfg->bot_token, args, r, &answer);
-                json_decref(args);
-                if (r->outcome != SLACK_OK) {
-                        set_answer(t, "chat.postMessage", r, NULL, NULL);
-                        return;
-                }
                 {
-                        char dm[64];
-                        snprintf(dm, sizeof(dm), "%s",
-                                 str(json_object_get(answer, "channel"), "id")
-                                     ?: "");
-                        json_decref(answer);
+                        char dm[64] = "";
+                        const char *known;
+
+                        pthread_mutex_lock(&a->lock);
+                        known = dm_find(a, user);
+                        if (known)
+                                snprintf(dm, sizeof(dm), "%s", known);
+                        pthread_mutex_unlock(&a->lock);
+                        if (!dm[0]) {
+                                args = json_pack("{s:s}", "users", user);
+                                slack_call(http, a->cfg->api_url,
+                                           "conversations.open",
+                                           a->cfg->bot_token, args, r, &answer);
+                                json_decref(args);
+                                if (r->outcome != SLACK_OK) {
+                                        set_answer(t, "chat.postMessage", r,
+                                                   NULL, NULL);
+                                        return;
+                                }
+                                snprintf(dm, sizeof(dm), "%s",
+                                         str(json_object_get(answer, "channel"),
+                                             "id")
+                                             ?: "");
+                                json_decref(answer);
+                                if (dm[0])
+                                        dm_remember(a, user, dm);
+                        }
                         post(a, http, t,
                              notice_author(t->ins, t->findings, t->removing),
                              dm, NULL, r);
@@ -421,6 +478,10 @@ void actions_free(struct actions *a)
         for (struct action_task *t = a->done_head, *tn; t; t = tn) {
                 tn = t->next;
                 task_free(t);
+        }
+        for (struct dm *d = a->dms, *dn; d; d = dn) {
+                dn = d->next;
+                free(d);
         }
         dedupe_free(a->ledger);
         free(a->threads);

@@ -11,6 +11,7 @@
 
 #include "action_policy.h"
 #include "err.h"
+#include "oom.h"
 
 #define HEAD "{\"schema\":\"dlp.action-policy/1\","
 
@@ -27,9 +28,9 @@ static void test_sample_file_loads(void **state)
         char err[512];
 
         (void)state;
-        assert_int_equal(action_policy_load(&ap, DLP_SAMPLE_POLICY, err,
-                                            sizeof(err)),
-                         DLP_OK);
+        assert_int_equal(
+            action_policy_load(&ap, DLP_SAMPLE_POLICY, err, sizeof(err)),
+            DLP_OK);
         assert_int_equal(ap.n_rules, 4);
         assert_int_equal(ap.notify_via, NOTIFY_EPHEMERAL);
         assert_string_equal(ap.rules[1].name, "cards in public channels");
@@ -52,7 +53,8 @@ static void test_default_is_alert_only(void **state)
                          DLP_OK);
         assert_int_equal(ap.n_rules, 1);
         assert_int_equal(
-            action_policy_match(&ap, "ANYTHING", "VERY_UNLIKELY", "C1")->actions,
+            action_policy_match(&ap, "ANYTHING", "VERY_UNLIKELY", "C1")
+                ->actions,
             ACTION_ALERT);
         action_policy_free(&ap);
 }
@@ -98,7 +100,8 @@ static void test_each_invalid_kind_is_named(void **state)
              "rules[0] (\"cards\"): unknown key 'acton'", NULL},
             {HEAD "\"rules\":[{\"name\":\"x\",\"actions\":[]}]}",
              "rules[0] (\"x\"): 'info_types' is required", NULL},
-            {HEAD "\"rules\":[{\"name\":\"x\",\"info_types\":[],\"actions\":[]}]}",
+            {HEAD
+             "\"rules\":[{\"name\":\"x\",\"info_types\":[],\"actions\":[]}]}",
              "'info_types' must be a non-empty array", NULL},
             {HEAD "\"rules\":[{\"name\":\"x\",\"info_types\":[\"credit card\"],"
                   "\"actions\":[]}]}",
@@ -149,7 +152,8 @@ static void test_unreadable_file_named(void **state)
         assert_int_equal(action_policy_load(&ap, "/nonexistent/actions.json",
                                             err, sizeof(err)),
                          DLP_ERR_CONFIG);
-        assert_non_null(strstr(err, "DLP_ACTIONS_FILE /nonexistent/actions.json"));
+        assert_non_null(
+            strstr(err, "DLP_ACTIONS_FILE /nonexistent/actions.json"));
 }
 
 /* Named info types before "*", each group in file order; likelihood and
@@ -201,9 +205,9 @@ static void test_decide_unions_findings(void **state)
         const char *rule;
 
         (void)state;
-        assert_int_equal(action_policy_load(&ap, DLP_SAMPLE_POLICY, err,
-                                            sizeof(err)),
-                         DLP_OK);
+        assert_int_equal(
+            action_policy_load(&ap, DLP_SAMPLE_POLICY, err, sizeof(err)),
+            DLP_OK);
         ins = json_pack("{s:s,s:[{s:s,s:s},{s:s,s:s}]}", "channel", "C0GENERAL",
                         "findings", "info_type", "EMAIL_ADDRESS", "likelihood",
                         "VERY_LIKELY", "info_type", "CREDIT_CARD_NUMBER",
@@ -230,6 +234,34 @@ static void test_decide_unions_findings(void **state)
         action_policy_free(&ap);
 }
 
+/* Every allocation of a load failing in turn: an error, never a crash or
+ * a half-built policy (ASan checks nothing leaks). */
+static void test_out_of_memory(void **state)
+{
+        (void)state;
+        for (int n = 1;; n++) {
+                struct action_policy ap;
+                char err[512];
+                int rc;
+
+                oom_fail_nth(n);
+                rc = action_policy_load(&ap, DLP_SAMPLE_POLICY, err,
+                                        sizeof(err));
+                if (!oom_failures()) {
+                        oom_off();
+                        assert_int_equal(rc, DLP_OK);
+                        assert_int_equal(ap.n_rules, 4);
+                        assert_true(n > 10); /* it did reach the rules */
+                        action_policy_free(&ap);
+                        break;
+                }
+                oom_off();
+                if (rc != DLP_ERR_CONFIG)
+                        fail_msg("allocation %d failed: rc %d", n, rc);
+                assert_null(ap.rules);
+        }
+}
+
 static void test_describe(void **state)
 {
         char s[64];
@@ -251,6 +283,7 @@ int main(void)
             cmocka_unit_test(test_unreadable_file_named),
             cmocka_unit_test(test_matching_order),
             cmocka_unit_test(test_decide_unions_findings),
+            cmocka_unit_test(test_out_of_memory),
             cmocka_unit_test(test_describe),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

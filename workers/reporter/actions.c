@@ -443,7 +443,7 @@ struct actions *actions_new(const struct actions_config *cfg)
         /* a few steps per event: notify, remove, its outcome, tombstone or
          * note, and the wish to remove */
         a->ledger = dedupe_new(cfg->capacity * 5, cfg->window_s);
-        a->threads = calloc((size_t)cfg->workers, sizeof(pthread_t));
+        a->threads = calloc((size_t)cfg->workers + 1, sizeof(pthread_t));
         if (!a->ledger || !a->threads) {
                 actions_free(a);
                 return NULL;

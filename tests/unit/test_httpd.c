@@ -13,6 +13,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,9 +27,11 @@
 
 #define LIMIT 1024
 
-static struct dlp_http_pending *parked;
-static size_t last_len;
-static int handled;
+/* written on the server's threads, read on the test's: atomics, so the
+ * hand-over is ordered (and ThreadSanitizer sees it) */
+static _Atomic(struct dlp_http_pending *) parked;
+static atomic_size_t last_len;
+static atomic_int handled;
 
 static int handler(void *opaque, struct dlp_http_req *req,
                    struct dlp_http_resp *resp)

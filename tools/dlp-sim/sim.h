@@ -1,7 +1,8 @@
 /* sim.h - dlp-sim, a strict simulator of Google Cloud DLP v2
  * content:inspect. One internal header, sectioned per source file:
  *
- *   main.c     settings table, start-up, the stop sequence
+ *   settings.c the settings table
+ *   main.c     start-up, the stop sequence
  *   server.c   HTTP routes: content:inspect, /_sim/stats, /_sim/reset,
  *              /healthz, and the admin routes
  *   inspect.c  one content:inspect body -> Google's answer (no HTTP, no
@@ -10,6 +11,11 @@
  *   detect.c   the built-in detectors (detect.h; pure functions)
  *   stats.c    the strict sliding-window rate limiter and the counters
  *   delay.c    the added service latency, without holding a thread
+ *
+ * Threads: requests are judged on the HTTP server's threads, several at
+ * once; the shared state is the rate window and counters (stats.c, under
+ * its lock) and the delay queue (delay.c: its own thread sends answers that
+ * are due, the queue under its lock). inspect.c and detect.c have no state.
  *
  * How a content:inspect request is judged, in order:
  *   1. DLP_SIM_TOKEN set and no matching credential -> 401 UNAUTHENTICATED.

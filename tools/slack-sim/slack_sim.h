@@ -10,11 +10,16 @@
  * read back what was posted, shown to whom and deleted through
  * /_sim/messages, /_sim/files and /_sim/stats.
  *
- *   main.c   settings table, start, wait for SIGTERM/SIGINT, stop
+ *   settings.c  the settings table
+ *   main.c   start, wait for SIGTERM/SIGINT, stop
  *   state.c  struct slack_sim: channels, token buckets, message log, counters
  *   api.c    the HTTP handler: routing and the Slack Web API methods
  *   blocks.c Block Kit validation (pure, no state)
  *   admin.c  /healthz and the /_sim/ endpoints
+ *
+ * Threads: the handler runs on the HTTP server's threads, several at once;
+ * struct slack_sim is shared by all of them and every access goes through
+ * its mutex (state.c). blocks.c has no state.
  */
 #ifndef SLACK_SIM_H
 #define SLACK_SIM_H
@@ -218,6 +223,9 @@ int sim_handle(void *opaque, struct dlp_http_req *req,
 /* Slack's user id shape (\p n bytes of \p id): U or W, then capitals and
  * digits. */
 int sim_user_id_valid(const char *id, size_t n);
+/* Slack's id shape: a letter of \p kinds ("CDG" for channels), then only
+ * capitals and digits, 3 to \p max characters in all. */
+int sim_id_valid(const char *id, size_t n, const char *kinds, size_t max);
 
 /*
  * blocks.c

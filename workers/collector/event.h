@@ -2,7 +2,9 @@
  *
  * Decides, per envelope, whether there is something to inspect (a message
  * of an inspectable subtype), something to acknowledge and drop
- * (message_deleted, other event types) or a malformed request. */
+ * (message_deleted, other event types) or a malformed request.
+ *
+ * Threads: no state; called from the HTTP threads and the replay loop. */
 #ifndef DLP_EVENT_H
 #define DLP_EVENT_H
 

@@ -5,7 +5,10 @@
  * but the signature's HMAC is decided from the headers, before any body
  * byte is read (front_check_head); the HMAC needs the body (front_check).
  * Body size is enforced by the HTTP server before the body is read (413),
- * and JSON by the event mapping (400). */
+ * and JSON by the event mapping (400).
+ *
+ * Threads: no state of its own (the secrets are read-only after start);
+ * called from the HTTP threads. */
 #ifndef DLP_FRONT_H
 #define DLP_FRONT_H
 

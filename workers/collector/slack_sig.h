@@ -3,7 +3,9 @@
  * A request is authentic when X-Slack-Signature equals
  * "v0=" + hex(HMAC-SHA256(secret, "v0:" + timestamp + ":" + raw body)) for
  * one of the configured secrets (two during a rotation) and the timestamp is
- * within the tolerance of now, in either direction. */
+ * within the tolerance of now, in either direction.
+ *
+ * Threads: no state; any thread. */
 #ifndef DLP_SLACK_SIG_H
 #define DLP_SLACK_SIG_H
 

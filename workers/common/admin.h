@@ -11,8 +11,9 @@
  *   GET /metrics  Prometheus text format: the worker's counters, gauges and
  *                 histograms, from a table like the configuration's
  *
- * Counters are atomics the worker updates on its own threads; the endpoint
- * reads them from the HTTP thread. */
+ * Threads: counters and histograms are atomics that the worker updates from
+ * any of its threads; the endpoint reads them from its own HTTP thread.
+ * dlp_admin_start() and dlp_admin_stop() belong to the main thread. */
 #ifndef DLP_ADMIN_H
 #define DLP_ADMIN_H
 

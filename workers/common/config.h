@@ -6,7 +6,11 @@
  * environment, then flags), prints --help, prints the effective settings
  * with secrets masked, and generates the README's settings table, so these
  * cannot disagree. Settings shared by all workers come from
- * DLP_COMMON_SETTINGS(). */
+ * DLP_COMMON_SETTINGS().
+ *
+ * Threads: load (and free) on the main thread before any other thread
+ * starts (loading sets the log level and reads the environment); the loaded
+ * config is then read-only, and any thread may read it. */
 #ifndef DLP_CONFIG_H
 #define DLP_CONFIG_H
 

@@ -7,7 +7,11 @@
  * capacity / window_s events per second the window shrinks; the count of
  * early evictions says so). Ids are stored as 128-bit hashes. Only events
  * Kafka confirmed count as seen: an id whose produce failed is forgotten, so
- * Slack's retry produces it. Thread-safe. */
+ * Slack's retry produces it.
+ *
+ * Threads: every function but dedupe_new()/dedupe_free() may be called from
+ * any thread; one mutex inside guards the table (the collector claims on
+ * HTTP threads and finishes on the delivery-report thread). */
 #ifndef DLP_DEDUPE_H
 #define DLP_DEDUPE_H
 

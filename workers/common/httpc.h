@@ -1,5 +1,9 @@
 /* httpc.h - an HTTP client on libcurl for the outside services (DLP API,
- * Slack Web API). One handle per thread; connections are kept alive. */
+ * Slack Web API). Connections are kept alive.
+ *
+ * Threads: dlp_httpc_global_init() once on the main thread before any other
+ * thread starts; a handle is used by one thread at a time (libcurl easy
+ * handles are not shared), so each posting thread has its own. */
 #ifndef DLP_HTTPC_H
 #define DLP_HTTPC_H
 

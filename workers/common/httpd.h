@@ -13,7 +13,13 @@
  * file descriptor limit, and per client address), a deadline for the
  * whole request (headers and body, not just idle time), a budget for the
  * body bytes buffered across all connections, and a check of the headers
- * before any body byte is read. */
+ * before any body byte is read.
+ *
+ * Threads: the handler runs on the server's threads, several requests at
+ * once, so what it shares with the rest of the program needs a lock or
+ * atomics. dlp_http_complete() may be called from any thread, once per
+ * suspended request. Start and stop belong to the thread that owns the
+ * server (the main thread). */
 #ifndef DLP_HTTPD_H
 #define DLP_HTTPD_H
 

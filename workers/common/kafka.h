@@ -4,10 +4,19 @@
  * when its delivery report says so. Consumers never auto-commit and use an
  * eager assignor (librdkafka 2.0.2 has cooperative-sticky bugs, DESIGN §7).
  * Properties passed through from KAFKA_* / --kafka are applied last, so an
- * operator can override any default. */
+ * operator can override any default.
+ *
+ * Threads: producing is safe from any thread (the collector produces on
+ * its HTTP threads). Each handle is polled by one thread, the worker's main
+ * thread, and callbacks — delivery reports, rebalances, statistics — run on
+ * the thread that polls, so what only they and that thread touch needs no
+ * lock: struct dlp_delivery is plain counters, for the thread that both
+ * produces and polls; struct dlp_kafka_stats is atomics because the admin
+ * endpoint reads them from its HTTP thread. */
 #ifndef DLP_KAFKA_H
 #define DLP_KAFKA_H
 
+#include <jansson.h>
 #include <librdkafka/rdkafka.h>
 #include <stdatomic.h>
 

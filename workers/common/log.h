@@ -1,8 +1,13 @@
 /* log.h - leveled logging as one JSON object per line on stderr.
  *
  * {"ts":"…","level":"info","worker":"inspector","msg":"…","src":"batch.c:42"}
- * plus "event_id" when the line is about one event. Thread-safe: each line
- * is written with a single write(2). Never pass secrets to these macros. */
+ * plus "event_id" when the line is about one event. Never pass secrets to
+ * these macros.
+ *
+ * Threads: any thread may log; each line is written with a single
+ * write(2), so lines never interleave. dlp_log_init() runs on the main
+ * thread before other threads start; the level is a plain int that only
+ * configuration loading sets, also before other threads start. */
 #ifndef DLP_LOG_H
 #define DLP_LOG_H
 

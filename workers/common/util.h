@@ -1,4 +1,7 @@
-/* util.h - small shared helpers: clocks, the stop flag, JSON text, base64. */
+/* util.h - small shared helpers: clocks, the stop flag, JSON text, base64.
+ *
+ * Threads: everything here may be called from any thread; the only state
+ * is the stop flag below. */
 #ifndef DLP_UTIL_H
 #define DLP_UTIL_H
 

@@ -3,7 +3,10 @@
  * An alert names who, where and when, and the info types found with counts,
  * likelihood and the masked quotes the inspector produced. The raw value
  * never reaches this stage (inspection records only carry masked quotes),
- * and nothing here tries to recover it. */
+ * and nothing here tries to recover it.
+ *
+ * Threads: no state; the posting threads build messages from records that
+ * no other thread changes meanwhile. */
 #ifndef DLP_ALERT_H
 #define DLP_ALERT_H
 

@@ -3,7 +3,10 @@
  * From the settings: a minimum likelihood, info types to alert on (empty:
  * all) and to ignore, source channels to watch (empty: all) and to skip,
  * and whether bots' messages count. A record none of whose findings pass
- * makes no alert (and is committed). */
+ * makes no alert (and is committed).
+ *
+ * Threads: policy_init() and policy_free() on the main thread; in between
+ * the policy is read-only and policy_filter() may run on any thread. */
 #ifndef DLP_POLICY_H
 #define DLP_POLICY_H
 

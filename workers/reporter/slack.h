@@ -1,5 +1,8 @@
 /* slack.h - the Slack Web API calls the reporter makes, one attempt each;
- * the caller decides when to try again. */
+ * the caller decides when to try again.
+ *
+ * Threads: no state of its own; the posting threads call it, each with its
+ * own struct dlp_httpc (httpc.h). */
 #ifndef DLP_SLACK_H
 #define DLP_SLACK_H
 

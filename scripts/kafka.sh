@@ -27,6 +27,7 @@ set -euo pipefail
 KAFKA_VERSION=3.9.1 # keep in sync with kafka.version in tests/kafka/pom.xml
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+. "$ROOT/scripts/lib/proc.sh"
 POM=$ROOT/tests/kafka/pom.xml
 CACHE=${DLPFLEET_KAFKA_CACHE:-${HOME:-/root}/.cache/dlpfleet/kafka-$KAFKA_VERSION}
 DIR=${DLPFLEET_KAFKA_DIR:-/tmp/dlpfleet-kafka}
@@ -350,7 +351,7 @@ start_broker() { # fresh | keep
 }
 
 stop_broker() {
-	local pid i
+	local pid
 	pid=$(broker_pid) || {
 		rm -f "$PIDFILE"
 		return 0
@@ -358,18 +359,7 @@ stop_broker() {
 	kill -TERM "$pid" 2>/dev/null || true
 	# Controlled shutdown normally takes a few seconds; after 20 s the
 	# broker is stuck and its data is thrown away on the next start anyway.
-	for ((i = 0; i < 100; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.2
-	done
-	if kill -0 "$pid" 2>/dev/null; then
-		log "broker pid $pid ignored SIGTERM for 20 s; killing it"
-		kill -KILL "$pid" 2>/dev/null || true
-		for ((i = 0; i < 50; i++)); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-	fi
+	proc_reap "$pid" 20 || log "broker pid $pid ignored SIGTERM for 20 s; killed it"
 	rm -f "$PIDFILE"
 	log "stopped broker pid $pid"
 }

@@ -10,6 +10,7 @@
 #   topic_count / topic_dump   read a topic from the beginning with kcat
 
 FLEET_ROOT=${FLEET_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+. "$FLEET_ROOT/scripts/lib/proc.sh"
 FLEET_BIN=${FLEET_BIN:-$FLEET_ROOT/build/bin}
 FLEET_PY=/usr/bin/python3 # Debian's, which has python3-jsonschema
 FLEET_NAMES=()
@@ -185,13 +186,8 @@ fleet_stop() { # NAME...
         done
         for name in "$@"; do
                 pid=$(fleet_pid "$name")
-                for _ in $(seq 1 200); do
-                        kill -0 "$pid" 2>/dev/null || break
-                        sleep 0.1
-                done
-                if kill -0 "$pid" 2>/dev/null; then
-                        fleet_log "$name did not stop in 20 s: SIGKILL"
-                        kill -KILL "$pid" 2>/dev/null || true
+                if ! proc_reap "$pid" 20; then
+                        fleet_log "$name did not stop in 20 s: SIGKILLed"
                         rc=1
                 fi
                 status=0

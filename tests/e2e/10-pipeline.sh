@@ -15,12 +15,7 @@
 #
 # Needs a broker at DLPFLEET_KAFKA_BOOTSTRAP (default 127.0.0.1:19092; CTest
 # starts one with scripts/kafka.sh). Topics and groups are new for each run.
-set -euo pipefail
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-. "$ROOT/scripts/lib/fleet.sh"
-BOOTSTRAP=${DLPFLEET_KAFKA_BOOTSTRAP:-127.0.0.1:19092}
-SAMPLE=$ROOT/samples/slack-events.jsonl
-EXPECTED=$ROOT/samples/slack-events.expected.json
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 run_id=$(date +%s)-$$
 export DLP_TOPIC_EVENTS=e2e.$run_id.events DLP_TOPIC_INSPECTED=e2e.$run_id.inspected \
@@ -28,7 +23,6 @@ export DLP_TOPIC_EVENTS=e2e.$run_id.events DLP_TOPIC_INSPECTED=e2e.$run_id.inspe
         DLP_GROUP_ID=e2e-$run_id-inspector DLP_REPORTER_GROUP_ID=e2e-$run_id-reporter
 fleet_init "${FLEET_RUN_DIR:-$ROOT/.run/e2e-pipeline}"
 rm -f "$FLEET_RUN"/*
-trap 'fleet_down >/dev/null 2>&1 || true' EXIT
 
 
 "$ROOT/scripts/kafka.sh" create-topics 12 "$DLP_TOPIC_EVENTS" \

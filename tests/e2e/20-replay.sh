@@ -3,12 +3,7 @@
 # the events topic (message events produced, the rest skipped with a
 # reason), records validate as source "replay", and a bad line makes the run
 # fail naming the line, after producing everything else.
-set -euo pipefail
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-. "$ROOT/scripts/lib/fleet.sh"
-BOOTSTRAP=${DLPFLEET_KAFKA_BOOTSTRAP:-127.0.0.1:19092}
-SAMPLE=$ROOT/samples/slack-events.jsonl
-EXPECTED=$ROOT/samples/slack-events.expected.json
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 RUN=${FLEET_RUN_DIR:-$ROOT/.run/e2e-replay}
 mkdir -p "$RUN"
 rm -f "$RUN"/*

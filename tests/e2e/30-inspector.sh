@@ -13,12 +13,8 @@
 #
 # Events go straight onto the events topic (tests/tools/gen_load.py); each
 # phase has its own topics, group and dlp-sim.
-set -euo pipefail
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-. "$ROOT/scripts/lib/fleet.sh"
-BOOTSTRAP=${DLPFLEET_KAFKA_BOOTSTRAP:-127.0.0.1:19092}
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 RUN_BASE=${FLEET_RUN_DIR:-$ROOT/.run/e2e-inspector}
-trap 'fleet_down >/dev/null 2>&1 || true' EXIT
 
 phase() { # NAME: fresh topics, group and dlp-sim
         echo "--- phase $1"

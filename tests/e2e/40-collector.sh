@@ -8,13 +8,9 @@
 #     200 and produced once
 #   * the broker stopped during a load and started again: every event that
 #     got a 200 is in the topic afterwards, and every other answer was 503
-set -euo pipefail
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-. "$ROOT/scripts/lib/fleet.sh"
-BOOTSTRAP=${DLPFLEET_KAFKA_BOOTSTRAP:-127.0.0.1:19092}
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 fleet_init "${FLEET_RUN_DIR:-$ROOT/.run/e2e-collector}"
 rm -f "$FLEET_RUN"/*
-trap 'fleet_down >/dev/null 2>&1 || true' EXIT
 id=$(date +%s)-$$
 export DLP_TOPIC_EVENTS=e2e.$id.events
 "$ROOT/scripts/kafka.sh" create-topics 12 "$DLP_TOPIC_EVENTS" >/dev/null

@@ -11,12 +11,8 @@
 #
 # Inspection records go straight onto the inspected topic
 # (tests/tools/gen_inspections.py); each phase has its own topics and group.
-set -euo pipefail
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-. "$ROOT/scripts/lib/fleet.sh"
-BOOTSTRAP=${DLPFLEET_KAFKA_BOOTSTRAP:-127.0.0.1:19092}
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 RUN_BASE=${FLEET_RUN_DIR:-$ROOT/.run/e2e-reporter}
-trap 'fleet_down >/dev/null 2>&1 || true' EXIT
 
 phase() { # NAME [slack-sim VAR=VALUE...]
         local id

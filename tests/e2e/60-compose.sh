@@ -5,14 +5,9 @@
 # Docker's network: hostnames, ports, the broker, per-run topic names), on
 # the real local broker. The one-shot loader replays the sample; the fleet
 # as composed must inspect every event and post every alert.
-set -euo pipefail
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-. "$ROOT/scripts/lib/fleet.sh"
-BOOTSTRAP=${DLPFLEET_KAFKA_BOOTSTRAP:-127.0.0.1:19092}
-EXPECTED=$ROOT/samples/slack-events.expected.json
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 fleet_init "${FLEET_RUN_DIR:-$ROOT/.run/e2e-compose}"
 rm -f "$FLEET_RUN"/*
-trap 'fleet_down >/dev/null 2>&1 || true' EXIT
 export PATH=$FLEET_BIN:$PATH
 suffix=$(date +%s)-$$
 

@@ -202,15 +202,20 @@ static const char *auth_check(const struct slack_sim *sim,
         return NULL;
 }
 
-int sim_user_id_valid(const char *id, size_t n)
+int sim_id_valid(const char *id, size_t n, const char *kinds, size_t max)
 {
-        if (n < 3 || n > 32 || (id[0] != 'U' && id[0] != 'W'))
+        if (n < 3 || n > max || !id[0] || !strchr(kinds, id[0]))
                 return 0;
         for (size_t i = 1; i < n; i++)
                 if (!isupper((unsigned char)id[i]) &&
                     !isdigit((unsigned char)id[i]))
                         return 0;
         return 1;
+}
+
+int sim_user_id_valid(const char *id, size_t n)
+{
+        return sim_id_valid(id, n, "UW", 32);
 }
 
 /*

@@ -58,17 +58,7 @@ static void window_clear(struct sim_window *w)
 /* Slack's id shape: C (public), G (private or multi-person DM), D (DM). */
 static int channel_id_valid(const char *id)
 {
-        size_t n = strlen(id);
-
-        if (n < 3 || n > SIM_MAX_CHANNEL_ID)
-                return 0;
-        if (id[0] != 'C' && id[0] != 'D' && id[0] != 'G')
-                return 0;
-        for (size_t i = 1; i < n; i++)
-                if (!isupper((unsigned char)id[i]) &&
-                    !isdigit((unsigned char)id[i]))
-                        return 0;
-        return 1;
+        return sim_id_valid(id, strlen(id), "CDG", SIM_MAX_CHANNEL_ID);
 }
 
 static unsigned channel_hash(const char *id)

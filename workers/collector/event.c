@@ -1,5 +1,6 @@
 /* event.c - envelope to dlp.event/1 (see event.h). */
 #include "event.h"
+#include "schema.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -425,7 +426,7 @@ static enum event_verdict map_envelope(json_t *env,
                 event_time = (json_int_t)strtoll(ts, NULL, 10);
 
         rec = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:s}",
-                        "schema", "dlp.event/1", "event_id", id, "team_id",
+                        "schema", DLP_SCHEMA_EVENT, "event_id", id, "team_id",
                         team, "channel", channel, "ts", ts, "event_time",
                         event_time, "kind", kind, "text",
                         str(msg, "text") ? str(msg, "text") : "", "received_at",

@@ -188,25 +188,14 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
 static int produce(struct collector *col, json_t *record, const char *event_id,
                    void *msg_opaque)
 {
-        char *value = json_dumps(record, JSON_COMPACT);
-        rd_kafka_resp_err_t err;
+        char why[256];
+        int err = dlp_kafka_produce_json(col->rk, col->cfg.common.topic_events,
+                                         event_id, record, msg_opaque, why,
+                                         sizeof(why));
 
-        if (!value)
-                return DLP_ERR_NOMEM;
-        err = rd_kafka_producev(col->rk,
-                                RD_KAFKA_V_TOPIC(col->cfg.common.topic_events),
-                                RD_KAFKA_V_KEY(event_id, strlen(event_id)),
-                                RD_KAFKA_V_VALUE(value, strlen(value)),
-                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE),
-                                RD_KAFKA_V_OPAQUE(msg_opaque), RD_KAFKA_V_END);
-        if (err) {
-                free(value);
-                LOG_EV(DLP_LOG_WARN, event_id, "produce: %s",
-                       rd_kafka_err2str(err));
-                return err == RD_KAFKA_RESP_ERR__QUEUE_FULL ? DLP_ERR_RETRY
-                                                            : DLP_ERR_KAFKA;
-        }
-        return DLP_OK;
+        if (err && err != DLP_ERR_NOMEM)
+                LOG_EV(DLP_LOG_WARN, event_id, "produce: %s", why);
+        return err;
 }
 
 static int handle_event(struct collector *col, struct dlp_http_req *req,

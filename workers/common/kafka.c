@@ -2,6 +2,7 @@
 #include "kafka.h"
 #include "err.h"
 #include "log.h"
+#include "schema.h"
 #include "util.h"
 
 #include <jansson.h>
@@ -268,7 +269,7 @@ static char *deadletter_json(const char *stage, const rd_kafka_message_t *orig,
                 return NULL;
         dlp_rfc3339_now(ts, sizeof(ts));
         rec = json_pack("{s:s, s:s, s:s, s:s, s:i, s:I, s:s, s:s, s:O}",
-                        "schema", "dlp.deadletter/1", "stage", stage, "reason",
+                        "schema", DLP_SCHEMA_DEADLETTER, "stage", stage, "reason",
                         reason, "topic", otopic, "partition",
                         (int)orig->partition, "offset",
                         (json_int_t)orig->offset, "original_base64", b64,
@@ -381,6 +382,32 @@ int dlp_kafka_deadletter(rd_kafka_t *producer, const char *topic,
         }
         LOG_WARN("dead-lettered %s [%d] @%lld: %s", otopic,
                  (int)orig->partition, (long long)orig->offset, dl.reason);
+        return DLP_OK;
+}
+
+int dlp_kafka_produce_json(rd_kafka_t *producer, const char *topic,
+                           const char *key, const json_t *rec,
+                           void *msg_opaque, char *errstr,
+                           size_t errstr_size)
+{
+        char *value = json_dumps(rec, JSON_COMPACT);
+        rd_kafka_resp_err_t err;
+
+        if (!value) {
+                snprintf(errstr, errstr_size, "out of memory");
+                return DLP_ERR_NOMEM;
+        }
+        err = rd_kafka_producev(producer, RD_KAFKA_V_TOPIC(topic),
+                                RD_KAFKA_V_KEY(key, strlen(key)),
+                                RD_KAFKA_V_VALUE(value, strlen(value)),
+                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE),
+                                RD_KAFKA_V_OPAQUE(msg_opaque), RD_KAFKA_V_END);
+        if (err) {
+                free(value); /* not taken over on failure */
+                snprintf(errstr, errstr_size, "%s", rd_kafka_err2str(err));
+                return err == RD_KAFKA_RESP_ERR__QUEUE_FULL ? DLP_ERR_RETRY
+                                                            : DLP_ERR_KAFKA;
+        }
         return DLP_OK;
 }
 

@@ -100,6 +100,16 @@ int dlp_kafka_deadletter(rd_kafka_t *producer, const char *topic,
                          const char *stage, const rd_kafka_message_t *orig,
                          const char *reason, void *msg_opaque);
 
+/* Produces \p rec (borrowed) as compact JSON to \p topic, keyed by \p key
+ * (NUL-terminated); its delivery report reaches the producer's dr_msg_cb
+ * with \p msg_opaque. Returns DLP_OK; DLP_ERR_NOMEM; DLP_ERR_RETRY when
+ * the producer's queue is full (poll, then try again); DLP_ERR_KAFKA
+ * otherwise. On failure \p errstr says why and nothing was queued. */
+int dlp_kafka_produce_json(rd_kafka_t *producer, const char *topic,
+                           const char *key, const json_t *rec,
+                           void *msg_opaque, char *errstr,
+                           size_t errstr_size);
+
 /* Counts the delivery reports of what a worker produced: pass
  * dlp_delivery_report as the producer's dr_msg_cb with a struct
  * dlp_delivery as its opaque, call dlp_delivery_sent() for each record

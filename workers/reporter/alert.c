@@ -1,5 +1,6 @@
 /* alert.c - Block Kit alerts, digests and alert records (see alert.h). */
 #include "alert.h"
+#include "schema.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -274,7 +275,7 @@ json_t *alert_record(const json_t *ins, const json_t *findings,
 {
         json_t *rec =
             json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:I, s:s, s:s}",
-                      "schema", "dlp.alert/1", "event_id", str(ins, "event_id"),
+                      "schema", DLP_SCHEMA_ALERT, "event_id", str(ins, "event_id"),
                       "team_id", str(ins, "team_id"), "source_channel",
                       str(ins, "channel"), "alert_channel", channel, "slack_ts",
                       slack_ts, "info_types", info_types(findings),

@@ -31,6 +31,7 @@
 #include "kafka.h"
 #include "log.h"
 #include "policy.h"
+#include "schema.h"
 #include "settings.h"
 #include "slack.h"
 #include "util.h"
@@ -177,21 +178,14 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
 static int produce(struct reporter *rep, const char *topic, const char *key,
                    json_t *rec, struct rec_ref *ref)
 {
-        char *value = json_dumps(rec, JSON_COMPACT);
-        rd_kafka_resp_err_t err;
+        char why[256];
+        int err = dlp_kafka_produce_json(rep->producer, topic, key, rec, ref,
+                                         why, sizeof(why));
 
-        if (!value)
-                return DLP_ERR_NOMEM;
-        err = rd_kafka_producev(rep->producer, RD_KAFKA_V_TOPIC(topic),
-                                RD_KAFKA_V_KEY(key, strlen(key)),
-                                RD_KAFKA_V_VALUE(value, strlen(value)),
-                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE),
-                                RD_KAFKA_V_OPAQUE(ref), RD_KAFKA_V_END);
         if (err) {
-                free(value);
-                LOG_EV(DLP_LOG_ERROR, key, "produce: %s",
-                       rd_kafka_err2str(err));
-                return DLP_ERR_KAFKA;
+                if (err != DLP_ERR_NOMEM)
+                        LOG_EV(DLP_LOG_ERROR, key, "produce: %s", why);
+                return err;
         }
         dlp_delivery_sent(&rep->delivery);
         return DLP_OK;
@@ -518,8 +512,9 @@ static void take(struct reporter *rep, rd_kafka_message_t *rkm)
         schema = json_string_value(json_object_get(ins, "schema"));
         id = json_string_value(json_object_get(ins, "event_id"));
         if (!json_is_object(ins) || !schema ||
-            strcmp(schema, "dlp.inspection/1") != 0 || !id ||
-            !json_is_array(json_object_get(ins, "findings")) || !ids_fit(ins)) {
+            strcmp(schema, DLP_SCHEMA_INSPECTION) != 0 || !id ||
+            !json_is_array(json_object_get(ins, "findings")) ||
+            !ids_fit(ins)) {
                 json_decref(ins);
                 dead_letter(rep, rkm,
                             "not a valid dlp.inspection/1 record (or an id "

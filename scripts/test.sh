@@ -3,9 +3,13 @@
 # from Maven Central, once), builds twice — a normal build and an
 # ASan+UBSan build — and runs CTest in both: cmocka unit tests, the record
 # fixtures against the JSON Schemas, and the end-to-end tests on a real
-# Kafka broker that the tests start and stop themselves. Then runs each
-# fuzz harness for DLPFLEET_FUZZ_SECONDS (default 30; 0: none) from its
-# corpus (fuzz/run.sh, a third build with clang).
+# Kafka broker that the tests start and stop themselves. A third build,
+# with ThreadSanitizer, runs the unit tests and the reporter's end-to-end
+# test (the one with a pool of threads; the rest would add half an hour):
+# a data race fails the test (tests/tsan/suppressions.txt says what is
+# ignored, and why). Then runs each fuzz harness for DLPFLEET_FUZZ_SECONDS
+# (default 30; 0: none) from its corpus (fuzz/run.sh, a fourth build with
+# clang).
 #
 #   scripts/test.sh            everything
 #   scripts/test.sh -L unit    only what CTest selects (arguments go to ctest;
@@ -30,6 +34,16 @@ for variant in build build-asan; do
                 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
                 ctest --output-on-failure "$@") || rc=1
 done
+
+echo "=== build-tsan: build" >&2
+"$ROOT/scripts/build.sh" "$ROOT/build-tsan" -DDLP_WERROR=ON -DDLP_TSAN=ON \
+        -DCMAKE_BUILD_TYPE=Debug
+echo "=== build-tsan: ctest" >&2
+export TSAN_OPTIONS="suppressions=$ROOT/tests/tsan/suppressions.txt second_deadlock_stack=1"
+(cd "$ROOT/build-tsan" && ctest --output-on-failure -L unit "$@") || rc=1
+if [ $# -eq 0 ]; then
+        (cd "$ROOT/build-tsan" && ctest --output-on-failure -R '^e2e\.reporter$') || rc=1
+fi
 if [ $# -eq 0 ] && [ "${DLPFLEET_FUZZ_SECONDS:-30}" != 0 ]; then
         echo "=== fuzz: ${DLPFLEET_FUZZ_SECONDS:-30} s per harness" >&2
         "$ROOT/fuzz/run.sh" || rc=1

@@ -8,5 +8,6 @@
 #define DLP_SCHEMA_INSPECTION "dlp.inspection/1"
 #define DLP_SCHEMA_ALERT      "dlp.alert/1"
 #define DLP_SCHEMA_DEADLETTER "dlp.deadletter/1"
+#define DLP_SCHEMA_ACTION     "dlp.action/1"
 
 #endif

@@ -5,6 +5,7 @@
 #include "httpc.h"
 #include "log.h"
 #include "notice.h"
+#include "schema.h"
 #include "slack.h"
 #include "util.h"
 
@@ -568,7 +569,7 @@ json_t *actions_record(const struct action_task *t, enum notify_via via)
         if (slack && t->ts[0])
                 json_object_set_new(slack, "ts", json_string(t->ts));
         rec = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:s}", "schema",
-                        "dlp.action/1", "event_id", t->event_id ?: "",
+                        DLP_SCHEMA_ACTION, "event_id", t->event_id ?: "",
                         "team_id", str(t->ins, "team_id") ?: "",
                         "source_channel", str(t->ins, "channel") ?: "",
                         "event_ts", str(t->ins, "ts") ?: "", "action",
@@ -672,7 +673,7 @@ void actions_learn(struct actions *a, const json_t *rec)
         const char *schema = str(rec, "schema"), *id = str(rec, "event_id");
         const char *action = str(rec, "action"), *outcome = str(rec, "outcome");
 
-        if (!schema || strcmp(schema, "dlp.action/1") || !id || !action ||
+        if (!schema || strcmp(schema, DLP_SCHEMA_ACTION) || !id || !action ||
             !outcome)
                 return;
         for (size_t k = 0; k < sizeof(kind_names) / sizeof(kind_names[0]); k++)

@@ -654,7 +654,7 @@ static void learn(const char *key, const json_t *value, void *opaque)
         const char *schema =
             json_string_value(json_object_get(value, "schema"));
 
-        if (schema && !strcmp(schema, "dlp.action/1")) {
+        if (schema && !strcmp(schema, DLP_SCHEMA_ACTION)) {
                 actions_learn(rep->actions, value);
                 return;
         }

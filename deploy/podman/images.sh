@@ -129,6 +129,10 @@ build_fleet() {
         local t0=$SECONDS
         build "$FLEET_IMAGE" "$CACHE/dlpfleet-${DLPFLEET_IMAGE_TAG:-latest}.build.log" \
                 -f "$ROOT/deploy/docker/Dockerfile" "$ROOT"
+        # older untagged build stages of the Dockerfile (each ~0.5 GB)
+        podman images --filter dangling=true --filter label=dlpfleet.stage=build \
+                --sort created --format '{{.ID}}' | tail -n +2 |
+                xargs -r podman rmi >/dev/null 2>&1 || true
         log "$FLEET_IMAGE built in $((SECONDS - t0)) s ($(podman image inspect \
                 --format '{{.Size}}' "$FLEET_IMAGE" | awk '{ printf "%.1f MiB", $1 / 1048576 }'))"
 }

@@ -9,9 +9,8 @@
 # a data race fails the test (tests/tsan/suppressions.txt says what is
 # ignored, and why). Then runs each fuzz harness for DLPFLEET_FUZZ_SECONDS
 # (default 30; 0: none) from its corpus (fuzz/run.sh, a fourth build with
-# clang).
-# The tests labelled "containers" (real images and containers with podman)
-# run once, in the normal build: the ASan build would only repeat them.
+# clang). The tests labelled "containers" (real images and containers with
+# podman) run once, in the normal build: the others would only repeat them.
 #
 #   scripts/test.sh            everything
 #   scripts/test.sh -L unit    only what CTest selects (arguments go to ctest;

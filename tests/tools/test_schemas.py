@@ -55,6 +55,7 @@ INVALID_BECAUSE = {
     "event-ts-number.json": ("type", "ts"),
     "event-wrong-version.json": ("const", "schema"),
     "event-file-without-id.json": ("required", "files/1"),
+    "event-part-empty-text.json": ("minLength", "parts/0/text"),
     "inspection-raw-quote.json": ("additionalProperties", "findings/0"),
     "inspection-has-text.json": ("additionalProperties", ""),
     "inspection-attempt-zero.json": ("minimum", "attempt"),

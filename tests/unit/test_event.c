@@ -321,7 +321,8 @@ static void test_real_payload_shapes(void **state)
             {"blocks.json", EVENT_PRODUCE, 0, "message", "channel",
              "text|block 2|block 3"},
             {"file_share.json", EVENT_PRODUCE, 0, "file_share", "channel",
-             "file 1 title|file 1 name|file 1 preview"},
+             "the file title of report.csv|the file name report.csv|the "
+             "preview of report.csv"},
             {"real_edit.json", EVENT_PRODUCE, 0, "message_changed", "channel",
              "text"},
             {"unfurl_edit.json", EVENT_SKIP, EVENT_R_UNCHANGED_EDIT, NULL, NULL,
@@ -358,6 +359,17 @@ static void test_real_payload_shapes(void **state)
                         fail_msg("%s: parts %s, want %s", c->file, parts,
                                  c->parts);
                 if (v == EVENT_PRODUCE) {
+                        /* the record carries every part but the text */
+                        json_t *rp = json_object_get(rec, "parts");
+                        size_t want = 1;
+
+                        for (const char *q = c->parts; *q; q++)
+                                want += *q == '|';
+                        if (!strncmp(c->parts, "text", 4))
+                                want--;
+                        assert_int_equal(json_array_size(rp), want);
+                        if (want == 0)
+                                assert_null(rp);
                         assert_string_equal(field(rec, "kind"), c->kind);
                         assert_string_equal(field(rec, "channel_type"),
                                             c->channel_type);

@@ -161,7 +161,7 @@ json_t *event_parts(json_t *msg)
                                                  "title", "text"};
         json_t *parts = json_array(), *a, *f, *b;
         const char *text = str(msg, "text");
-        char where[96];
+        char where[160];
         size_t i, k;
         int err = 0;
 
@@ -213,20 +213,56 @@ json_t *event_parts(json_t *msg)
         }
         json_array_foreach(json_object_get(msg, "files"), i, f)
         {
-                static const char *const file_fields[] = {"title", "name",
-                                                          "preview"};
+                /* named as an alert says it: "the file title of a.csv" */
+                const char *name = str(f, "name");
+                char shown[96];
 
-                for (k = 0; k < 3; k++) {
-                        snprintf(where, sizeof(where), "file %zu %s", i + 1,
-                                 file_fields[k]);
-                        err |= part_add(parts, where, str(f, file_fields[k]));
-                }
+                if (name)
+                        dlp_fmt(shown, sizeof(shown), "%.*s",
+                                (int)dlp_utf8_prefix(name, 80), name);
+                else
+                        dlp_fmt(shown, sizeof(shown), "file %zu", i + 1);
+                dlp_fmt(where, sizeof(where), "the file title of %s", shown);
+                err |= part_add(parts, where, str(f, "title"));
+                dlp_fmt(where, sizeof(where), "the file name %s", shown);
+                err |= part_add(parts, where, name);
+                dlp_fmt(where, sizeof(where), "the preview of %s", shown);
+                err |= part_add(parts, where, str(f, "preview"));
         }
         if (err) {
                 json_decref(parts);
                 return NULL;
         }
         return parts;
+}
+
+/* Sets rec.parts to what a person sees in \p msg besides its text (which
+ * is rec.text): attachments, blocks, files. Left out when there is none.
+ * Returns 0, or -1 when out of memory. */
+static int record_parts(json_t *rec, json_t *msg)
+{
+        json_t *parts = event_parts(msg), *others;
+        size_t i;
+        json_t *p;
+
+        if (!parts)
+                return -1;
+        others = json_array();
+        json_array_foreach(parts, i, p)
+        {
+                if (strcmp(str(p, "where"), "text") &&
+                    json_array_append(others, p)) {
+                        json_decref(parts);
+                        json_decref(others);
+                        return -1;
+                }
+        }
+        json_decref(parts);
+        if (json_array_size(others) == 0) {
+                json_decref(others);
+                return 0;
+        }
+        return json_object_set_new(rec, "parts", others) ? -1 : 0;
 }
 
 /* Does \p parts hold part \p p (same where, same text)? */
@@ -443,6 +479,11 @@ static enum event_verdict map_envelope(json_t *env,
         files = json_object_get(msg, "files");
         if (json_is_array(files) && json_array_size(files) > 0)
                 json_object_set_new(rec, "files", files_of(files));
+        if (record_parts(rec, msg)) {
+                json_decref(rec);
+                snprintf(why, why_size, "out of memory");
+                return EVENT_INVALID;
+        }
         *record = rec;
         *event_id = str(rec, "event_id");
         return EVENT_PRODUCE;

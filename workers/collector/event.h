@@ -72,8 +72,10 @@ enum event_verdict event_from_envelope(json_t *envelope,
  * "... footer", "... fallback" (only when it differs from the attachment's
  * text), then "block N" for a section, header or context block's text and
  * a rich_text block flattened, when it does not occur in the message text,
- * then for file N "file N title", "file N name", "file N preview". Empty
- * strings are left out. NULL when out of memory. */
+ * then for each file "the file title of NAME", "the file name NAME", "the
+ * preview of NAME" (NAME cut at 80 bytes; "file N" without a name): an
+ * alert says "in " and the label. Empty strings are left out. NULL when
+ * out of memory. A record carries all but "text" as its "parts". */
 json_t *event_parts(json_t *msg);
 
 /* One line of a replay file (\p len bytes, JSON): parsed, then mapped as

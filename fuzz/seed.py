@@ -113,6 +113,10 @@ def main():
         ],
         "alert": inspections + [b"[" + b",".join(r for r in inspections
                                                 if b'"findings": [' in r) + b"]"],
+        # capacity byte, then a header value or a text to cut
+        "cuts": [b"\x40120", b"\x102026-11-23T14:50:00.123Z",
+                 "\x20reason \u00e9t\u00e9 4111\u20111111 \U0001f600 \"q\" \\ \x01".encode()
+                 + b"\x00tail"],
         "config": [
             b"DLP_BATCH_MAX_ITEMS=20\n--log-level\ndebug\n--rate-limit=2.5",
             b"DLP_API_TOKEN_FILE=x\n--include-bots\n--check-config",

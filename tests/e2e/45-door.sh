@@ -23,15 +23,22 @@ id=$(date +%s)-$$
 export DLP_TOPIC_EVENTS=e2e.$id.events
 "$ROOT/scripts/kafka.sh" create-topics 12 "$DLP_TOPIC_EVENTS" >/dev/null
 fleet_common_env "$BOOTSTRAP"
-port=$(fleet_free_port)
-admin=$(fleet_admin collector)
-fleet_start collector "${FLEET_ENV[@]}" "DLP_LISTEN_ADDR=127.0.0.1:$port" "$admin" \
-        "SLACK_SIGNING_SECRET=$FLEET_SIGNING_SECRET" DLP_HTTP_MAX_CONNECTIONS=50 \
-        DLP_HTTP_MAX_CONNECTIONS_PER_CLIENT=20 DLP_HTTP_REQUEST_TIMEOUT_MS=3000 \
-        -- "$FLEET_BIN/dlp-collector"
-fleet_wait_http "http://127.0.0.1:$port/slack/events"
-METRICS=$(cat "$FLEET_RUN/collector.admin")/metrics
+# start_collector NAME VAR=VALUE...: on a free port, with an admin endpoint
+start_collector() {
+        local name=$1
+        shift
+        port=$(fleet_free_port)
+        fleet_start "$name" "${FLEET_ENV[@]}" "DLP_LISTEN_ADDR=127.0.0.1:$port" \
+                "$(fleet_admin "$name")" "SLACK_SIGNING_SECRET=$FLEET_SIGNING_SECRET" "$@" \
+                -- "$FLEET_BIN/dlp-collector"
+        fleet_wait_http "http://127.0.0.1:$port/slack/events"
+        METRICS=$(cat "$FLEET_RUN/$name.admin")/metrics
+        COLLECTOR=$name
+}
 metric() { curl -s "$METRICS" | awk -v m="$1" '$1 == m {print $2}'; }
+# the limits, with a deadline that never strikes while they are checked
+start_collector collector DLP_HTTP_MAX_CONNECTIONS=50 DLP_HTTP_MAX_CONNECTIONS_PER_CLIENT=20 \
+        DLP_HTTP_REQUEST_TIMEOUT_MS=60000
 n=0
 probe() { # NAME ARGS...: door_probe.py with 3 signed events, result in RUN/NAME.json
         local name=$1
@@ -40,7 +47,7 @@ probe() { # NAME ARGS...: door_probe.py with 3 signed events, result in RUN/NAME
         "$FLEET_PY" "$ROOT/tests/tools/gen_load.py" 3 --envelopes --prefix "EvDOOR$n" >"$FLEET_RUN/$name.jsonl"
         "$FLEET_PY" "$ROOT/tests/tools/door_probe.py" --addr "127.0.0.1:$port" \
                 --secret "$FLEET_SIGNING_SECRET" --events "$FLEET_RUN/$name.jsonl" \
-                --pid "$(fleet_pid collector)" "$@" >"$FLEET_RUN/$name.json"
+                --pid "$(fleet_pid "$COLLECTOR")" "$@" >"$FLEET_RUN/$name.json"
         echo "       $name: $(cat "$FLEET_RUN/$name.json")"
 }
 # q NAME EXPR: a Python expression over the probe's result r
@@ -48,7 +55,7 @@ q() { "$FLEET_PY" -c 'import json,sys; r=json.load(open(sys.argv[1])); sys.exit(
         "$FLEET_RUN/$1.json" "$2"; }
 
 # --- per client: 40 idle connections from one address, limit 20 ----------
-probe idle-one --mode idle --count 40 --sources 1 --settle-s 1 --hold-s 2.5 --reopen-s 60
+probe idle-one --mode idle --count 40 --sources 1 --settle-s 2 --hold-s 3 --reopen-s 60
 check q idle-one 'r["attack"]["closed_by_server"] == 20 and r["attack"]["open_at_end"] == 20' \
         "per-client limit: 20 of 40 idle connections from one address closed at once, 20 held"
 check q idle-one 'r["signed"]["status"] == {"200": 3}' "... and signed events got 200"
@@ -63,25 +70,29 @@ wait "$prober"
 echo "       60 idle connections, the server holds $open_conns"
 check test "$open_conns" = 50 "total limit: 60 connections made, 50 accepted"
 
+# --- bodies: unsigned refused before the body, forged ones within budget ---
+probe unsigned --mode body --sign none --count 20 --sources 20 --settle-s 2 --hold-s 3
+check q unsigned 'set(r["attack"]["answers"]) == {"401"}' "1 MiB unsigned bodies: 401 from the headers"
+check q unsigned 'r["signed"]["status"] == {"200": 3}' "... and signed events got 200"
+# 16 MiB budget, large bodies only in its first half: 8 of 1 MiB at a time
+probe forged --mode body --sign forged --count 20 --sources 20 --drip-bytes 4096 \
+        --drip-s 0.5 --settle-s 2 --hold-s 3 --reopen-s 60
+check q forged 'r["attack"]["answers"].get("503", 0) == 12' \
+        "1 MiB bodies with forged signatures, sent slowly: 8 fit the budget's large half, 12 get 503"
+check q forged 'r["signed"]["status"] == {"200": 3}' "... and signed events got 200"
+check test "$(metric dlp_collector_http_refused_budget_total)" -ge 12 "... counted in http_refused_budget_total"
+check fleet_stop collector "the collector stopped cleanly"
+
 # --- slow headers: a byte every 0.5 s never trips the idle timeout ---------
+start_collector deadline DLP_HTTP_REQUEST_TIMEOUT_MS=2000
 probe slow-headers --mode slow-headers --count 30 --sources 30 --settle-s 1 --hold-s 6 --reopen-s 60
 check q slow-headers 'r["attack"]["closed_by_server"] == 30' \
         "request deadline: 30 connections trickling headers all closed"
 check q slow-headers 'r["signed"]["status"] == {"200": 3}' "... and signed events got 200"
 check test "$(metric dlp_collector_http_timed_out_total)" -ge 30 "... counted in http_timed_out_total"
 
-# --- bodies: unsigned refused before the body, forged ones within budget ---
-probe unsigned --mode body --sign none --count 20 --sources 20 --settle-s 1 --hold-s 3
-check q unsigned 'set(r["attack"]["answers"]) == {"401"}' "1 MiB unsigned bodies: 401 from the headers"
-check q unsigned 'r["signed"]["status"] == {"200": 3}' "... and signed events got 200"
-# 16 MiB budget, large bodies only in its first half: 8 of 1 MiB at a time
-probe forged --mode body --sign forged --count 20 --sources 20 --drip-bytes 4096 \
-        --drip-s 0.5 --settle-s 1 --hold-s 2.5 --reopen-s 60
-check q forged 'r["attack"]["answers"].get("503", 0) == 12' \
-        "1 MiB bodies with forged signatures, sent slowly: 8 fit the budget's large half, 12 get 503"
-check q forged 'r["signed"]["status"] == {"200": 3}' "... and signed events got 200"
-check test "$(metric dlp_collector_http_refused_budget_total)" -ge 12 "... counted in http_refused_budget_total"
-check fleet_down "the collector stopped cleanly"
+check fleet_stop deadline "the collector with a short deadline stopped cleanly"
+FLEET_NAMES=()
 
 # --- the connection limit stays below the descriptor limit -----------------
 port=$(fleet_free_port)

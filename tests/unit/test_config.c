@@ -193,6 +193,22 @@ static void test_secret_from_file_never_printed(void **state)
         unlink(path);
 }
 
+/* DLP_RATE_LIMIT_FILE=/run/limit used to be ignored silently: the worker
+ * ran with the default rate. Only secrets come from files. */
+static void test_file_variant_of_a_plain_setting_is_an_error(void **state)
+{
+        struct test_config cfg;
+        char err[256];
+        char *argv[] = {"test"};
+
+        setenv("DLP_RATE_LIMIT_FILE", "/run/limit", 1);
+        assert_int_equal(load(&cfg, 1, argv, err, sizeof(err)), DLP_ERR_CONFIG);
+        assert_non_null(strstr(err, "DLP_RATE_LIMIT_FILE"));
+        assert_non_null(strstr(err, "not a secret"));
+        dlp_config_free(&spec, &cfg);
+        unsetenv("DLP_RATE_LIMIT_FILE");
+}
+
 static void test_required_setting(void **state)
 {
         static const struct dlp_setting req_settings[] = {
@@ -322,6 +338,8 @@ int main(void)
             cmocka_unit_test_setup(test_secret_from_file_never_printed,
                                    clean_env),
             cmocka_unit_test_setup(test_required_setting, clean_env),
+            cmocka_unit_test_setup(
+                test_file_variant_of_a_plain_setting_is_an_error, clean_env),
             cmocka_unit_test_setup(test_check_config_validates_then_stops,
                                    clean_env),
             cmocka_unit_test_setup(test_unknown_dlp_variable_stops_start,

@@ -146,6 +146,7 @@ static void test_key_that_is_not_text_is_left_out(void **state)
         rd_kafka_message_t m = message("{}", 2, "\xff\xfe", 2);
         rec = build(&m, "bad", &dl);
         assert_true(json_is_null(json_object_get(rec, "key")));
+        assert_null(dl.key); /* the record's key and body agree */
         assert_non_null(strstr(dl.reason, "key of 2 bytes left out"));
         json_decref(rec);
 

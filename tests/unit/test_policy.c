@@ -71,6 +71,12 @@ static void test_channels_and_bots(void **state)
         assert_int_equal(kept(&p, record("C3", 0)), 0); /* not watched */
         assert_int_equal(kept(&p, record("C1", 1)), 0); /* bots off */
         policy_free(&p);
+        /* list entries are trimmed on both sides */
+        policy_init(&p, "POSSIBLE", NULL, NULL, " C1 ,\tC2\t", "C2 \n", 1, err,
+                    sizeof(err));
+        assert_int_equal(kept(&p, record("C1", 0)), 3);
+        assert_int_equal(kept(&p, record("C2", 0)), 0); /* skipped */
+        policy_free(&p);
 }
 
 static void test_bad_setting_named(void **state)

@@ -244,7 +244,16 @@ static int load_env(const struct dlp_config_spec *spec, void *config,
                  * content (Docker and Kubernetes secrets are files). */
                 if (len > 5 && !strncmp(*e + len - 5, "_FILE", 5)) {
                         s = find_env(spec, *e, len - 5);
-                        if (s && s->type == DLP_SET_SECRET) {
+                        if (s && s->type != DLP_SET_SECRET) {
+                                /* ignoring it would run with the default */
+                                snprintf(errstr, errstr_size,
+                                         "%s_FILE: %s is not a secret and "
+                                         "is not read from a file; set %s "
+                                         "itself",
+                                         s->env, s->env, s->env);
+                                return DLP_ERR_CONFIG;
+                        }
+                        if (s) {
                                 char why[256];
                                 char *v = dlp_read_file(eq + 1, NULL, why,
                                                         sizeof(why));
@@ -268,7 +277,8 @@ static int load_env(const struct dlp_config_spec *spec, void *config,
                         snprintf(errstr, errstr_size,
                                  "%.*s: not a dlpfleet setting (a typo? see "
                                  "--help)",
-                                 (int)(len < 100 ? len : 100), *e);
+                                 (int)dlp_utf8_prefix(*e, len < 100 ? len : 100),
+                                 *e);
                         return DLP_ERR_CONFIG;
                 }
         }

@@ -295,10 +295,11 @@ int dlp_deadletter_build(struct dlp_deadletter *dl, const char *stage,
                 keep = DEADLETTER_ORIGINAL_MAX;
         dl->key = NULL;
         dl->key_len = 0;
-        if (orig->key && orig->key_len <= DEADLETTER_KEY_MAX) {
+        /* the record's key and its body's "key" agree: both or neither */
+        if (orig->key && orig->key_len <= DEADLETTER_KEY_MAX &&
+            (key = json_stringn(orig->key, orig->key_len))) {
                 dl->key = orig->key;
                 dl->key_len = orig->key_len;
-                key = json_stringn(orig->key, orig->key_len); /* NULL: not text */
         }
         n = dlp_utf8_sanitize(dl->reason, DEADLETTER_REASON_MAX,
                               reason ? reason : "", reason ? strlen(reason) : 0);

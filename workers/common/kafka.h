@@ -69,7 +69,7 @@ void dlp_kafka_consumer_destroy(rd_kafka_t *consumer);
  * up to DEADLETTER_ORIGINAL_MAX bytes (a bigger one is cut, and the reason
  * says so: with base64 the record stays under Kafka's default 1 MB), and a
  * key that is not UTF-8 text or is longer than DEADLETTER_KEY_MAX bytes is
- * left out (null). */
+ * left out (null, and the dead letter has no key). */
 #define DEADLETTER_REASON_MAX   512
 #define DEADLETTER_ORIGINAL_MAX 524288
 #define DEADLETTER_KEY_MAX      1024

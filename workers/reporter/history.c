@@ -138,8 +138,8 @@ long history_catch_up(struct history *h, history_fn fn, void *opaque,
                                 eof += !at_end[m->partition];
                                 at_end[m->partition] = 1;
                         }
-                } else if (!m->err && m->key && m->key_len < 200) {
-                        char id[200];
+                } else if (!m->err && m->key && m->key_len <= DLP_ID_MAX) {
+                        char id[DLP_ID_MAX + 1];
                         json_t *v = json_loadb(m->payload ? m->payload : "",
                                                m->len, 0, NULL);
                         memcpy(id, m->key, m->key_len);

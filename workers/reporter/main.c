@@ -104,6 +104,7 @@ struct reporter {
         /* counters (read by the admin endpoint) */
         atomic_ulong records, alerts, posts, digests, dead, duplicates,
             below_policy, retries;
+        unsigned long history_skipped; /* main thread: not alert records */
         struct dlp_hist post_latency;
         struct dlp_hist alert_delay;  /* inspected_at -> alert posted */
         struct dlp_hist remove_delay; /* message ts -> chat.delete ok */
@@ -656,6 +657,17 @@ static void learn(const char *key, const json_t *value, void *opaque)
 
         if (schema && !strcmp(schema, DLP_SCHEMA_ACTION)) {
                 actions_learn(rep->actions, value);
+                return;
+        }
+        /* only a real alert record says its event was alerted: garbage
+         * keyed like an event would suppress that event's alert */
+        const char *id = json_string_value(json_object_get(value, "event_id"));
+        if (!schema || strcmp(schema, "dlp.alert/1") != 0 || !id ||
+            strcmp(id, key) != 0) {
+                if (rep->history_skipped++ == 0)
+                        LOG_WARN("%s: a record that is not a dlp.alert/1 "
+                                 "record keyed by its event_id: ignored",
+                                 rep->cfg.common.topic_alerts);
                 return;
         }
         if (dedupe_claim(rep->dedupe, key, dlp_wall_s()) == DEDUPE_NEW)

@@ -35,8 +35,16 @@ static int split(char **copy, const char *list, const char **out, size_t *n,
                 return DLP_ERR_NOMEM;
         for (tok = strtok_r(*copy, ",", &save); tok;
              tok = strtok_r(NULL, ",", &save)) {
-                while (*tok == ' ')
+                /* "C1, C2 " from a YAML list or a hand edit: the spaces
+                 * are no part of a name (untrimmed, "C2 " matched nothing
+                 * and the channel was silently not skipped) */
+                char *end = tok + strlen(tok);
+                while (*tok == ' ' || *tok == '\t' || *tok == '\n' ||
+                       *tok == '\r')
                         tok++;
+                while (end > tok && (end[-1] == ' ' || end[-1] == '\t' ||
+                                     end[-1] == '\n' || end[-1] == '\r'))
+                        *--end = '\0';
                 if (!*tok)
                         continue;
                 if (*n == POLICY_MAX_LIST) {

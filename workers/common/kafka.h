@@ -64,7 +64,7 @@ struct dlp_kafka_stats *dlp_kafka_consumer_stats(rd_kafka_t *consumer);
 void dlp_kafka_consumer_destroy(rd_kafka_t *consumer);
 
 /* A dead letter must always be writable, whatever the poison record holds
- * (DESIGN §9): a record that cannot be dead-lettered stops its stream.
+ * (DESIGN §13): a record that cannot be dead-lettered stops its stream.
  * So the reason is made valid UTF-8 and bounded, the original value is kept
  * up to DEADLETTER_ORIGINAL_MAX bytes (a bigger one is cut, and the reason
  * says so: with base64 the record stays under Kafka's default 1 MB), and a

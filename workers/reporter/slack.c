@@ -75,7 +75,7 @@ static void call(struct dlp_httpc *http, const char *url, const char *token,
         free(text);
         if (rc != DLP_OK) {
                 r->outcome = SLACK_RETRY;
-                snprintf(r->error, sizeof(r->error), "%.120s", errstr);
+                dlp_fmt(r->error, sizeof(r->error), "%s", errstr);
                 return;
         }
         r->retry_after = res.retry_after;

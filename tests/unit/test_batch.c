@@ -15,6 +15,9 @@
 #include "err.h"
 #include "gdlp.h"
 
+/* the Google DLP v2 backend with its default inspectConfig */
+static struct backend be;
+
 static json_t *event(const char *text)
 {
         return json_pack("{s:s, s:s}", "schema", "dlp.event/1", "text", text);
@@ -25,7 +28,7 @@ static void test_cut_by_items(void **state)
         struct batch b;
         int added = 0;
 
-        batch_init(&b, 100, 524288);
+        batch_init(&b, &be, 100, 524288);
         for (int i = 0; i < 250; i++) {
                 json_t *ev = event("hello world");
                 if (batch_add(&b, NULL, ev) != DLP_OK) {
@@ -53,9 +56,9 @@ static void test_cut_by_bytes_is_exact(void **state)
         text[30] = '\x01'; /* 6 bytes */
         per_row = gdlp_row_bytes(text, 500);
         assert_int_equal(per_row, gdlp_row_bytes("", 0) + 500 + 1 + 1 + 5);
-        expect = (8192 - gdlp_envelope_bytes()) / per_row;
+        expect = (8192 - gdlp_envelope_bytes(&be)) / per_row;
 
-        batch_init(&b, 100, 8192);
+        batch_init(&b, &be, 100, 8192);
         for (;;) {
                 json_t *ev = event(text);
                 if (batch_add(&b, NULL, ev) != DLP_OK) {
@@ -98,7 +101,7 @@ static void test_empty_text_has_no_row(void **state)
 {
         struct batch b;
 
-        batch_init(&b, 100, 524288);
+        batch_init(&b, &be, 100, 524288);
         assert_int_equal(batch_add(&b, NULL, event("")), DLP_OK);
         assert_int_equal(b.n_entries, 1);
         assert_int_equal(b.n_rows, 0);
@@ -119,7 +122,7 @@ static void test_long_text_split_with_overlap(void **state)
                 memcpy(text + i, "\xe2\x82\xac", 3); /* € */
         text[n] = '\0';
         assert_int_equal(
-            batch_plan_chunks(text, n, 4000, 256, chunks, 100, &nchunks),
+            batch_plan_chunks(&be, text, n, 4000, 256, chunks, 100, &nchunks),
             DLP_OK);
         assert_true(nchunks >= 6);
         assert_int_equal(chunks[0].base, 0);
@@ -141,11 +144,11 @@ static void test_long_text_split_with_overlap(void **state)
         assert_int_equal(chunks[nchunks - 1].base + chunks[nchunks - 1].len, n);
         /* too few chunks allowed: refused, not inspected in part */
         assert_int_equal(
-            batch_plan_chunks(text, n, 4000, 256, chunks, 3, &nchunks),
+            batch_plan_chunks(&be, text, n, 4000, 256, chunks, 3, &nchunks),
             DLP_ERR_TOOBIG);
 
         /* through the batch: the long event alone, split into rows */
-        batch_init(&b, 100, 4096);
+        batch_init(&b, &be, 100, 4096);
         assert_int_equal(batch_add(&b, NULL, event(text)), DLP_OK);
         assert_true(b.n_rows > 1);
         /* its rows go out in several requests, each within the limit */
@@ -167,7 +170,7 @@ static void test_long_text_split_with_overlap(void **state)
         json_decref(other);
         /* a text needing more rows than a batch may hold is dead */
         struct batch small;
-        batch_init(&small, 2, 4096);
+        batch_init(&small, &be, 2, 4096);
         assert_int_equal(batch_add(&small, NULL, event(text)), DLP_OK);
         assert_int_equal(small.n_rows, 0);
         assert_true(small.entries[0].dead);
@@ -179,14 +182,14 @@ static void test_long_text_split_with_overlap(void **state)
         size_t base1 = b.rows[1].base, base2 = b.rows[2].base;
         size_t abs = base2 + 10; /* inside chunk 1's tail and chunk 2 */
         assert_true(abs < base1 + b.rows[1].len);
-        struct gdlp_finding f1 = {"EMAIL_ADDRESS",
+        struct backend_finding f1 = {"EMAIL_ADDRESS",
                                   "LIKELY",
                                   "a@b.co",
                                   6,
                                   1,
                                   (long long)(abs - base1),
                                   (long long)(abs - base1 + 6)};
-        struct gdlp_finding f2 = {
+        struct backend_finding f2 = {
             "EMAIL_ADDRESS", "LIKELY", "a@b.co", 6, 2, 10, 16};
         batch_on_finding(&sink, &f1);
         batch_on_finding(&sink, &f2);
@@ -219,18 +222,18 @@ static void test_row_index_mapping_including_row_0(void **state)
         struct batch b;
         const char *texts[] = {"4111 1111 1111 1111 is my card", "nothing",
                                "ssn 078-05-1120"};
-        int truncated = 1;
+        struct backend_answer info = {1, 0};
         char errstr[256];
 
-        batch_init(&b, 100, 524288);
+        batch_init(&b, &be, 100, 524288);
         for (int i = 0; i < 3; i++)
                 assert_int_equal(batch_add(&b, NULL, event(texts[i])), DLP_OK);
         struct batch_sink sink = {&b, 0};
         assert_int_equal(gdlp_parse_result(answer, strlen(answer), 3,
-                                           batch_on_finding, &sink, &truncated,
+                                           batch_on_finding, &sink, &info,
                                            errstr, sizeof(errstr)),
                          DLP_OK);
-        assert_false(truncated);
+        assert_false(info.truncated);
         assert_int_equal(json_array_size(b.entries[0].findings), 1);
         assert_int_equal(json_array_size(b.entries[1].findings), 0);
         assert_int_equal(json_array_size(b.entries[2].findings), 1);
@@ -255,12 +258,12 @@ static void test_row_index_mapping_including_row_0(void **state)
 
         /* a sub-request of rows [1, 3): its row 0 is the batch's row 1 */
         struct batch b2;
-        batch_init(&b2, 100, 524288);
+        batch_init(&b2, &be, 100, 524288);
         for (int i = 0; i < 3; i++)
                 batch_add(&b2, NULL, event(texts[i]));
         struct batch_sink sink2 = {&b2, 1};
         assert_int_equal(gdlp_parse_result(answer, strlen(answer), 2,
-                                           batch_on_finding, &sink2, &truncated,
+                                           batch_on_finding, &sink2, &info,
                                            errstr, sizeof(errstr)),
                          DLP_ERR_PARSE); /* row 2 does not exist in 2 rows */
         batch_clear(&b2);
@@ -270,27 +273,27 @@ static void test_row_index_mapping_including_row_0(void **state)
 static void test_result_shapes(void **state)
 {
         struct batch b;
-        int truncated;
+        struct backend_answer info;
         char errstr[256];
         const char *none = "{\"result\":{}}";
         const char *trunc = "{\"result\":{\"findingsTruncated\":true}}";
         const char *junk = "{\"error\":{\"code\":400}}";
 
-        batch_init(&b, 100, 524288);
+        batch_init(&b, &be, 100, 524288);
         batch_add(&b, NULL, event("x"));
         struct batch_sink sink = {&b, 0};
         assert_int_equal(gdlp_parse_result(none, strlen(none), 1,
-                                           batch_on_finding, &sink, &truncated,
+                                           batch_on_finding, &sink, &info,
                                            errstr, sizeof(errstr)),
                          DLP_OK);
         assert_int_equal(json_array_size(b.entries[0].findings), 0);
         assert_int_equal(gdlp_parse_result(trunc, strlen(trunc), 1,
-                                           batch_on_finding, &sink, &truncated,
+                                           batch_on_finding, &sink, &info,
                                            errstr, sizeof(errstr)),
                          DLP_OK);
-        assert_true(truncated);
+        assert_true(info.truncated);
         assert_int_equal(gdlp_parse_result(junk, strlen(junk), 1,
-                                           batch_on_finding, &sink, &truncated,
+                                           batch_on_finding, &sink, &info,
                                            errstr, sizeof(errstr)),
                          DLP_ERR_PARSE);
         batch_clear(&b);
@@ -311,7 +314,7 @@ static void test_error_message(void **state)
 static void test_kill_rows_marks_whole_event(void **state)
 {
         struct batch b;
-        batch_init(&b, 100, 524288);
+        batch_init(&b, &be, 100, 524288);
         batch_add(&b, NULL, event("a"));
         batch_add(&b, NULL, event("b"));
         batch_add(&b, NULL, event("c"));
@@ -338,15 +341,15 @@ static void test_hostile_ranges_are_clamped_to_the_cell(void **state)
             "\"recordLocation\":{\"tableLocation\":{\"rowIndex\":\"1\"}}}]}}"
             "]}}";
         struct batch b;
-        int truncated;
+        struct backend_answer info;
         char errstr[256];
 
-        batch_init(&b, 100, 524288);
+        batch_init(&b, &be, 100, 524288);
         batch_add(&b, NULL, event("zero"));
         batch_add(&b, NULL, event("twelve bytes"));
         struct batch_sink sink = {&b, 0};
         assert_int_equal(gdlp_parse_result(hostile, strlen(hostile), 2,
-                                           batch_on_finding, &sink, &truncated,
+                                           batch_on_finding, &sink, &info,
                                            errstr, sizeof(errstr)),
                          DLP_OK);
         json_t *fs = b.entries[1].findings, *f;
@@ -370,13 +373,13 @@ static void test_errors_never_quote_the_input(void **state)
         const char *html = "<html>card 4111 1111 1111 1111 rejected</html>";
         char errstr[256], msg[256];
         struct batch b;
-        int truncated;
+        struct backend_answer info;
 
-        batch_init(&b, 100, 524288);
+        batch_init(&b, &be, 100, 524288);
         batch_add(&b, NULL, event("x"));
         struct batch_sink sink = {&b, 0};
         assert_int_equal(gdlp_parse_result(bad, strlen(bad), 1,
-                                           batch_on_finding, &sink, &truncated,
+                                           batch_on_finding, &sink, &info,
                                            errstr, sizeof(errstr)),
                          DLP_ERR_PARSE);
         assert_null(strstr(errstr, "4111"));
@@ -413,5 +416,13 @@ int main(void)
             cmocka_unit_test(test_errors_never_quote_the_input),
             cmocka_unit_test(test_error_message_cut_keeps_whole_characters),
         };
-        return cmocka_run_group_tests(tests, NULL, NULL);
+        char errstr[128];
+        int rc;
+
+        if (backend_init(&be, &gdlp_backend_ops, NULL, errstr,
+                         sizeof(errstr)) != DLP_OK)
+                return 1;
+        rc = cmocka_run_group_tests(tests, NULL, NULL);
+        backend_term(&be);
+        return rc;
 }

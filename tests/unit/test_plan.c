@@ -15,6 +15,10 @@
 #include "batch.h"
 #include "err.h"
 #include "plan.h"
+#include "gdlp.h"
+
+/* the Google DLP v2 backend with its default inspectConfig */
+static struct backend be;
 
 static void fill(struct batch *b, size_t n)
 {
@@ -59,7 +63,7 @@ static void test_clean_batch_is_one_request(void **state)
         int poison[100] = {0};
         size_t inspected;
 
-        batch_init(&b, 100, 524288);
+        batch_init(&b, &be, 100, 524288);
         fill(&b, 100);
         assert_int_equal(run(&b, poison, &inspected), 1);
         assert_int_equal(inspected, 100);
@@ -80,7 +84,7 @@ static void test_poison_isolated(void **state)
                         k += !poison[cases[c][j]];
                         poison[cases[c][j]] = 1;
                 }
-                batch_init(&b, 100, 524288);
+                batch_init(&b, &be, 100, 524288);
                 fill(&b, 100);
                 requests = run(&b, poison, &inspected);
                 for (size_t i = 0; i < 100; i++)
@@ -100,7 +104,7 @@ static void test_all_poison(void **state)
 
         for (int i = 0; i < 8; i++)
                 poison[i] = 1;
-        batch_init(&b, 100, 524288);
+        batch_init(&b, &be, 100, 524288);
         fill(&b, 8);
         assert_int_equal(run(&b, poison, &inspected), 15); /* full tree */
         assert_int_equal(inspected, 0);
@@ -118,7 +122,7 @@ static void test_long_text_planned_as_several_requests(void **state)
 
         memset(text, 'a', sizeof(text) - 1);
         text[sizeof(text) - 1] = '\0';
-        batch_init(&b, 100, 4096);
+        batch_init(&b, &be, 100, 4096);
         assert_int_equal(batch_add(&b, NULL, json_pack("{s:s}", "text", text)),
                          DLP_OK);
         assert_int_equal(plan_make(&p, &b), DLP_OK);
@@ -145,5 +149,13 @@ int main(void)
             cmocka_unit_test(test_all_poison),
             cmocka_unit_test(test_long_text_planned_as_several_requests),
         };
-        return cmocka_run_group_tests(tests, NULL, NULL);
+        char errstr[128];
+        int rc;
+
+        if (backend_init(&be, &gdlp_backend_ops, NULL, errstr,
+                         sizeof(errstr)) != DLP_OK)
+                return 1;
+        rc = cmocka_run_group_tests(tests, NULL, NULL);
+        backend_term(&be);
+        return rc;
 }

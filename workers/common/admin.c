@@ -22,6 +22,10 @@ struct dlp_admin {
         rd_kafka_t *producer, *consumer;
         dlp_ready_fn ready;
         void *ready_opaque;
+        /* the worker's own "not now" (dlp_admin_unready_when); the flag is
+         * published after its reason */
+        _Atomic(const atomic_ulong *) unready;
+        const char *unready_why;
         /* the checker thread and its last verdict, under lock */
         pthread_t checker;
         pthread_mutex_t lock;
@@ -120,6 +124,11 @@ static int kafka_ready(void *opaque, char *why, size_t size)
                 return 0;
         }
         rd_kafka_metadata_destroy(md);
+        const atomic_ulong *unready = atomic_load(&a->unready);
+        if (unready && atomic_load(unready)) {
+                snprintf(why, size, "%s\n", a->unready_why);
+                return 0;
+        }
         if (a->consumer) {
                 rd_kafka_topic_partition_list_t *parts;
                 int n = 0;
@@ -253,6 +262,15 @@ struct dlp_admin *dlp_admin_start(const char *addr, const char *worker,
 int dlp_admin_port(const struct dlp_admin *a)
 {
         return dlp_httpd_port(a->httpd);
+}
+
+void dlp_admin_unready_when(struct dlp_admin *a, const atomic_ulong *flag,
+                            const char *why)
+{
+        if (!a)
+                return;
+        a->unready_why = why;
+        atomic_store(&a->unready, flag);
 }
 
 void dlp_admin_stop(struct dlp_admin *a)

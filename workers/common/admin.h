@@ -62,6 +62,11 @@ struct dlp_admin *dlp_admin_start_check(const char *addr, const char *worker,
                                         size_t errstr_size);
 /* The port it listens on (for DLP_ADMIN_ADDR with port 0). */
 int dlp_admin_port(const struct dlp_admin *admin);
+/* With the Kafka readiness check: /readyz answers 503 with \p why while
+ * *\p flag is non-zero (both must outlive the endpoint); \p admin may be
+ * NULL. */
+void dlp_admin_unready_when(struct dlp_admin *admin, const atomic_ulong *flag,
+                            const char *why);
 void dlp_admin_stop(struct dlp_admin *admin);
 
 #endif

@@ -17,6 +17,8 @@ struct dlp_http_result {
         size_t body_len;
         double retry_after; /* seconds from Retry-After, -1 if absent */
         double elapsed_s;
+        double pretransfer_s; /* from the start until the request's bytes
+                                 were about to be sent (connect included) */
 };
 
 /* Process-wide libcurl set-up; call once before any thread starts. */
@@ -39,5 +41,34 @@ int dlp_httpc_get(struct dlp_httpc *c, const char *url, const char *bearer,
                   struct dlp_http_result *res, char *errstr,
                   size_t errstr_size);
 void dlp_http_result_free(struct dlp_http_result *res);
+
+/* Many POSTs in flight on one thread (libcurl's multi interface): start
+ * one, wait for activity, take the finished ones in any order. Not
+ * thread-safe: one thread owns it. Connections are kept alive, up to
+ * \p max_connections. */
+struct dlp_httpm;
+struct dlp_httpm *dlp_httpm_new(long timeout_ms, long max_connections);
+/* Cancels what is still in flight. */
+void dlp_httpm_destroy(struct dlp_httpm *m);
+/* Starts POSTing \p body (taken over, freed when done) and drives it until
+ * it would block, so its bytes leave now when a connection is free;
+ * *sent_at is the wall time the transfer was started. \p tag names it in
+ * dlp_httpm_done(); \p url must outlive the transfer. DLP_OK, or
+ * DLP_ERR_NOMEM / DLP_ERR_HTTP with errstr. */
+int dlp_httpm_post_json(struct dlp_httpm *m, const char *url,
+                        const char *bearer, char *body, size_t len, void *tag,
+                        double *sent_at, char *errstr, size_t errstr_size);
+/* Transfers started and not yet taken by dlp_httpm_done(). */
+int dlp_httpm_running(const struct dlp_httpm *m);
+/* Waits up to \p timeout_ms for socket activity and drives transfers
+ * (sleeps when none is running). */
+void dlp_httpm_wait(struct dlp_httpm *m, int timeout_ms);
+/* A finished transfer: returns its tag and fills \p res (body owned by the
+ * caller: dlp_http_result_free) and *rc as dlp_httpc_post_json() returns;
+ * NULL when none has finished. */
+void *dlp_httpm_done(struct dlp_httpm *m, struct dlp_http_result *res,
+                     int *rc, char *errstr, size_t errstr_size);
+/* Abandons the transfer tagged \p tag, if any (its answer is never read). */
+void dlp_httpm_cancel(struct dlp_httpm *m, void *tag);
 
 #endif

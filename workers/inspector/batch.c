@@ -16,7 +16,7 @@ static size_t char_start(const char *text, size_t pos)
         return pos;
 }
 
-int batch_plan_chunks(const char *text, size_t len, size_t cell_budget,
+int batch_plan_chunks(const struct backend *be, const char *text, size_t len, size_t cell_budget,
                       size_t overlap, struct chunk *out, size_t max_chunks,
                       size_t *n)
 {
@@ -31,7 +31,7 @@ int batch_plan_chunks(const char *text, size_t len, size_t cell_budget,
                         size_t e;
                         if (end + cl > len)
                                 cl = len - end;
-                        e = gdlp_escaped_len(text + end, cl);
+                        e = be->ops->cell_bytes(text + end, cl);
                         if (esc + e > cell_budget)
                                 break;
                         esc += e;
@@ -52,12 +52,14 @@ int batch_plan_chunks(const char *text, size_t len, size_t cell_budget,
         return DLP_OK;
 }
 
-void batch_init(struct batch *b, size_t max_items, size_t max_bytes)
+void batch_init(struct batch *b, const struct backend *be, size_t max_items,
+                size_t max_bytes)
 {
         memset(b, 0, sizeof(*b));
+        b->be = be;
         b->max_items = max_items;
         b->max_bytes = max_bytes;
-        b->bytes = gdlp_envelope_bytes();
+        b->bytes = be->ops->envelope_bytes(be);
 }
 
 static void entry_free(struct batch_entry *e)
@@ -74,7 +76,7 @@ void batch_clear(struct batch *b)
                 entry_free(&b->entries[i]);
         free(b->entries);
         free(b->rows);
-        batch_init(b, b->max_items, b->max_bytes);
+        batch_init(b, b->be, b->max_items, b->max_bytes);
 }
 
 int batch_empty(const struct batch *b)
@@ -129,19 +131,19 @@ int batch_add(struct batch *b, rd_kafka_message_t *rkm, json_t *event)
         json_t *jt = json_object_get(event, "text");
         const char *text = json_string_value(jt);
         size_t len = json_string_length(jt);
-        size_t row_overhead = gdlp_row_bytes("", 0);
+        size_t row_overhead = b->be->ops->row_bytes("", 0);
         size_t cell_budget =
-            b->max_bytes - gdlp_envelope_bytes() - row_overhead;
+            b->max_bytes - b->be->ops->envelope_bytes(b->be) - row_overhead;
         struct chunk one, *chunks = &one;
         size_t n = 0, bytes = 0;
         struct batch_entry *e;
         int err;
 
         if (len > 0 &&
-            gdlp_row_bytes(text, len) <= b->max_bytes - gdlp_envelope_bytes()) {
+            b->be->ops->row_bytes(text, len) <= b->max_bytes - b->be->ops->envelope_bytes(b->be)) {
                 one = (struct chunk){0, len};
                 n = 1;
-                bytes = gdlp_row_bytes(text, len);
+                bytes = b->be->ops->row_bytes(text, len);
         } else if (len > 0) {
                 /* too long for one request: overlapping chunks, in a batch
                  * of its own */
@@ -150,7 +152,7 @@ int batch_add(struct batch *b, rd_kafka_message_t *rkm, json_t *event)
                 chunks = calloc(b->max_items, sizeof(*chunks));
                 if (!chunks)
                         return DLP_ERR_NOMEM;
-                err = batch_plan_chunks(text, len, cell_budget,
+                err = batch_plan_chunks(b->be, text, len, cell_budget,
                                         BATCH_CHUNK_OVERLAP, chunks,
                                         b->max_items, &n);
                 if (err) {
@@ -183,7 +185,7 @@ int batch_add(struct batch *b, rd_kafka_message_t *rkm, json_t *event)
                 b->rows[b->n_rows++] = (struct batch_row){
                     b->n_entries, chunks[i].base, chunks[i].len,
                     row_overhead +
-                        gdlp_escaped_len(text + chunks[i].base, chunks[i].len)};
+                        b->be->ops->cell_bytes(text + chunks[i].base, chunks[i].len)};
         b->bytes =
             b->bytes + bytes > b->max_bytes ? b->max_bytes : b->bytes + bytes;
         b->n_entries++;
@@ -205,7 +207,7 @@ void batch_kill_rows(struct batch *b, size_t lo, size_t hi, const char *reason)
 
 size_t batch_cut(const struct batch *b, size_t lo)
 {
-        size_t hi = lo, bytes = gdlp_envelope_bytes();
+        size_t hi = lo, bytes = b->be->ops->envelope_bytes(b->be);
 
         while (hi < b->n_rows &&
                (hi == lo || bytes + b->rows[hi].bytes <= b->max_bytes)) {
@@ -228,14 +230,14 @@ char *batch_request(const struct batch *b, size_t lo, size_t hi, size_t *len)
                         cells[i] = b->entries[r->entry].text + r->base;
                         lens[i] = r->len;
                 }
-                req = gdlp_request_build(cells, lens, n, len);
+                req = b->be->ops->request(b->be, cells, lens, n, len);
         }
         free(cells);
         free(lens);
         return req;
 }
 
-void batch_on_finding(void *ctx, const struct gdlp_finding *f)
+void batch_on_finding(void *ctx, const struct backend_finding *f)
 {
         struct batch_sink *sink = ctx;
         struct batch *b = sink->b;
@@ -281,7 +283,7 @@ void batch_drop_partitions(struct batch *b, const char *topic,
 {
         struct batch old = *b;
 
-        batch_init(b, old.max_items, old.max_bytes);
+        batch_init(b, old.be, old.max_items, old.max_bytes);
         for (size_t i = 0; i < old.n_entries; i++) {
                 struct batch_entry *e = &old.entries[i];
                 int gone = 0;
@@ -303,4 +305,10 @@ void batch_drop_partitions(struct batch *b, const char *topic,
         }
         free(old.entries);
         free(old.rows);
+}
+
+void batch_mark_truncated(struct batch *b, size_t lo, size_t hi)
+{
+        for (size_t i = lo; i < hi && i < b->n_rows; i++)
+                b->entries[b->rows[i].entry].truncated = 1;
 }

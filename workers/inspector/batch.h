@@ -1,7 +1,7 @@
 /* batch.h - what one DLP request carries, and what came back for it.
  *
  * A batch holds up to max_items rows and a request of at most max_bytes
- * (the size is computed exactly, see gdlp.h). Each event becomes one row,
+ * (the size is computed exactly, see backend.h). Each event becomes one row,
  * or several when its text alone would not fit a request: then its text is
  * cut into overlapping chunks at character boundaries, the event fills a
  * batch of its own, its rows go out in as many requests as the byte limit
@@ -16,7 +16,7 @@
 #include <librdkafka/rdkafka.h>
 #include <stddef.h>
 
-#include "gdlp.h"
+#include "backend.h"
 
 #define BATCH_CHUNK_OVERLAP 256 /* bytes shared by neighbouring chunks */
 
@@ -40,6 +40,7 @@ struct batch_row {
 };
 
 struct batch {
+        const struct backend *be; /* the wire format: borrowed */
         size_t max_items, max_bytes;
         struct batch_entry *entries;
         size_t n_entries, cap_entries;
@@ -57,11 +58,12 @@ struct chunk {
  * bytes, neighbours overlapping by up to \p overlap bytes, never splitting a
  * UTF-8 character. Returns DLP_OK, or DLP_ERR_TOOBIG when more than
  * \p max_chunks would be needed. An empty text has zero chunks. */
-int batch_plan_chunks(const char *text, size_t len, size_t cell_budget,
+int batch_plan_chunks(const struct backend *be, const char *text, size_t len, size_t cell_budget,
                       size_t overlap, struct chunk *out, size_t max_chunks,
                       size_t *n);
 
-void batch_init(struct batch *b, size_t max_items, size_t max_bytes);
+void batch_init(struct batch *b, const struct backend *be, size_t max_items,
+                size_t max_bytes);
 /* Frees everything, destroying the owned messages. */
 void batch_clear(struct batch *b);
 int batch_empty(const struct batch *b);
@@ -85,12 +87,15 @@ size_t batch_cut(const struct batch *b, size_t lo);
 char *batch_request(const struct batch *b, size_t lo, size_t hi, size_t *len);
 
 /* Merges one finding of the answer to rows [lo, ...): pass as the
- * gdlp_finding_fn with a struct batch_sink as ctx. */
+ * backend_finding_fn with a struct batch_sink as ctx. */
 struct batch_sink {
         struct batch *b;
         size_t lo;
 };
-void batch_on_finding(void *ctx, const struct gdlp_finding *f);
+void batch_on_finding(void *ctx, const struct backend_finding *f);
+
+/* Marks every entry with a row in [lo, hi) findings_truncated. */
+void batch_mark_truncated(struct batch *b, size_t lo, size_t hi);
 
 /* Removes the entries of the given partitions of \p topic (revoked). */
 void batch_drop_partitions(struct batch *b, const char *topic,

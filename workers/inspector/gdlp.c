@@ -3,6 +3,7 @@
 #include "err.h"
 #include "util.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,8 +11,11 @@
 
 static const char req_head[] =
     "{\"item\":{\"table\":{\"headers\":[{\"name\":\"text\"}],\"rows\":[";
-static const char req_tail[] =
-    "]}},\"inspectConfig\":{\"infoTypes\":["
+/* the request ends with the rows' close and the inspectConfig, which the
+ * backend serializes once: default_config, or the one it was given */
+static const char req_rows_end[] = "]}},\"inspectConfig\":";
+static const char default_config[] =
+    "{\"infoTypes\":["
     "{\"name\":\"CREDIT_CARD_NUMBER\"},"
     "{\"name\":\"US_SOCIAL_SECURITY_NUMBER\"},"
     "{\"name\":\"EMAIL_ADDRESS\"},"
@@ -21,7 +25,7 @@ static const char req_tail[] =
     "\"regex\":{\"pattern\":\"xox[abposr]-[A-Za-z0-9-]{10,}\"},"
     "\"likelihood\":\"VERY_LIKELY\"}],"
     "\"minLikelihood\":\"POSSIBLE\",\"includeQuote\":true,"
-    "\"limits\":{\"maxFindingsPerRequest\":3000}}}";
+    "\"limits\":{\"maxFindingsPerRequest\":3000}}";
 static const char row_head[] = "{\"values\":[{\"stringValue\":\"";
 static const char row_tail[] = "\"}]}";
 
@@ -73,9 +77,9 @@ size_t gdlp_escaped_len(const char *text, size_t len)
         return n;
 }
 
-size_t gdlp_envelope_bytes(void)
+size_t gdlp_envelope_bytes(const struct backend *be)
 {
-        return sizeof(req_head) - 1 + sizeof(req_tail) - 1;
+        return sizeof(req_head) - 1 + be->envelope_tail_len;
 }
 
 size_t gdlp_row_bytes(const char *text, size_t len)
@@ -86,10 +90,10 @@ size_t gdlp_row_bytes(const char *text, size_t len)
                sizeof(row_tail) - 1;
 }
 
-char *gdlp_request_build(const char *const *cells, const size_t *lens, size_t n,
-                         size_t *out_len)
+char *gdlp_request_build(const struct backend *be, const char *const *cells,
+                         const size_t *lens, size_t n, size_t *out_len)
 {
-        size_t cap = gdlp_envelope_bytes() + 1, pos = 0;
+        size_t cap = gdlp_envelope_bytes(be) + 1, pos = 0;
         char *buf;
 
         for (size_t i = 0; i < n; i++)
@@ -111,7 +115,7 @@ char *gdlp_request_build(const char *const *cells, const size_t *lens, size_t n,
                         pos += esc_one((unsigned char)cells[i][j], buf + pos);
                 PUT(row_tail, sizeof(row_tail) - 1);
         }
-        PUT(req_tail, sizeof(req_tail) - 1);
+        PUT(be->envelope_tail, be->envelope_tail_len);
 #undef PUT
         buf[pos] = '\0';
         if (out_len)
@@ -119,27 +123,64 @@ char *gdlp_request_build(const char *const *cells, const size_t *lens, size_t n,
         return buf;
 }
 
-/* Google encodes int64 as JSON strings and omits zero values. */
-static long long int64_field(json_t *obj, const char *key)
+/* proto3's JSON mapping: an int64 is written as a string ("12") but a
+ * parser must accept a number too, and a zero value is omitted. Returns 0
+ * when absent, 1 when read into *out, -1 when present but not an integer
+ * ("1x", "", 1.5, true). */
+static int int64_field(json_t *obj, const char *key, long long *out)
 {
         json_t *v = json_object_get(obj, key);
 
+        *out = 0;
+        if (!v)
+                return 0;
+        if (json_is_integer(v)) {
+                *out = json_integer_value(v);
+                return 1;
+        }
+        if (json_is_real(v)) { /* 4.0 and 4e0 are 4; 4.5 is not an int64 */
+                double d = json_real_value(v);
+                if (d != (double)(long long)d)
+                        return -1;
+                *out = (long long)d;
+                return 1;
+        }
+        if (json_is_string(v)) {
+                const char *str = json_string_value(v);
+                char *end;
+                errno = 0;
+                *out = strtoll(str, &end, 10);
+                if (end == str || *end != '\0' || errno == ERANGE)
+                        return -1;
+                return 1;
+        }
+        return -1;
+}
+
+/* proto3 enums come as names or as numbers: Likelihood's numbers. */
+static const char *likelihood_name(json_t *v)
+{
+        static const char *const names[] = {
+            "LIKELIHOOD_UNSPECIFIED", "VERY_UNLIKELY", "UNLIKELY",
+            "POSSIBLE",               "LIKELY",        "VERY_LIKELY"};
+
         if (json_is_string(v))
-                return strtoll(json_string_value(v), NULL, 10);
-        if (json_is_integer(v))
-                return json_integer_value(v);
-        return 0;
+                return json_string_value(v);
+        if (json_is_integer(v) && json_integer_value(v) >= 0 &&
+            json_integer_value(v) < 6)
+                return names[json_integer_value(v)];
+        return "LIKELIHOOD_UNSPECIFIED";
 }
 
 int gdlp_parse_result(const char *body, size_t len, size_t nrows,
-                      gdlp_finding_fn fn, void *ctx, int *truncated,
+                      backend_finding_fn fn, void *ctx, struct backend_answer *info,
                       char *errstr, size_t errstr_size)
 {
         json_error_t jerr;
         json_t *root = json_loadb(body, len, 0, &jerr), *result, *findings, *f;
         size_t i;
 
-        *truncated = 0;
+        memset(info, 0, sizeof(*info));
         if (!root) {
                 char jwhy[128];
                 dlp_json_error(&jerr, jwhy, sizeof(jwhy));
@@ -152,8 +193,35 @@ int gdlp_parse_result(const char *body, size_t len, size_t nrows,
                 json_decref(root);
                 return DLP_ERR_PARSE;
         }
-        *truncated = json_is_true(json_object_get(result, "findingsTruncated"));
+        info->truncated =
+            json_is_true(json_object_get(result, "findingsTruncated"));
         findings = json_object_get(result, "findings"); /* absent: none */
+        if (findings && !json_is_array(findings)) {
+                snprintf(errstr, errstr_size, "findings is not an array");
+                json_decref(root);
+                return DLP_ERR_PARSE;
+        }
+        /* first pass: every finding must be placed in a row sent, or the
+         * answer is not ours to use (nothing is merged from it) */
+        json_array_foreach(findings, i, f)
+        {
+                json_t *cl = json_array_get(
+                    json_object_get(json_object_get(f, "location"),
+                                    "contentLocations"),
+                    0);
+                json_t *table = json_object_get(
+                    json_object_get(cl, "recordLocation"), "tableLocation");
+                long long row;
+
+                if (int64_field(table, "rowIndex", &row) < 0 || row < 0 ||
+                    (unsigned long long)row >= nrows) {
+                        snprintf(errstr, errstr_size,
+                                 "finding %zu names no row of the %zu sent",
+                                 i, nrows);
+                        json_decref(root);
+                        return DLP_ERR_PARSE;
+                }
+        }
         json_array_foreach(findings, i, f)
         {
                 json_t *loc = json_object_get(f, "location");
@@ -162,28 +230,25 @@ int gdlp_parse_result(const char *body, size_t len, size_t nrows,
                     json_array_get(json_object_get(loc, "contentLocations"), 0);
                 json_t *table = json_object_get(
                     json_object_get(cl, "recordLocation"), "tableLocation");
-                struct gdlp_finding gf = {0};
-                long long row = int64_field(table, "rowIndex");
+                struct backend_finding gf = {0};
+                long long row;
 
+                int64_field(table, "rowIndex", &row);
                 gf.info_type = json_string_value(
                     json_object_get(json_object_get(f, "infoType"), "name"));
                 gf.likelihood =
-                    json_string_value(json_object_get(f, "likelihood"));
+                    likelihood_name(json_object_get(f, "likelihood"));
                 gf.quote = json_string_value(json_object_get(f, "quote"));
                 gf.quote_len = json_string_length(json_object_get(f, "quote"));
-                gf.start = int64_field(range, "start");
-                gf.end = int64_field(range, "end");
-                if (!gf.info_type || row < 0 || (size_t)row >= nrows ||
-                    gf.start < 0 || gf.end < gf.start) {
-                        snprintf(errstr, errstr_size,
-                                 "finding %zu is malformed or names row %lld "
-                                 "of %zu",
-                                 i, row, nrows);
-                        json_decref(root);
-                        return DLP_ERR_PARSE;
+                /* a finding we cannot locate is dropped and counted: the
+                 * rest of the answer is good */
+                if (!gf.info_type ||
+                    int64_field(range, "start", &gf.start) < 0 ||
+                    int64_field(range, "end", &gf.end) < 0 || gf.start < 0 ||
+                    gf.end < gf.start) {
+                        info->dropped++;
+                        continue;
                 }
-                if (!gf.likelihood)
-                        gf.likelihood = "LIKELIHOOD_UNSPECIFIED";
                 gf.row = (size_t)row;
                 fn(ctx, &gf);
         }
@@ -211,3 +276,62 @@ void gdlp_error_message(const char *body, size_t len, char *out,
                         "an error message", len);
         json_decref(root);
 }
+
+/* Google's canonical codes: INVALID_ARGUMENT (400) names a row the service
+ * refuses; RESOURCE_EXHAUSTED (429) and the 5xx are transient; the rest
+ * (401 UNAUTHENTICATED, 403 PERMISSION_DENIED, 404 NOT_FOUND) is set-up. */
+static enum backend_error gdlp_classify(long status, const char *body,
+                                        size_t len, char *msg,
+                                        size_t msg_size)
+{
+        gdlp_error_message(body, len, msg, msg_size);
+        if (status == 400)
+                return BACKEND_INVALID;
+        if (status == 429 || status >= 500)
+                return BACKEND_LATER;
+        return BACKEND_SETUP;
+}
+
+/* The rows' close, the inspectConfig and the request's close. */
+static int gdlp_init(struct backend *be, char *errstr, size_t errstr_size)
+{
+        char *cfg = NULL;
+        size_t len;
+
+        if (be->inspect_config) {
+                if (!json_is_object(be->inspect_config)) {
+                        snprintf(errstr, errstr_size,
+                                 "inspectConfig is not a JSON object");
+                        return DLP_ERR_CONFIG;
+                }
+                cfg = json_dumps(be->inspect_config, JSON_COMPACT);
+                if (!cfg) {
+                        snprintf(errstr, errstr_size, "out of memory");
+                        return DLP_ERR_NOMEM;
+                }
+        }
+        len = sizeof(req_rows_end) - 1 +
+              (cfg ? strlen(cfg) : sizeof(default_config) - 1) + 1;
+        be->envelope_tail = malloc(len + 1);
+        if (!be->envelope_tail) {
+                free(cfg);
+                snprintf(errstr, errstr_size, "out of memory");
+                return DLP_ERR_NOMEM;
+        }
+        snprintf(be->envelope_tail, len + 1, "%s%s}", req_rows_end,
+                 cfg ? cfg : default_config);
+        be->envelope_tail_len = len;
+        free(cfg);
+        return DLP_OK;
+}
+
+const struct backend_ops gdlp_backend_ops = {
+    .name = "google-dlp-v2",
+    .init = gdlp_init,
+    .envelope_bytes = gdlp_envelope_bytes,
+    .row_bytes = gdlp_row_bytes,
+    .cell_bytes = gdlp_escaped_len,
+    .request = gdlp_request_build,
+    .parse = gdlp_parse_result,
+    .classify = gdlp_classify,
+};

@@ -2,24 +2,27 @@
  * inspection records, paced so that the whole fleet stays under the DLP
  * service's rate limit.
  *
- * The cycle (DESIGN §3): poll a batch -> wait for an owned slot -> ONE
- * content:inspect request -> one inspection record per event (dead letters
- * for poison) -> wait for every delivery report -> commit the batch's
- * offsets. A crash anywhere before the commit means the batch is inspected
- * again (at-least-once). */
+ * The cycle (DESIGN §3, §4): poll into the open batch -> at an owned slot,
+ * seal it and start ONE content:inspect request, without waiting for the
+ * answers of the batches already in flight (flight.h) -> as each answer
+ * arrives, one inspection record per event (dead letters for poison) ->
+ * delivery reports -> the batch's offsets are done, and each partition
+ * commits up to its first batch not yet done (watermark.h). A crash
+ * anywhere before the commit means the batch is inspected again
+ * (at-least-once). */
 #include "admin.h"
 #include "batch.h"
 #include "config.h"
 #include "err.h"
 #include "fleet.h"
-#include "gdlp.h"
+#include "flight.h"
 #include "httpc.h"
 #include "kafka.h"
 #include "log.h"
 #include "pace.h"
-#include "plan.h"
 #include "settings.h"
 #include "util.h"
+#include "watermark.h"
 
 #include <errno.h>
 #include <sys/stat.h>
@@ -32,32 +35,52 @@
 struct inspector {
         struct inspector_config cfg;
         rd_kafka_t *consumer, *producer;
-        struct dlp_httpc *http;
+        struct dlp_httpm *http;
         char url[1024];
         const char *token_file; /* DLP_API_TOKEN_FILE: re-read on change */
         struct timespec token_mtime;
         char instance[96];
         struct pace pace;
-        struct batch batch;
-        /* messages polled while the batch could take no more */
+        struct backend backend;  /* the DLP service's wire format */
+        struct batch batch;      /* the open batch, filling until sealed */
+        struct flights flights;  /* sealed batches, requests in flight */
+        /* messages polled while the open batch could take no more */
         rd_kafka_message_t **carry;
         size_t n_carry, cap_carry;
-        /* the batch in flight: sealed once its first request went out */
-        int sealed;
-        int rejoining;    /* a commit said the group is rebalancing */
-        struct plan plan; /* requests still to send */
-        int attempt;      /* requests tried for this batch */
-        double retry_at;  /* no request before this wall time */
+        /* per partition of the events topic: the first offset not done */
+        struct watermark *wm[PACE_MAX_PARTITIONS];
+        int rejoining; /* a commit said the group is rebalancing */
         long long batch_seq;
         int64_t next_metadata_ms;
         /* delivery reports */
         struct dlp_delivery delivery; /* of results and dead letters */
         /* counters */
         atomic_ulong events, requests, rows, rejected, retries, dead, findings,
-            commits, late_slots;
-        atomic_ulong owned, partitions; /* gauges: slots are owned/P */
-        struct dlp_hist request_latency;
+            commits, late_slots, late_sends, unusable, dropped_findings,
+            truncated_splits;
+        atomic_ulong owned, partitions, in_flight, out_of_group; /* gauges */
+        struct dlp_hist request_latency, send_lateness;
 };
+
+static struct watermark *wm_of(struct inspector *ins, int partition)
+{
+        if (partition < 0 || partition >= PACE_MAX_PARTITIONS)
+                return NULL;
+        if (!ins->wm[partition])
+                ins->wm[partition] = watermark_new();
+        return ins->wm[partition];
+}
+
+static int in_parts(const rd_kafka_topic_partition_list_t *parts,
+                    const char *topic, int partition)
+{
+        for (int p = 0; p < parts->cnt; p++)
+                if (parts->elems[p].partition == partition &&
+                    !strcmp(parts->elems[p].topic, topic))
+                        return 1;
+        return 0;
+}
+
 
 static void carry_drop_partitions(struct inspector *ins,
                                   const rd_kafka_topic_partition_list_t *parts)
@@ -76,33 +99,6 @@ static void carry_drop_partitions(struct inspector *ins,
                         ins->carry[keep++] = ins->carry[i];
         }
         ins->n_carry = keep;
-}
-
-/* Assignment changes move slots at once. On revocation nothing unfinished is
- * committed: the batch's messages of revoked partitions are dropped and the
- * new owner reads them again. */
-static void on_rebalance(void *opaque, rd_kafka_resp_err_t err,
-                         const rd_kafka_topic_partition_list_t *parts)
-{
-        struct inspector *ins = opaque;
-        int assign = err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS;
-
-        ins->rejoining = 0;
-        if (assign)
-                atomic_store(&ins->owned, (unsigned long)parts->cnt);
-        else
-                atomic_store(&ins->owned, 0);
-        for (int i = 0; i < parts->cnt; i++)
-                if (!strcmp(parts->elems[i].topic,
-                            ins->cfg.common.topic_events))
-                        pace_own(&ins->pace, parts->elems[i].partition, assign);
-        if (!assign) {
-                batch_drop_partitions(&ins->batch, ins->cfg.common.topic_events,
-                                      parts);
-                carry_drop_partitions(ins, parts);
-                ins->plan.n = 0;
-                ins->sealed = 0;
-        }
 }
 
 static void refresh_partitions(struct inspector *ins)
@@ -159,6 +155,30 @@ static void carry_push(struct inspector *ins, rd_kafka_message_t *rkm)
         ins->carry[ins->n_carry++] = rkm;
 }
 
+/* The open batch took \p rkm: its offset is pending until the batch is
+ * done. */
+static void track(struct inspector *ins, const rd_kafka_message_t *rkm)
+{
+        struct watermark *w = wm_of(ins, rkm->partition);
+
+        if (!w || watermark_add(w, rkm->offset) != DLP_OK) {
+                LOG_ERROR("out of memory");
+                dlp_stop_failure();
+        }
+}
+
+static void dead_letter(struct inspector *ins, rd_kafka_message_t *rkm,
+                        const char *why)
+{
+        if (batch_add_dead(&ins->batch, rkm, why) == DLP_OK)
+                track(ins, rkm);
+        else {
+                LOG_ERROR("out of memory");
+                dlp_stop_failure();
+                rd_kafka_message_destroy(rkm);
+        }
+}
+
 /* Parses a polled message into the batch, or into the carry when the batch
  * is full; anything that is not a dlp.event/1 record becomes a dead
  * letter. */
@@ -179,7 +199,7 @@ static void take(struct inspector *ins, rd_kafka_message_t *rkm)
                 snprintf(why, sizeof(why), "not a JSON object: %s",
                          ev ? "wrong type" : jwhy);
                 json_decref(ev);
-                batch_add_dead(&ins->batch, rkm, why);
+                dead_letter(ins, rkm, why);
                 return;
         }
         schema = json_string_value(json_object_get(ev, "schema"));
@@ -188,7 +208,7 @@ static void take(struct inspector *ins, rd_kafka_message_t *rkm)
                 snprintf(why, sizeof(why), "schema is %.*s, not dlp.event/1",
                          (int)dlp_utf8_prefix(schema, 40), schema);
                 json_decref(ev);
-                batch_add_dead(&ins->batch, rkm, why);
+                dead_letter(ins, rkm, why);
                 return;
         }
         for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
@@ -201,7 +221,7 @@ static void take(struct inspector *ins, rd_kafka_message_t *rkm)
                                  "missing, not a string or over %d bytes",
                                  required[i], DLP_ID_MAX);
                         json_decref(ev);
-                        batch_add_dead(&ins->batch, rkm, why);
+                        dead_letter(ins, rkm, why);
                         return;
                 }
         }
@@ -210,12 +230,13 @@ static void take(struct inspector *ins, rd_kafka_message_t *rkm)
                 carry_push(ins, rkm);
                 return;
         }
+        track(ins, rkm);
         ins->events++;
 }
 
 static int accepting(const struct inspector *ins)
 {
-        return !ins->sealed && ins->n_carry == 0;
+        return ins->n_carry == 0;
 }
 
 /* Moves carried messages into a fresh batch, in order. */
@@ -224,7 +245,7 @@ static void take_carry(struct inspector *ins)
         size_t n = ins->n_carry;
         rd_kafka_message_t **c = ins->carry;
 
-        if (ins->sealed || n == 0)
+        if (n == 0)
                 return;
         ins->carry = NULL;
         ins->n_carry = ins->cap_carry = 0;
@@ -240,55 +261,6 @@ static void take_carry(struct inspector *ins)
         free(c);
 }
 
-/* Takes one polled message: into the batch while it takes more, else into
- * the carry. Returns 0 when the poll gave nothing. */
-static int take_polled(struct inspector *ins, int timeout_ms)
-{
-        rd_kafka_message_t *rkm =
-            rd_kafka_consumer_poll(ins->consumer, timeout_ms);
-
-        if (!rkm)
-                return 0;
-        if (rkm->err) {
-                if (rkm->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
-                        LOG_WARN("consume: %s", rd_kafka_message_errstr(rkm));
-                rd_kafka_message_destroy(rkm);
-        } else if (accepting(ins))
-                take(ins, rkm);
-        else /* the start of the next batch */
-                carry_push(ins, rkm);
-        return 1;
-}
-
-/* Polls the consumer until wall time \p deadline, filling the batch while
- * it takes more; serves rebalances either way. Close to the deadline it only
- * takes what is already fetched, without blocking. */
-static void poll_until(struct inspector *ins, double deadline)
-{
-        while (!dlp_stopping) {
-                double left = deadline - dlp_wall_s();
-
-                if (!accepting(ins) &&
-                    ins->n_carry >= 2 * ins->batch.max_items) {
-                        /* enough waiting for the next batch: leave the rest
-                         * in librdkafka's queue (its heartbeats go on) */
-                        if (left > 0.002)
-                                dlp_sleep_ms(
-                                    left > 0.1 ? 100 : (int64_t)(left * 1000));
-                        if (left <= 0.1)
-                                break;
-                        continue;
-                }
-                if (left <= 0.002) {
-                        if (!accepting(ins) || !take_polled(ins, 0))
-                                break;
-                        continue;
-                }
-                take_polled(ins,
-                            left > 0.102 ? 100 : (int)((left - 0.002) * 1000));
-        }
-}
-
 static void sleep_until(double t)
 {
         struct timespec ts;
@@ -301,18 +273,6 @@ static void sleep_until(double t)
         while (clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &ts, NULL) ==
                EINTR)
                 ;
-}
-
-static void backoff(struct inspector *ins, double retry_after)
-{
-        double d;
-
-        ins->attempt++;
-        ins->retries++;
-        d = dlp_backoff(ins->attempt - 1, 0.5, ins->cfg.retry_max_s,
-                        retry_after, (double)rand() / RAND_MAX);
-        ins->retry_at = dlp_wall_s() + d;
-        LOG_INFO("retrying batch in %.2f s (attempt %d)", d, ins->attempt + 1);
 }
 
 /* A token file that a sidecar or workload identity refreshes is read again
@@ -339,86 +299,7 @@ static void refresh_token(struct inspector *ins)
         LOG_INFO("DLP_API_TOKEN_FILE changed: token reloaded");
 }
 
-/* Sends the head range in the current slot and handles the answer. */
-static void send_head(struct inspector *ins)
-{
-        struct plan_range r = plan_head(&ins->plan);
-        struct dlp_http_result res;
-        char errstr[512], msg[512];
-        size_t len;
-        char *body = batch_request(&ins->batch, r.lo, r.hi, &len);
-        int err;
-
-        if (!body) {
-                LOG_ERROR("out of memory building a request");
-                dlp_stop_failure();
-                return;
-        }
-        ins->sealed = 1;
-        ins->requests++;
-        ins->rows += r.hi - r.lo;
-        refresh_token(ins);
-        err = dlp_httpc_post_json(ins->http, ins->url, ins->cfg.token, body,
-                                  len, &res, errstr, sizeof(errstr));
-        free(body);
-        dlp_hist_observe(&ins->request_latency, res.elapsed_s);
-        if (err) {
-                LOG_WARN("DLP request failed: %s", errstr);
-                backoff(ins, -1);
-                return;
-        }
-        if (res.status == 200) {
-                struct batch_sink sink = {&ins->batch, r.lo};
-                int truncated;
-                if (gdlp_parse_result(res.body, res.body_len, r.hi - r.lo,
-                                      batch_on_finding, &sink, &truncated,
-                                      errstr, sizeof(errstr)) != DLP_OK) {
-                        LOG_WARN("DLP answer unusable: %s", errstr);
-                        dlp_http_result_free(&res);
-                        backoff(ins, -1);
-                        return;
-                }
-                if (truncated)
-                        for (size_t i = r.lo; i < r.hi; i++)
-                                ins->batch.entries[ins->batch.rows[i].entry]
-                                    .truncated = 1;
-                plan_done(&ins->plan);
-                LOG_DEBUG("inspected rows %zu..%zu in %.0f ms", r.lo, r.hi,
-                          res.elapsed_s * 1000);
-        } else if (res.status == 400) {
-                /* INVALID_ARGUMENT: some row is poison. Halve the range
-                 * until the culprit is alone; its event is dead-lettered
-                 * with the service's message, the rest proceed. */
-                gdlp_error_message(res.body, res.body_len, msg, sizeof(msg));
-                switch (plan_bisect(&ins->plan)) {
-                case 0: /* the culprit, alone */
-                        batch_kill_rows(&ins->batch, r.lo, r.hi, msg);
-                        plan_done(&ins->plan);
-                        break;
-                case 1:
-                        LOG_WARN("DLP rejected rows %zu..%zu (%s): bisecting",
-                                 r.lo, r.hi, msg);
-                        break;
-                default:
-                        LOG_ERROR("out of memory");
-                        dlp_stop_failure();
-                }
-        } else {
-                /* 429 and 5xx are the service's own word to come back
-                 * later; anything else (401/403/404) is a set-up problem
-                 * that may be fixed while we wait: never drop the batch */
-                gdlp_error_message(res.body, res.body_len, msg, sizeof(msg));
-                if (res.status == 429)
-                        ins->rejected++;
-                DLP_LOG(res.status == 429 || res.status >= 500 ? DLP_LOG_WARN
-                                                               : DLP_LOG_ERROR,
-                        NULL, "DLP answered %ld: %s", res.status, msg);
-                backoff(ins, res.retry_after);
-        }
-        dlp_http_result_free(&res);
-}
-
-static json_t *inspection_record(struct inspector *ins,
+static json_t *inspection_record(const struct flight *f,
                                  const struct batch_entry *e,
                                  const char *batch_id, const char *now)
 {
@@ -437,9 +318,11 @@ static json_t *inspection_record(struct inspector *ins,
         if (e->truncated)
                 json_object_set_new(rec, "findings_truncated", json_true());
         json_object_set_new(rec, "inspected_at", json_string(now));
-        json_object_set_new(rec, "backend", json_string("google-dlp-v2"));
+        json_object_set_new(rec, "backend",
+                            json_string(f->batch.be->ops->name));
         json_object_set_new(rec, "batch_id", json_string(batch_id));
-        json_object_set_new(rec, "attempt", json_integer(ins->attempt));
+        json_object_set_new(rec, "attempt",
+                            json_integer(f->attempt > 0 ? f->attempt : 1));
         json_object_set_new(rec, "source",
                             json_pack("{s:s, s:i, s:I}", "topic",
                                       rd_kafka_topic_name(e->rkm->rkt),
@@ -448,44 +331,19 @@ static json_t *inspection_record(struct inspector *ins,
         return rec;
 }
 
-/* Adds \p rkm to the batch's commit offsets (next offset per partition)
- * and rewind points (first offset per partition). */
-static void track_offsets(rd_kafka_topic_partition_list_t *offsets,
-                          rd_kafka_topic_partition_list_t *starts,
-                          const rd_kafka_message_t *rkm)
-{
-        const char *topic = rd_kafka_topic_name(rkm->rkt);
-        rd_kafka_topic_partition_t *tp;
-
-        tp = rd_kafka_topic_partition_list_find(offsets, topic, rkm->partition);
-        if (!tp) {
-                tp = rd_kafka_topic_partition_list_add(offsets, topic,
-                                                       rkm->partition);
-                rd_kafka_topic_partition_list_add(starts, topic, rkm->partition)
-                    ->offset = rkm->offset;
-        }
-        if (rkm->offset + 1 > tp->offset)
-                tp->offset = rkm->offset + 1;
-        tp = rd_kafka_topic_partition_list_find(starts, topic, rkm->partition);
-        if (rkm->offset < tp->offset)
-                tp->offset = rkm->offset;
-}
-
 /* Produces one inspection record per event and a dead letter per poison
- * record. */
-static void produce_results(struct inspector *ins, const char *batch_id,
-                            rd_kafka_topic_partition_list_t *offsets,
-                            rd_kafka_topic_partition_list_t *starts)
+ * record of a finished flight. */
+static void produce_results(struct inspector *ins, const struct flight *f,
+                            const char *batch_id)
 {
-        struct batch *b = &ins->batch;
+        const struct batch *b = &f->batch;
         char now[40];
 
         dlp_rfc3339_now(now, sizeof(now));
         for (size_t i = 0; i < b->n_entries; i++) {
-                struct batch_entry *e = &b->entries[i];
+                const struct batch_entry *e = &b->entries[i];
                 rd_kafka_resp_err_t err;
 
-                track_offsets(offsets, starts, e->rkm);
                 if (e->dead) {
                         ins->dead++;
                         if (dlp_kafka_deadletter(
@@ -496,7 +354,7 @@ static void produce_results(struct inspector *ins, const char *batch_id,
                                 dlp_delivery_sent(&ins->delivery);
                         continue;
                 }
-                json_t *rec = inspection_record(ins, e, batch_id, now);
+                json_t *rec = inspection_record(f, e, batch_id, now);
                 char *value = json_dumps(rec, JSON_COMPACT);
                 const char *id =
                     json_string_value(json_object_get(e->event, "event_id"));
@@ -534,68 +392,95 @@ static void produce_results(struct inspector *ins, const char *batch_id,
         }
 }
 
-/* At-least-once: wait for every delivery report, then commit. */
-static void commit_after_delivery(struct inspector *ins, const char *batch_id,
-                                  rd_kafka_topic_partition_list_t *offsets)
+/* The watermarks' new commit points (DESIGN §4: per partition, up to the
+ * first batch not yet done, whatever order the answers came in); NULL when
+ * none moved. */
+static rd_kafka_topic_partition_list_t *commit_points(struct inspector *ins)
 {
-        rd_kafka_resp_err_t err;
+        rd_kafka_topic_partition_list_t *offsets = NULL;
 
-        if (dlp_delivery_wait(ins->producer, &ins->delivery) != DLP_OK) {
-                /* results are not all durable: commit nothing and stop; the
-                 * batch is inspected again after a restart */
-                LOG_ERROR("results of batch %s not all written: stopping "
-                          "without commit",
-                          batch_id);
+        for (int p = 0; p < PACE_MAX_PARTITIONS; p++) {
+                int64_t at;
+                if (!ins->wm[p] || (at = watermark_commit_point(ins->wm[p])) < 0)
+                        continue;
+                if (!offsets)
+                        offsets = rd_kafka_topic_partition_list_new(4);
+                rd_kafka_topic_partition_list_add(
+                    offsets, ins->cfg.common.topic_events, p)
+                    ->offset = at;
+        }
+        return offsets;
+}
+
+static void mark_done(struct inspector *ins, const struct flight *f)
+{
+        for (size_t i = 0; i < f->batch.n_entries; i++) {
+                const rd_kafka_message_t *rkm = f->batch.entries[i].rkm;
+                struct watermark *w = wm_of(ins, rkm->partition);
+                if (w)
+                        watermark_done(w, rkm->offset);
+        }
+}
+
+static void reset_to_committed(struct inspector *ins);
+
+/* Is every message of \p f below its partition's finished prefix? */
+static int in_done_prefix(struct inspector *ins, const struct flight *f)
+{
+        for (size_t i = 0; i < f->batch.n_entries; i++) {
+                const rd_kafka_message_t *rkm = f->batch.entries[i].rkm;
+                struct watermark *w = wm_of(ins, rkm->partition);
+                if (!w || rkm->offset >= watermark_contiguous(w))
+                        return 0;
+        }
+        return 1;
+}
+
+/* Exactly-once: records and offsets move together, so a batch's records
+ * may only be committed with its offsets: a finished batch is held until
+ * every batch before it (per partition) is finished too, then one
+ * transaction writes the records of the whole contiguous done prefix and
+ * its commit points. A read_committed consumer sees each batch's records
+ * once or not at all. After an abort everything in memory is dropped and
+ * the partitions are read again from their committed offsets. */
+static void commit_transaction(struct inspector *ins)
+{
+        rd_kafka_consumer_group_metadata_t *cgmd;
+        rd_kafka_topic_partition_list_t *offsets;
+        rd_kafka_error_t *error;
+        char batch_id[160];
+        int tries = 0, n = 0;
+
+        for (size_t i = 0; i < ins->flights.n; i++)
+                n += ins->flights.v[i]->held &&
+                     in_done_prefix(ins, ins->flights.v[i]);
+        if (n == 0)
+                return;
+        error = rd_kafka_begin_transaction(ins->producer);
+        if (error) {
+                LOG_ERROR("begin transaction: %s",
+                          rd_kafka_error_string(error));
+                rd_kafka_error_destroy(error);
                 dlp_stop_failure();
                 return;
         }
-        err = rd_kafka_commit(ins->consumer, offsets, 0);
-        if (err) {
-                LOG_WARN("commit of batch %s: %s (its events will be "
-                         "inspected again)",
-                         batch_id, rd_kafka_err2str(err));
-                /* the group moved on without us: every batch sent before
-                 * we rejoin would be wasted quota and duplicates */
-                if (err == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS ||
-                    err == RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION ||
-                    err == RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID)
-                        ins->rejoining = 1;
-        } else
-                ins->commits++;
-}
-
-/* After an aborted transaction the batch's events must be read again:
- * rewind the partitions still assigned to the batch's first offsets and
- * forget what was polled after them. */
-static void rewind_batch(struct inspector *ins,
-                         rd_kafka_topic_partition_list_t *starts)
-{
-        rd_kafka_error_t *error;
-
-        carry_drop_partitions(ins, starts);
-        error = rd_kafka_seek_partitions(ins->consumer, starts, 5000);
-        if (error) {
-                LOG_WARN("rewind after abort: %s (revoked partitions are "
-                         "read again by their new owner)",
-                         rd_kafka_error_string(error));
-                rd_kafka_error_destroy(error);
+        for (size_t i = 0; i < ins->flights.n; i++) {
+                struct flight *f = ins->flights.v[i];
+                if (!f->held || !in_done_prefix(ins, f))
+                        continue;
+                snprintf(batch_id, sizeof(batch_id), "%s-%lld", ins->instance,
+                         f->seq);
+                produce_results(ins, f, batch_id);
+                f->held = 2; /* in this transaction */
         }
-}
-
-/* Exactly-once: results and input offsets commit in one transaction, so a
- * read_committed consumer sees each batch's records once or not at all. */
-static void commit_transaction(struct inspector *ins, const char *batch_id,
-                               rd_kafka_topic_partition_list_t *offsets,
-                               rd_kafka_topic_partition_list_t *starts)
-{
-        rd_kafka_consumer_group_metadata_t *cgmd =
-            rd_kafka_consumer_group_metadata(ins->consumer);
-        rd_kafka_error_t *error;
-        int tries = 0;
-
-        error = rd_kafka_send_offsets_to_transaction(ins->producer, offsets,
-                                                     cgmd, 30000);
+        offsets = commit_points(ins);
+        cgmd = rd_kafka_consumer_group_metadata(ins->consumer);
+        error = offsets ? rd_kafka_send_offsets_to_transaction(
+                              ins->producer, offsets, cgmd, 30000)
+                        : NULL;
         rd_kafka_consumer_group_metadata_destroy(cgmd);
+        if (offsets)
+                rd_kafka_topic_partition_list_destroy(offsets);
         if (!error)
                 error = rd_kafka_commit_transaction(ins->producer, 30000);
         while (error && rd_kafka_error_is_retriable(error) && tries++ < 3) {
@@ -605,9 +490,15 @@ static void commit_transaction(struct inspector *ins, const char *batch_id,
         if (!error) {
                 ins->commits++;
                 ins->delivery.outstanding = 0;
+                for (size_t i = 0; i < ins->flights.n;)
+                        if (ins->flights.v[i]->held == 2)
+                                flights_remove(&ins->flights,
+                                               ins->flights.v[i]);
+                        else
+                                i++;
                 return;
         }
-        LOG_WARN("transaction of batch %s: %s", batch_id,
+        LOG_WARN("transaction of %d batches: %s", n,
                  rd_kafka_error_string(error));
         if (rd_kafka_error_txn_requires_abort(error)) {
                 rd_kafka_error_t *abort_error =
@@ -618,7 +509,7 @@ static void commit_transaction(struct inspector *ins, const char *batch_id,
                         rd_kafka_error_destroy(abort_error);
                         dlp_stop_failure();
                 } else
-                        rewind_batch(ins, starts);
+                        reset_to_committed(ins);
         } else {
                 LOG_ERROR("fatal transaction error: stopping");
                 dlp_stop_failure();
@@ -630,44 +521,375 @@ static void commit_transaction(struct inspector *ins, const char *batch_id,
         ins->delivery.failed = 0;
 }
 
-/* Writes every result and commits the batch's offsets once they are
- * durable, then starts a new batch. */
-static void finish_batch(struct inspector *ins)
+/* At-least-once: wait for the flight's delivery reports, mark its offsets
+ * done, commit what the watermarks allow. */
+static void commit_after_delivery(struct inspector *ins, const char *batch_id,
+                                  const struct flight *f)
 {
-        struct batch *b = &ins->batch;
-        char batch_id[160];
-        rd_kafka_topic_partition_list_t *offsets, *starts;
+        rd_kafka_topic_partition_list_t *offsets;
+        rd_kafka_resp_err_t err;
 
-        snprintf(batch_id, sizeof(batch_id), "%s-%lld", ins->instance,
-                 ++ins->batch_seq);
-        offsets = rd_kafka_topic_partition_list_new(4);
-        starts = rd_kafka_topic_partition_list_new(4);
-        if (ins->cfg.exactly_once) {
-                rd_kafka_error_t *error =
-                    rd_kafka_begin_transaction(ins->producer);
-                if (error) {
-                        LOG_ERROR("begin transaction: %s",
-                                  rd_kafka_error_string(error));
-                        rd_kafka_error_destroy(error);
-                        dlp_stop_failure();
-                        goto out;
-                }
-                produce_results(ins, batch_id, offsets, starts);
-                commit_transaction(ins, batch_id, offsets, starts);
-        } else {
-                produce_results(ins, batch_id, offsets, starts);
-                commit_after_delivery(ins, batch_id, offsets);
+        produce_results(ins, f, batch_id);
+        if (dlp_delivery_wait(ins->producer, &ins->delivery) != DLP_OK) {
+                /* results are not all durable: commit nothing and stop; the
+                 * batch is inspected again after a restart */
+                LOG_ERROR("results of batch %s not all written: stopping "
+                          "without commit",
+                          batch_id);
+                dlp_stop_failure();
+                return;
         }
-        LOG_DEBUG("batch %s: %zu events, %zu rows, attempt %d", batch_id,
-                  b->n_entries, b->n_rows, ins->attempt);
-out:
+        mark_done(ins, f);
+        offsets = commit_points(ins);
+        if (!offsets)
+                return;
+        err = rd_kafka_commit(ins->consumer, offsets, 0);
         rd_kafka_topic_partition_list_destroy(offsets);
-        rd_kafka_topic_partition_list_destroy(starts);
-        batch_clear(b);
-        ins->sealed = 0;
-        ins->plan.n = 0;
-        ins->attempt = 0;
-        ins->retry_at = 0;
+        if (err) {
+                LOG_WARN("commit after batch %s: %s (its events will be "
+                         "inspected again)",
+                         batch_id, rd_kafka_err2str(err));
+                /* the group moved on without us: every batch sent before
+                 * we rejoin would be wasted quota and duplicates; the
+                 * consumer rejoins at its next poll, which we keep making */
+                if (err == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS ||
+                    err == RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION ||
+                    err == RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID) {
+                        ins->rejoining = 1;
+                        atomic_store(&ins->out_of_group, 1);
+                }
+        } else
+                ins->commits++;
+}
+
+/* Writes a finished flight's records, commits, and forgets it; in
+ * exactly-once mode it is held until the batches before it are done. */
+static void finish_flight(struct inspector *ins, struct flight *f)
+{
+        char batch_id[160];
+
+        LOG_DEBUG("batch %lld: %zu events, %zu rows, %d requests", f->seq,
+                  f->batch.n_entries, f->batch.n_rows, f->attempt);
+        if (ins->cfg.exactly_once) {
+                mark_done(ins, f);
+                f->held = 1;
+                commit_transaction(ins);
+        } else {
+                snprintf(batch_id, sizeof(batch_id), "%s-%lld", ins->instance,
+                         f->seq);
+                commit_after_delivery(ins, batch_id, f);
+                flights_remove(&ins->flights, f);
+        }
+        atomic_store(&ins->in_flight, (unsigned long)ins->flights.n);
+}
+
+/* Handles one answer of a request in flight. */
+static void on_answer(struct inspector *ins, struct flight *f, int rc,
+                      struct dlp_http_result *res, const char *errstr)
+{
+        struct backend_answer info;
+        char msg[600];
+        double late = f->sent_at + res->pretransfer_s - f->slot_start;
+        enum flight_outcome out;
+
+        /* lateness where the request actually left: its bytes handed to the
+         * socket, connection set-up included (DESIGN §4) */
+        if (rc == DLP_OK || res->pretransfer_s > 0) {
+                dlp_hist_observe(&ins->send_lateness, late > 0 ? late : 0);
+                if (late > ins->pace.late)
+                        ins->late_sends++;
+        }
+        dlp_hist_observe(&ins->request_latency, res->elapsed_s);
+        out = flight_answer(&ins->flights, f, rc, res, dlp_wall_s(), &info,
+                            msg, sizeof(msg));
+        ins->dropped_findings += info.dropped;
+        switch (out) {
+        case FLIGHT_ANSWERED:
+                LOG_DEBUG("batch %lld: answer in %.0f ms", f->seq,
+                          res->elapsed_s * 1000);
+                break;
+        case FLIGHT_SPLIT:
+                ins->truncated_splits++;
+                LOG_INFO("batch %lld: %s", f->seq, msg);
+                break;
+        case FLIGHT_BISECTED:
+        case FLIGHT_POISON:
+                LOG_WARN("batch %lld: %s", f->seq, msg);
+                break;
+        case FLIGHT_RETRY:
+        case FLIGHT_REFUSED:
+                ins->retries++;
+                if (rc != DLP_OK)
+                        LOG_WARN("DLP request failed: %s", errstr);
+                else {
+                        if (res->status == 429)
+                                ins->rejected++;
+                        DLP_LOG(out == FLIGHT_RETRY ? DLP_LOG_WARN
+                                                    : DLP_LOG_ERROR,
+                                NULL, "%s", msg);
+                }
+                break;
+        case FLIGHT_UNUSABLE:
+                ins->unusable++;
+                ins->retries++;
+                LOG_WARN("batch %lld: %s", f->seq, msg);
+                break;
+        case FLIGHT_GAVE_UP:
+                ins->unusable++;
+                LOG_ERROR("batch %lld: %s: its rows go to the dead letters",
+                          f->seq, msg);
+                break;
+        case FLIGHT_NOMEM:
+                LOG_ERROR("out of memory");
+                dlp_stop_failure();
+                break;
+        }
+}
+
+/* Takes every answer that arrived and, with \p finish, writes and commits
+ * the flights that are done (a few ms: not just before a slot). Never
+ * sends. */
+static void serve_answers(struct inspector *ins, int finish)
+{
+        struct dlp_http_result res;
+        char errstr[512];
+        struct flight *f;
+        int rc;
+
+        while ((f = dlp_httpm_done(ins->http, &res, &rc, errstr,
+                                   sizeof(errstr))) != NULL) {
+                on_answer(ins, f, rc, &res, errstr);
+                dlp_http_result_free(&res);
+        }
+        while (finish && (f = flights_finished(&ins->flights)) != NULL &&
+               dlp_stopping != DLP_STOP_FAILURE)
+                finish_flight(ins, f);
+        atomic_store(&ins->in_flight, (unsigned long)ins->flights.n);
+}
+
+/* Abandons the flights holding messages of \p parts (all when NULL): their
+ * requests are cancelled, their messages dropped. */
+static void abandon_flights(struct inspector *ins,
+                            const rd_kafka_topic_partition_list_t *parts)
+{
+        for (size_t i = 0; i < ins->flights.n;) {
+                struct flight *f = ins->flights.v[i];
+                int hit = !parts;
+                for (int p = 0; !hit && p < parts->cnt; p++)
+                        hit = flight_has_partition(f, parts->elems[p].topic,
+                                                   parts->elems[p].partition);
+                if (!hit) {
+                        i++;
+                        continue;
+                }
+                if (f->out)
+                        dlp_httpm_cancel(ins->http, f);
+                flights_remove(&ins->flights, f);
+        }
+        atomic_store(&ins->in_flight, (unsigned long)ins->flights.n);
+}
+
+/* Waits up to DLP_REVOKE_WAIT_MS for the answers of the requests out
+ * (their quota is spent) and finishes what is done: produced and
+ * committed. Sends nothing. */
+static void settle_flights(struct inspector *ins)
+{
+        int64_t end = dlp_mono_ms() + ins->cfg.revoke_wait_ms;
+
+        serve_answers(ins, 1);
+        while (flights_out(&ins->flights) > 0 && dlp_mono_ms() < end &&
+               dlp_stopping != DLP_STOP_FAILURE) {
+                dlp_httpm_wait(ins->http, 20);
+                serve_answers(ins, 1);
+        }
+}
+
+/* Drops everything in memory (flights, the open batch, the carry, the
+ * watermarks) and reads the assigned partitions again from their committed
+ * offsets: after an aborted transaction, or a revocation that left
+ * partitions whose messages were in abandoned flights. */
+static void reset_to_committed(struct inspector *ins)
+{
+        rd_kafka_topic_partition_list_t *assigned = NULL;
+        rd_kafka_error_t *error;
+
+        abandon_flights(ins, NULL);
+        batch_clear(&ins->batch);
+        for (size_t i = 0; i < ins->n_carry; i++)
+                rd_kafka_message_destroy(ins->carry[i]);
+        ins->n_carry = 0;
+        for (int p = 0; p < PACE_MAX_PARTITIONS; p++)
+                if (ins->wm[p])
+                        watermark_reset(ins->wm[p]);
+        if (rd_kafka_assignment(ins->consumer, &assigned) || !assigned)
+                return;
+        if (assigned->cnt > 0 &&
+            !rd_kafka_committed(ins->consumer, assigned, 10000)) {
+                for (int i = 0; i < assigned->cnt; i++)
+                        if (assigned->elems[i].offset < 0)
+                                assigned->elems[i].offset =
+                                    RD_KAFKA_OFFSET_STORED;
+                error = rd_kafka_seek_partitions(ins->consumer, assigned, 5000);
+                if (error) {
+                        LOG_WARN("rewind to the committed offsets: %s",
+                                 rd_kafka_error_string(error));
+                        rd_kafka_error_destroy(error);
+                }
+        }
+        rd_kafka_topic_partition_list_destroy(assigned);
+}
+
+/* Assignment changes move slots at once. On revocation the requests in
+ * flight get a bounded time to be answered (their quota is spent): what
+ * finishes is produced and committed while we still own it; the rest is
+ * dropped for the new owner, and nothing is produced for a revoked
+ * partition afterwards. */
+static void on_rebalance(void *opaque, rd_kafka_resp_err_t err,
+                         const rd_kafka_topic_partition_list_t *parts)
+{
+        struct inspector *ins = opaque;
+        int assign = err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS;
+        const char *topic = ins->cfg.common.topic_events;
+
+        ins->rejoining = 0;
+        atomic_store(&ins->out_of_group, 0);
+        if (!assign) {
+                rd_kafka_topic_partition_list_t *left = NULL;
+
+                settle_flights(ins);
+                abandon_flights(ins, parts);
+                batch_drop_partitions(&ins->batch, topic, parts);
+                carry_drop_partitions(ins, parts);
+                for (int i = 0; i < parts->cnt; i++)
+                        if (!strcmp(parts->elems[i].topic, topic) &&
+                            wm_of(ins, parts->elems[i].partition))
+                                watermark_reset(
+                                    ins->wm[parts->elems[i].partition]);
+                /* an abandoned flight may have held messages of partitions
+                 * we keep (never with the eager assignor, which revokes
+                 * all): those are read again from their commit */
+                if (!rd_kafka_assignment(ins->consumer, &left) && left) {
+                        int kept = 0;
+                        for (int i = 0; i < left->cnt; i++)
+                                kept |= !in_parts(parts, left->elems[i].topic,
+                                                  left->elems[i].partition);
+                        rd_kafka_topic_partition_list_destroy(left);
+                        if (kept)
+                                reset_to_committed(ins);
+                }
+        }
+        if (assign)
+                atomic_store(&ins->owned, (unsigned long)parts->cnt);
+        else
+                atomic_store(&ins->owned, 0);
+        for (int i = 0; i < parts->cnt; i++)
+                if (!strcmp(parts->elems[i].topic, topic))
+                        pace_own(&ins->pace, parts->elems[i].partition, assign);
+}
+
+/* Takes one polled message: into the open batch while it takes more, else
+ * into the carry. Returns 0 when the poll gave nothing. */
+static int take_polled(struct inspector *ins, int timeout_ms)
+{
+        rd_kafka_message_t *rkm =
+            rd_kafka_consumer_poll(ins->consumer, timeout_ms);
+
+        if (!rkm)
+                return 0;
+        if (rkm->err) {
+                if (rkm->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+                        LOG_WARN("consume: %s", rd_kafka_message_errstr(rkm));
+                rd_kafka_message_destroy(rkm);
+        } else if (accepting(ins))
+                take(ins, rkm);
+        else /* the start of the next batch */
+                carry_push(ins, rkm);
+        return 1;
+}
+
+/* Enough is waiting for the next batch: leave the rest in librdkafka's
+ * queue. */
+static int backlogged(const struct inspector *ins)
+{
+        return !accepting(ins) && ins->n_carry >= 2 * ins->batch.max_items;
+}
+
+/* Until wall time \p deadline: takes answers, fills the open batch, and
+ * serves the group protocol. The consumer is polled at least every 100 ms
+ * whatever the batches are doing (one message at most, when backlogged):
+ * a rebalance is only ever served from a poll, and a member that stops
+ * polling falls out of the group. */
+static void serve_until(struct inspector *ins, double deadline)
+{
+        int64_t last_poll = dlp_mono_ms();
+
+        while (!dlp_stopping) {
+                double left = deadline - dlp_wall_s();
+                int wait_ms;
+
+                /* writing and committing a batch takes a few ms: not in
+                 * the last 30 ms before a slot, which must start on time */
+                serve_answers(ins, left > 0.03);
+                if (left <= 0.003)
+                        break;
+                wait_ms = left > 0.102 ? 100 : (int)((left - 0.002) * 1000);
+                if (dlp_httpm_running(ins->http) > 0) {
+                        /* answers first: wake on them, poll Kafka between */
+                        dlp_httpm_wait(ins->http, wait_ms < 5 ? wait_ms : 5);
+                        wait_ms = 0;
+                }
+                if (backlogged(ins) && !ins->rejoining) {
+                        if (dlp_mono_ms() - last_poll >= 100) {
+                                take_polled(ins, 0);
+                                last_poll = dlp_mono_ms();
+                        } else if (wait_ms > 0)
+                                dlp_sleep_ms(wait_ms < 10 ? wait_ms : 10);
+                        continue;
+                }
+                last_poll = dlp_mono_ms();
+                /* what is fetched is taken at once, but never past the
+                 * deadline: parsing a batch's events takes milliseconds */
+                if (take_polled(ins, wait_ms))
+                        while (!backlogged(ins) &&
+                               dlp_wall_s() < deadline - 0.003 &&
+                               take_polled(ins, 0))
+                                ;
+        }
+}
+
+/* Hands the request built for \p f to libcurl, which writes it to the
+ * socket before returning when a connection is free. */
+static void send_request(struct inspector *ins, struct flight *f, char *body,
+                         size_t len, struct plan_range r)
+{
+        char errstr[512];
+
+        ins->requests++;
+        ins->rows += r.hi - r.lo;
+        if (dlp_httpm_post_json(ins->http, ins->url, ins->cfg.token, body, len,
+                                f, &f->sent_at, errstr,
+                                sizeof(errstr)) != DLP_OK) {
+                LOG_ERROR("DLP request not started: %s", errstr);
+                flight_unsend(f);
+                f->retry_at = dlp_wall_s() + 1;
+        }
+}
+
+/* Seals the open batch into a flight, or NULL. */
+static struct flight *seal(struct inspector *ins)
+{
+        struct flight *f;
+
+        if (batch_empty(&ins->batch) || flights_full(&ins->flights))
+                return NULL;
+        f = flights_start(&ins->flights, &ins->batch, ++ins->batch_seq);
+        if (!f) {
+                LOG_ERROR("out of memory");
+                dlp_stop_failure();
+                return NULL;
+        }
+        atomic_store(&ins->in_flight, (unsigned long)ins->flights.n);
+        return f;
 }
 
 static void run(struct inspector *ins)
@@ -676,47 +898,67 @@ static void run(struct inspector *ins)
 
         while (!dlp_stopping) {
                 long long slot;
-                double start, now;
+                double start, now, from;
+                struct flight *f;
+                struct plan_range r;
+                size_t len;
+                char *body;
 
                 refresh_partitions(ins);
+                refresh_token(ins);
                 take_carry(ins);
+                serve_answers(ins, 1);
+                if (dlp_mono_ms() - last_report > 10000) {
+                        last_report = dlp_mono_ms();
+                        LOG_INFO("events=%lu requests=%lu rejected=%lu "
+                                 "retries=%lu dead=%lu findings=%lu "
+                                 "in_flight=%zu late_sends=%lu",
+                                 ins->events, ins->requests, ins->rejected,
+                                 ins->retries, ins->dead, ins->findings,
+                                 ins->flights.n, ins->late_sends);
+                }
                 if (ins->rejoining) { /* send nothing until reassigned */
-                        poll_until(ins, dlp_wall_s() + 0.1);
+                        serve_until(ins, dlp_wall_s() + 0.1);
                         continue;
                 }
-                if (batch_empty(&ins->batch)) {
-                        /* nothing to send: wait for work, not for slots */
-                        take_polled(ins, 100);
+                /* only dead letters or empty texts: nothing to send */
+                if (!batch_empty(&ins->batch) && ins->batch.n_rows == 0 &&
+                    seal(ins))
                         continue;
-                }
-                /* the next owned slot, and none before a retry is due */
                 now = dlp_wall_s();
-                slot = pace_next_owned(
-                    &ins->pace,
-                    pace_slot_at(&ins->pace,
-                                 ins->retry_at > now ? ins->retry_at : now) +
-                        1);
+                if (flights_ready(&ins->flights, now) ||
+                    (!batch_empty(&ins->batch) && !flights_full(&ins->flights)))
+                        from = now;
+                else if ((from = flights_next_ready(&ins->flights)) < 0 ||
+                         from > now + 0.1) {
+                        /* nothing to send: wait for work, not for slots */
+                        serve_until(ins, now + 0.1);
+                        continue;
+                }
+                /* the next owned slot, none before a retry is due */
+                slot = pace_next_owned(&ins->pace,
+                                       pace_slot_at(&ins->pace, from) + 1);
                 if (slot < 0) { /* no partitions: nothing to do but wait */
-                        poll_until(ins, dlp_wall_s() + 0.1);
+                        serve_until(ins, now + 0.1);
                         continue;
                 }
                 start = pace_slot_start(&ins->pace, slot);
-                poll_until(ins, start);
-                if (dlp_stopping)
+                serve_until(ins, start);
+                if (dlp_stopping || ins->rejoining)
+                        continue;
+                /* older batches first: their commits hold the others up */
+                f = flights_ready(&ins->flights, start);
+                if (!f && ins->batch.n_rows > 0)
+                        f = seal(ins);
+                if (!f)
+                        continue;
+                /* everything slow (serializing up to DLP_BATCH_MAX_BYTES)
+                 * happens before the slot: at its start only the check and
+                 * the hand-over to the socket are left */
+                if (!(body = flight_request(f, start, &len, &r))) {
+                        LOG_ERROR("out of memory building a request");
+                        dlp_stop_failure();
                         break;
-                if (batch_empty(&ins->batch))
-                        continue;
-                if (ins->batch.n_rows == 0) { /* only dead or empty texts */
-                        finish_batch(ins);
-                        continue;
-                }
-                if (dlp_wall_s() < ins->retry_at)
-                        continue;
-                if (!ins->sealed) {
-                        if (plan_make(&ins->plan, &ins->batch) != DLP_OK)
-                                break;
-                        if (ins->attempt == 0)
-                                ins->attempt = 1;
                 }
                 sleep_until(start);
                 /* ownership may have moved during the poll; and a slot
@@ -724,21 +966,15 @@ static void run(struct inspector *ins)
                 if (!pace_may_start(&ins->pace, slot, dlp_wall_s())) {
                         if (ins->pace.owned[pace_slot_owner(&ins->pace, slot)])
                                 ins->late_slots++;
+                        flight_unsend(f);
+                        free(body);
                         continue;
                 }
                 pace_mark_used(&ins->pace, slot);
-                send_head(ins);
-                if (plan_empty(&ins->plan) && ins->sealed)
-                        finish_batch(ins);
-                if (dlp_mono_ms() - last_report > 10000) {
-                        last_report = dlp_mono_ms();
-                        LOG_INFO("events=%lu requests=%lu rejected=%lu "
-                                 "retries=%lu dead=%lu findings=%lu",
-                                 ins->events, ins->requests, ins->rejected,
-                                 ins->retries, ins->dead, ins->findings);
-                }
+                send_request(ins, f, body, len, r);
         }
 }
+
 
 int main(int argc, char **argv)
 {
@@ -775,10 +1011,19 @@ int main(int argc, char **argv)
                  "%s/v2/projects/%s/locations/%s/content:inspect",
                  ins->cfg.api_url, ins->cfg.project, ins->cfg.location);
         pace_init(&ins->pace, ins->cfg.rate_limit, ins->cfg.rate_safety);
-        batch_init(&ins->batch, (size_t)ins->cfg.batch_max_items,
+        if (backend_init(&ins->backend, &gdlp_backend_ops, NULL, errstr,
+                         sizeof(errstr)) != DLP_OK) {
+                LOG_ERROR("DLP backend: %s", errstr);
+                rc = 2;
+                goto out_config;
+        }
+        batch_init(&ins->batch, &ins->backend, (size_t)ins->cfg.batch_max_items,
                    (size_t)ins->cfg.batch_max_bytes);
+        flights_init(&ins->flights, (size_t)ins->cfg.max_in_flight,
+                     (int)ins->cfg.answer_max_tries, ins->cfg.retry_max_s);
         if (dlp_httpc_global_init() != DLP_OK ||
-            !(ins->http = dlp_httpc_new(ins->cfg.request_timeout_ms))) {
+            !(ins->http = dlp_httpm_new(ins->cfg.request_timeout_ms,
+                                        ins->cfg.max_in_flight))) {
                 LOG_ERROR("cannot set up libcurl");
                 rc = 1;
                 goto out_config;
@@ -853,6 +1098,24 @@ int main(int argc, char **argv)
             C(commits, "commits_total", "batches committed"),
             C(late_slots, "late_slots_total",
               "owned slots given up because the start was late"),
+            C(late_sends, "late_sends_total",
+              "requests whose bytes left later than the tolerated lateness "
+              "after their slot's start (connection set-up included)"),
+            C(unusable, "unusable_answers_total",
+              "200 answers that could not be used (retried, then "
+              "dead-lettered)"),
+            C(dropped_findings, "dropped_findings_total",
+              "findings without a usable location, dropped"),
+            C(truncated_splits, "truncated_splits_total",
+              "answers with findingsTruncated whose rows were inspected "
+              "again in halves"),
+            {"dlp_inspector_in_flight",
+             "batches in flight (sealed, not yet written)", DLP_GAUGE,
+             &ins->in_flight, NULL},
+            {"dlp_inspector_out_of_group",
+             "1 while a commit said the group moved on and the member is "
+             "rejoining (it sends nothing then)",
+             DLP_GAUGE, &ins->out_of_group, NULL},
             {"dlp_inspector_owned_partitions",
              "partitions assigned: this inspector owns that many of "
              "every partitions slots",
@@ -869,6 +1132,9 @@ int main(int argc, char **argv)
              &kstats->brokers_up, NULL},
             {"dlp_inspector_request_seconds", "DLP request latency",
              DLP_HISTOGRAM, NULL, &ins->request_latency},
+            {"dlp_inspector_send_lateness_seconds",
+             "from a slot's start to the moment its request's bytes left",
+             DLP_HISTOGRAM, NULL, &ins->send_lateness},
         };
 #undef C
         struct dlp_admin *admin = NULL;
@@ -880,15 +1146,24 @@ int main(int argc, char **argv)
                 LOG_ERROR("DLP_ADMIN_ADDR: %s", errstr);
                 dlp_stop_failure();
         }
+        dlp_admin_unready_when(admin, &ins->out_of_group,
+                               "out of the consumer group after a failed "
+                               "commit: rejoining");
 
         run(ins);
         dlp_admin_stop(admin);
 
-        /* an unfinished batch is not committed: its events come back */
+        /* answers in flight get the revocation's time; what finishes is
+         * written and committed, an unfinished batch is not: its events
+         * come back to the next owner */
+        settle_flights(ins);
+        abandon_flights(ins, NULL);
         LOG_INFO("stopping: events=%lu requests=%lu rejected=%lu retries=%lu "
-                 "dead=%lu findings=%lu commits=%lu late_slots=%lu",
+                 "dead=%lu findings=%lu commits=%lu late_slots=%lu "
+                 "late_sends=%lu",
                  ins->events, ins->requests, ins->rejected, ins->retries,
-                 ins->dead, ins->findings, ins->commits, ins->late_slots);
+                 ins->dead, ins->findings, ins->commits, ins->late_slots,
+                 ins->late_sends);
         /* the messages go before the consumer (librdkafka wants them back
          * first), and the batch and carry are left empty: closing the
          * consumer runs the revocation, which drops them again */
@@ -902,11 +1177,14 @@ out_producer:
                 LOG_ERROR("records still unconfirmed at exit");
         rd_kafka_destroy(ins->producer);
 out_http:
-        dlp_httpc_destroy(ins->http);
+        dlp_httpm_destroy(ins->http);
 out_config:
         dlp_config_free(&inspector_spec, &ins->cfg);
         free(ins->carry);
-        plan_free(&ins->plan);
+        flights_term(&ins->flights);
+        backend_term(&ins->backend);
+        for (int p = 0; p < PACE_MAX_PARTITIONS; p++)
+                watermark_free(ins->wm[p]);
         free(ins);
         return rc ? rc : dlp_stopping == DLP_STOP_FAILURE;
 }

@@ -46,6 +46,20 @@ static const struct dlp_setting inspector_settings[] = {
      300000, offsetof(CFG, session_timeout_ms),
      "consumer group session timeout: how soon a dead inspector's "
      "partitions (and slots) move to the others"},
+    {"DLP_MAX_IN_FLIGHT", "max-in-flight", DLP_SET_INT, "100", 1, 1000,
+     offsetof(CFG, max_in_flight),
+     "batches whose request is out or whose answer is being handled, at "
+     "once: enough for 10 s of latency at 10 requests/s; each holds its "
+     "events and one request of at most DLP_BATCH_MAX_BYTES"},
+    {"DLP_ANSWER_MAX_TRIES", "answer-max-tries", DLP_SET_INT, "5", 1, 100,
+     offsetof(CFG, answer_max_tries),
+     "a 200 answer that cannot be used (not JSON, no result, a finding in "
+     "no row sent) is retried this many times, then its rows are "
+     "dead-lettered"},
+    {"DLP_REVOKE_WAIT_MS", "revoke-wait-ms", DLP_SET_INT, "5000", 0, 60000,
+     offsetof(CFG, revoke_wait_ms),
+     "on revocation or stop, how long requests in flight may still be "
+     "answered (then their batches are dropped for the next owner)"},
 };
 #undef CFG
 

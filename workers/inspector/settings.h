@@ -21,6 +21,9 @@ struct inspector_config {
         double retry_max_s;
         int exactly_once;
         long session_timeout_ms;
+        long max_in_flight;
+        long answer_max_tries;
+        long revoke_wait_ms;
 };
 
 #endif

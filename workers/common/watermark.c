@@ -86,6 +86,11 @@ int64_t watermark_commit_point(struct watermark *w)
         return w->committable;
 }
 
+int64_t watermark_contiguous(const struct watermark *w)
+{
+        return w->committable;
+}
+
 size_t watermark_pending(const struct watermark *w)
 {
         return w->n;

@@ -1,11 +1,12 @@
 /* watermark.h - what a partition may commit when records finish out of
  * order.
  *
- * The reporter hands records to a pool of workers that finish them in any
- * order; the offset it commits for a partition is the first one not yet
- * finished, so a slow alert never lets a later commit skip it. Records are
- * added in offset order (as a consumer delivers them); offsets may have gaps
- * (compaction, transaction markers). Not thread-safe: the reporter's main
+ * Workers finish records in any order: the reporter's pool of posting
+ * threads, the inspector's requests in flight whose answers overtake each
+ * other. The offset a partition commits is the first one not yet finished,
+ * so a slow record is never skipped by a later commit. Records are added in
+ * offset order (as a consumer delivers them); offsets may have gaps
+ * (compaction, transaction markers). Not thread-safe: the worker's main
  * thread owns it. */
 #ifndef DLP_WATERMARK_H
 #define DLP_WATERMARK_H
@@ -27,6 +28,9 @@ void watermark_done(struct watermark *w, int64_t offset);
 /* The offset to commit (next to read), or -1 when nothing new is
  * committable since the last call that returned an offset. */
 int64_t watermark_commit_point(struct watermark *w);
+/* The offset after the finished prefix (whatever was already reported),
+ * or -1 when nothing is finished: every record below it is finished. */
+int64_t watermark_contiguous(const struct watermark *w);
 /* Records taken and not finished. */
 size_t watermark_pending(const struct watermark *w);
 /* Forgets everything (the partition was revoked). */

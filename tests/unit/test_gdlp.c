@@ -1,0 +1,188 @@
+/* test_gdlp.c - the Google DLP v2 answer parser on proto3 JSON as Google
+ * may write it: enums as names or numbers, int64 as strings or numbers,
+ * zero values omitted; answers that cannot be used are refused whole,
+ * findings that cannot be located are dropped and counted. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "err.h"
+#include "gdlp.h"
+
+/* the Google DLP v2 backend with its default inspectConfig */
+static struct backend be;
+
+struct seen {
+        int n;
+        struct backend_finding f[8];
+        char likelihood[8][32];
+};
+
+static void collect(void *ctx, const struct backend_finding *gf)
+{
+        struct seen *s = ctx;
+
+        if (s->n < 8) {
+                s->f[s->n] = *gf;
+                snprintf(s->likelihood[s->n], 32, "%s", gf->likelihood);
+                s->n++;
+        }
+}
+
+static int parse(const char *body, size_t nrows, struct seen *s,
+                 struct backend_answer *info)
+{
+        char errstr[256];
+
+        memset(s, 0, sizeof(*s));
+        return gdlp_parse_result(body, strlen(body), nrows, collect, s, info,
+                                 errstr, sizeof(errstr));
+}
+
+#define FINDING(likelihood, range, row)                                        \
+        "{\"infoType\":{\"name\":\"EMAIL_ADDRESS\"},\"likelihood\":"           \
+        likelihood ",\"location\":{\"byteRange\":" range                       \
+        ",\"contentLocations\":[{\"recordLocation\":{\"tableLocation\":" row   \
+        "}}]}}"
+
+static void test_enums_as_names_or_numbers(void **state)
+{
+        struct seen s;
+        struct backend_answer info;
+        const char *body = "{\"result\":{\"findings\":["
+            FINDING("\"LIKELY\"", "{\"end\":\"3\"}", "{}") ","
+            FINDING("5", "{\"end\":\"3\"}", "{}") ","
+            FINDING("3", "{\"end\":\"3\"}", "{}") "]}}";
+
+        (void)state;
+        assert_int_equal(parse(body, 1, &s, &info), DLP_OK);
+        assert_int_equal(s.n, 3);
+        assert_string_equal(s.likelihood[0], "LIKELY");
+        assert_string_equal(s.likelihood[1], "VERY_LIKELY");
+        assert_string_equal(s.likelihood[2], "POSSIBLE");
+}
+
+static void test_int64_as_strings_or_numbers(void **state)
+{
+        struct seen s;
+        struct backend_answer info;
+        const char *body = "{\"result\":{\"findings\":["
+            FINDING("4", "{\"start\":\"2\",\"end\":\"7\"}",
+                    "{\"rowIndex\":\"1\"}") ","
+            FINDING("4", "{\"start\":2,\"end\":7}", "{\"rowIndex\":2}") ","
+            FINDING("4", "{\"end\":7.0}", "{}") "]}}";
+
+        (void)state;
+        assert_int_equal(parse(body, 3, &s, &info), DLP_OK);
+        assert_int_equal(s.n, 3);
+        assert_int_equal(s.f[0].row, 1);
+        assert_int_equal(s.f[0].start, 2);
+        assert_int_equal(s.f[0].end, 7);
+        assert_int_equal(s.f[1].row, 2);
+        assert_int_equal(s.f[1].start, 2);
+        assert_int_equal(s.f[2].row, 0); /* omitted zero */
+        assert_int_equal(s.f[2].start, 0);
+        assert_int_equal(s.f[2].end, 7);
+        assert_int_equal(info.dropped, 0);
+}
+
+/* A rowIndex that is no row sent makes the whole answer unusable: nothing
+ * of it is merged. */
+static void test_bad_row_index_refuses_the_answer(void **state)
+{
+        static const char *const rows[] = {"{\"rowIndex\":\"1x\"}",
+                                           "{\"rowIndex\":\"\"}",
+                                           "{\"rowIndex\":\"-1\"}",
+                                           "{\"rowIndex\":3}",
+                                           "{\"rowIndex\":1.5}",
+                                           "{\"rowIndex\":true}"};
+        char body[512];
+        struct seen s;
+        struct backend_answer info;
+
+        (void)state;
+        for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+                snprintf(body, sizeof(body),
+                         "{\"result\":{\"findings\":[" FINDING(
+                             "4", "{\"end\":1}", "{}") "," FINDING("4",
+                                                                   "{\"end\":"
+                                                                   "1}",
+                                                                   "%s") "]}}",
+                         rows[i]);
+                assert_int_equal(parse(body, 3, &s, &info), DLP_ERR_PARSE);
+                assert_int_equal(s.n, 0);
+        }
+}
+
+static void test_unusable_shapes(void **state)
+{
+        struct seen s;
+        struct backend_answer info;
+
+        (void)state;
+        assert_int_equal(parse("{}", 1, &s, &info), DLP_ERR_PARSE);
+        assert_int_equal(parse("", 1, &s, &info), DLP_ERR_PARSE);
+        assert_int_equal(parse("[]", 1, &s, &info), DLP_ERR_PARSE);
+        assert_int_equal(parse("{\"result\":{\"findings\":{}}}", 1, &s, &info),
+                         DLP_ERR_PARSE);
+        assert_int_equal(parse("{\"result\":{}}", 1, &s, &info), DLP_OK);
+        assert_int_equal(s.n, 0);
+}
+
+/* A finding without a usable location is dropped and counted; the rest of
+ * the answer stands. */
+static void test_bad_location_dropped_and_counted(void **state)
+{
+        struct seen s;
+        struct backend_answer info;
+        const char *body = "{\"result\":{\"findings\":["
+            FINDING("4", "{\"start\":\"9\",\"end\":\"3\"}", "{}") ","
+            FINDING("4", "{\"start\":\"x\",\"end\":\"3\"}", "{}") ","
+            FINDING("4", "{\"start\":-2,\"end\":3}", "{}") ","
+            FINDING("4", "{\"end\":\"3\"}", "{}") "]}}";
+
+        (void)state;
+        assert_int_equal(parse(body, 1, &s, &info), DLP_OK);
+        assert_int_equal(s.n, 1);
+        assert_int_equal(info.dropped, 3);
+}
+
+static void test_truncated_flag(void **state)
+{
+        struct seen s;
+        struct backend_answer info;
+
+        (void)state;
+        assert_int_equal(parse("{\"result\":{\"findingsTruncated\":true}}", 1,
+                               &s, &info),
+                         DLP_OK);
+        assert_true(info.truncated);
+        assert_int_equal(parse("{\"result\":{}}", 1, &s, &info), DLP_OK);
+        assert_false(info.truncated);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_enums_as_names_or_numbers),
+            cmocka_unit_test(test_int64_as_strings_or_numbers),
+            cmocka_unit_test(test_bad_row_index_refuses_the_answer),
+            cmocka_unit_test(test_unusable_shapes),
+            cmocka_unit_test(test_bad_location_dropped_and_counted),
+            cmocka_unit_test(test_truncated_flag),
+        };
+        char errstr[128];
+        int rc;
+
+        if (backend_init(&be, &gdlp_backend_ops, NULL, errstr,
+                         sizeof(errstr)) != DLP_OK)
+                return 1;
+        rc = cmocka_run_group_tests(tests, NULL, NULL);
+        backend_term(&be);
+        return rc;
+}

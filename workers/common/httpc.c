@@ -328,8 +328,8 @@ void *dlp_httpm_done(struct dlp_httpm *m, struct dlp_http_result *res,
                         continue;
                 curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
                                   (char **)&x);
-                *rc = post_finish(x->curl, msg->data.result, x->url, &x->res,
-                                  errstr, errstr_size);
+                *rc = post_finish(x->curl, msg->data.result, "POST", x->url,
+                                  &x->res, errstr, errstr_size);
                 unlink_xfer(m, x);
                 *res = x->res; /* the body moves to the caller */
                 x->res.body = NULL;

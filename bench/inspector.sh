@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
-# Inspector benchmark (issue 3): the whole cluster at the DLP limit and never
-# over it. On a real Kafka broker (scripts/kafka.sh), with dlp-sim enforcing
-# R requests in any sliding second strictly, 12 partitions, 30,000 events
-# loaded before the inspectors start.
+# Inspector benchmark (issues 3 and 10): the whole cluster at the DLP limit
+# and never over it, at a real service's latency. On a real Kafka broker
+# (scripts/kafka.sh), with dlp-sim enforcing R requests in any sliding second
+# strictly and answering after a lognormal latency (median L, sigma 0.5),
+# 12 partitions, 30,000 events loaded before the inspectors start.
 #
-#   runs "1 3 6"      1, 3 and 6 inspectors at R = 10
-#   killadd           3 inspectors at R = 10; one is SIGKILLed and a new one
-#                     joins mid-run; requests/s plotted (gnuplot PNG)
-#   ceiling           1 inspector at R = 1000 (no service latency), 100,000
-#                     events: its own ceiling (events/s, CPU, RSS) next to
-#                     kcat consuming the same topic
+#   scale             1, 3 and 6 inspectors at R = 10, at L = 20, 200, 400
+#                     and 1,000 ms (BENCH_COUNTS, BENCH_LATENCIES): quota
+#                     used over the steady part, as a table and a plot
+#                     (quota used vs latency, one line per inspector count)
+#   killadd           3 inspectors at R = 10, L = 400 ms; one is SIGKILLed
+#                     and a new one joins mid-run; requests/s plotted
+#   ceiling           1 inspector at R = 1000, L = 20 ms, 100,000 events:
+#                     its own ceiling (events/s, CPU, RSS) next to kcat
+#                     consuming the same topic
 #
 #   bench/inspector.sh [all|scale|killadd|ceiling]    (default all)
 #
@@ -21,6 +25,9 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 WHAT=${1:-all}
 EVENTS=${BENCH_EVENTS:-30000}
 CEILING_EVENTS=${BENCH_CEILING_EVENTS:-100000}
+COUNTS=${BENCH_COUNTS:-1 3 6}
+LATENCIES=${BENCH_LATENCIES:-20 200 400 1000}
+SIGMA=${BENCH_SIGMA:-0.5}
 OUT=${BENCH_OUT:-$ROOT/bench/results}
 WORK=$ROOT/.run/bench-inspector
 mkdir -p "$OUT" "$WORK"
@@ -39,7 +46,8 @@ setup() { # RUN RATE LATENCY_MS EVENTS: topics, dlp-sim, loaded events
         "$FLEET_PY" "$ROOT/tests/tools/gen_load.py" "$events" --prefix EvB |
                 kcat -P -b "$BOOTSTRAP" -t "$DLP_TOPIC_EVENTS" -K '\t' -X linger.ms=50
         fleet_start dlp-sim DLP_SIM_LISTEN_ADDR=127.0.0.1:0 "DLP_SIM_RATE_LIMIT=$rate" \
-                "DLP_SIM_LATENCY_MS=$latency" -- "$FLEET_BIN/dlp-sim"
+                "DLP_SIM_LATENCY_MS=$latency" "DLP_SIM_LATENCY_SIGMA=$SIGMA" \
+                -- "$FLEET_BIN/dlp-sim"
         SIM=http://$(fleet_listen_addr dlp-sim)
         fleet_common_env "$BOOTSTRAP"
         RATE=$rate
@@ -134,17 +142,18 @@ PY
         tail -n 1 "$WORK/runs.jsonl" | "$FLEET_PY" -c 'import json,sys; r=json.load(sys.stdin); r.pop("series"); print(r)' >&2
 }
 
-scale_run() { # INSPECTORS
-        local n=$1 i
-        setup "scale-$n" 10 20 "$EVENTS"
+scale_run() { # INSPECTORS LATENCY_MS
+        local n=$1 lat=$2 i
+        setup "scale-$n-$lat" 10 "$lat" "$EVENTS"
         for i in $(seq 1 "$n"); do inspector "inspector-$i"; done
-        wait_all "$EVENTS" 300
-        finish "$n inspectors" "$EVENTS"
+        wait_all "$EVENTS" 600
+        finish "$n inspectors, ${lat} ms" "$EVENTS" \
+                "{\"inspectors\":$n,\"latency_ms\":$lat}"
 }
 
 killadd_run() {
         local t_start t_kill t_join
-        setup killadd 10 20 "$EVENTS"
+        setup killadd 10 400 "$EVENTS"
         for i in 1 2 3; do inspector "inspector-$i"; done
         t_start=$(date +%s.%N)
         sleep 8
@@ -160,7 +169,7 @@ killadd_run() {
 
 ceiling_run() {
         local t0 t1
-        setup ceiling 1000 0 "$CEILING_EVENTS"
+        setup ceiling 1000 20 "$CEILING_EVENTS"
         inspector inspector-1
         wait_all "$CEILING_EVENTS" 300
         finish "1 inspector, R=1000" "$CEILING_EVENTS"
@@ -176,9 +185,14 @@ ceiling_run() {
 
 : >"$WORK/runs.jsonl"
 case $WHAT in
-all | scale) for n in 1 3 6; do scale_run "$n"; done ;;&
+all | scale)
+        for lat in $LATENCIES; do
+                for n in $COUNTS; do scale_run "$n" "$lat"; done
+        done
+        ;;&
 all | killadd) killadd_run ;;&
 all | ceiling) ceiling_run ;;
 esac
 
-"$FLEET_PY" "$ROOT/bench/report_inspector.py" "$WORK/runs.jsonl" "$OUT" "$(uname -srm), $(nproc) cores"
+"$FLEET_PY" "$ROOT/bench/report_inspector.py" "$WORK/runs.jsonl" "$OUT" \
+        "$(uname -srm), $(nproc) cores, load average at the end $(cut -d' ' -f1-3 /proc/loadavg)${BENCH_NOTE:+; $BENCH_NOTE}"

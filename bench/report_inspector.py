@@ -94,6 +94,51 @@ plot '%s' using 1:2 with steps lw 2 title 'requests/s', %g title 'R' lc rgb 'gra
 """ % (png, rate, rate * 1.3, kill, kill, kill + 0.3, join, join, join + 0.3,
        settle, settle, settle + 0.3, data, rate)
         subprocess.run(["gnuplot"], input=script.encode(), check=True)
+    scale = [r for r in runs if "latency_ms" in r and r.get("sustained_util")]
+    if scale:
+        lats = sorted({r["latency_ms"] for r in scale})
+        counts = sorted({r["inspectors"] for r in scale})
+        util = {(r["inspectors"], r["latency_ms"]): r["sustained_util"]
+                for r in scale}
+        lines.append("")
+        lines.append("Quota used over the steady part (sustained req/s ÷ R, "
+                     "R = 10, dlp-sim latency lognormal with that median and "
+                     "sigma 0.5), by inspector count and median latency:")
+        lines.append("")
+        lines.append("| inspectors | " + " | ".join("%d ms" % l for l in lats)
+                     + " |")
+        lines.append("| --- |" + " --- |" * len(lats))
+        for n in counts:
+            lines.append("| %d | " % n + " | ".join(
+                "%.3f" % util[(n, l)] if (n, l) in util else "–"
+                for l in lats) + " |")
+        lines.append("")
+        lines.append("![quota used vs service latency](inspector-latency.png)")
+        data = os.path.join(os.path.dirname(runs_path), "inspector-latency.dat")
+        with open(data, "w") as f:
+            for n in counts:
+                f.write("# %d inspectors\n" % n)
+                for l in lats:
+                    if (n, l) in util:
+                        f.write("%d %f\n" % (l, util[(n, l)]))
+                f.write("\n\n")
+        png = os.path.join(out_dir, "inspector-latency.png")
+        plots = ", ".join(
+            "'%s' index %d using 1:2 with linespoints lw 2 title '%d inspector%s'"
+            % (data, i, n, "" if n == 1 else "s") for i, n in enumerate(counts))
+        script = """
+set terminal pngcairo size 900,420 noenhanced
+set output '%s'
+set title 'quota used (steady part) vs median DLP latency, R = 10 (%s)'
+set xlabel 'median service latency, ms (lognormal, sigma 0.5)'
+set ylabel 'requests/s / R'
+set logscale x
+set yrange [0:1.05]
+set grid
+set key bottom right
+plot %s, 0.97 title 'R x DLP_RATE_SAFETY' lc rgb 'gray'
+""" % (png, machine, plots)
+        subprocess.run(["gnuplot"], input=script.encode(), check=True)
     text = "\n".join(lines) + "\n"
     with open(os.path.join(out_dir, "inspector.md"), "w") as f:
         f.write(text)

@@ -15,8 +15,7 @@
 #include "err.h"
 #include "gdlp.h"
 
-/* the Google DLP v2 backend with its default inspectConfig */
-static struct backend be;
+#include "gdlp_fixture.h"
 
 static json_t *event(const char *text)
 {
@@ -416,13 +415,5 @@ int main(void)
             cmocka_unit_test(test_errors_never_quote_the_input),
             cmocka_unit_test(test_error_message_cut_keeps_whole_characters),
         };
-        char errstr[128];
-        int rc;
-
-        if (backend_init(&be, &gdlp_backend_ops, NULL, errstr,
-                         sizeof(errstr)) != DLP_OK)
-                return 1;
-        rc = cmocka_run_group_tests(tests, NULL, NULL);
-        backend_term(&be);
-        return rc;
+        return cmocka_run_group_tests(tests, gdlp_setup, gdlp_teardown);
 }

@@ -15,8 +15,7 @@
 #include "watermark.h"
 #include "gdlp.h"
 
-/* the Google DLP v2 backend with its default inspectConfig */
-static struct backend be;
+#include "gdlp_fixture.h"
 
 static json_t *event(const char *text)
 {
@@ -232,13 +231,5 @@ int main(void)
             cmocka_unit_test(test_unusable_answers_bounded),
             cmocka_unit_test(test_full_and_oldest_first),
         };
-        char errstr[128];
-        int rc;
-
-        if (backend_init(&be, &gdlp_backend_ops, NULL, errstr,
-                         sizeof(errstr)) != DLP_OK)
-                return 1;
-        rc = cmocka_run_group_tests(tests, NULL, NULL);
-        backend_term(&be);
-        return rc;
+        return cmocka_run_group_tests(tests, gdlp_setup, gdlp_teardown);
 }

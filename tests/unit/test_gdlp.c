@@ -14,8 +14,7 @@
 #include "err.h"
 #include "gdlp.h"
 
-/* the Google DLP v2 backend with its default inspectConfig */
-static struct backend be;
+#include "gdlp_fixture.h"
 
 struct seen {
         int n;
@@ -176,13 +175,5 @@ int main(void)
             cmocka_unit_test(test_bad_location_dropped_and_counted),
             cmocka_unit_test(test_truncated_flag),
         };
-        char errstr[128];
-        int rc;
-
-        if (backend_init(&be, &gdlp_backend_ops, NULL, errstr,
-                         sizeof(errstr)) != DLP_OK)
-                return 1;
-        rc = cmocka_run_group_tests(tests, NULL, NULL);
-        backend_term(&be);
-        return rc;
+        return cmocka_run_group_tests(tests, gdlp_setup, gdlp_teardown);
 }

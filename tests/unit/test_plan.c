@@ -17,8 +17,7 @@
 #include "plan.h"
 #include "gdlp.h"
 
-/* the Google DLP v2 backend with its default inspectConfig */
-static struct backend be;
+#include "gdlp_fixture.h"
 
 static void fill(struct batch *b, size_t n)
 {
@@ -149,13 +148,5 @@ int main(void)
             cmocka_unit_test(test_all_poison),
             cmocka_unit_test(test_long_text_planned_as_several_requests),
         };
-        char errstr[128];
-        int rc;
-
-        if (backend_init(&be, &gdlp_backend_ops, NULL, errstr,
-                         sizeof(errstr)) != DLP_OK)
-                return 1;
-        rc = cmocka_run_group_tests(tests, NULL, NULL);
-        backend_term(&be);
-        return rc;
+        return cmocka_run_group_tests(tests, gdlp_setup, gdlp_teardown);
 }

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "err.h"
@@ -165,6 +166,53 @@ static void test_truncated_flag(void **state)
         assert_false(info.truncated);
 }
 
+/* What to look for is injected as request members; the request's size is
+ * still known before it is built. */
+static void test_injected_request_members(void **state)
+{
+        struct backend mine;
+        char errstr[256];
+        const char *cell = "mail me at a@b.example";
+        size_t len, n = strlen(cell);
+        json_t *req, *members = json_pack(
+            "{s:s, s:{s:s}}", "inspectTemplateName",
+            "projects/p/inspectTemplates/t", "inspectConfig", "minLikelihood",
+            "LIKELY");
+
+        (void)state;
+        assert_int_equal(backend_init(&mine, &gdlp_backend_ops, members,
+                                      errstr, sizeof(errstr)),
+                         DLP_OK);
+        char *body = mine.ops->request(&mine, &cell, &n, 1, &len);
+        assert_non_null(body);
+        /* row_bytes counts a separating comma the first row lacks */
+        assert_int_equal(len + 1, mine.ops->envelope_bytes(&mine) +
+                                      mine.ops->row_bytes(cell, n));
+        req = json_loads(body, 0, NULL);
+        assert_non_null(req);
+        assert_string_equal(json_string_value(json_object_get(
+                                req, "inspectTemplateName")),
+                            "projects/p/inspectTemplates/t");
+        assert_string_equal(
+            json_string_value(json_object_get(
+                json_object_get(req, "inspectConfig"), "minLikelihood")),
+            "LIKELY");
+        assert_non_null(json_object_get(req, "item"));
+        json_decref(req);
+        free(body);
+        backend_term(&mine);
+        /* the default asks for the built-ins and the Slack token */
+        body = be.ops->request(&be, &cell, &n, 1, &len);
+        req = json_loads(body, 0, NULL);
+        assert_non_null(json_object_get(
+            json_object_get(req, "inspectConfig"), "customInfoTypes"));
+        json_decref(req);
+        free(body);
+        assert_int_equal(backend_init(&mine, &gdlp_backend_ops, json_array(),
+                                      errstr, sizeof(errstr)),
+                         DLP_ERR_CONFIG);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -174,6 +222,7 @@ int main(void)
             cmocka_unit_test(test_unusable_shapes),
             cmocka_unit_test(test_bad_location_dropped_and_counted),
             cmocka_unit_test(test_truncated_flag),
+            cmocka_unit_test(test_injected_request_members),
         };
         return cmocka_run_group_tests(tests, gdlp_setup, gdlp_teardown);
 }

@@ -71,9 +71,11 @@ struct backend_ops {
 
 struct backend {
         const struct backend_ops *ops;
-        /* the service's inspection settings as a JSON fragment, owned;
-         * NULL: the implementation's default. Google: the request's
-         * "inspectConfig" object. Set before backend_init(). */
+        /* the service's inspection settings: a JSON object whose members
+         * go into every request, owned; NULL: the implementation's
+         * default. Google: {"inspectConfig": {...}} and/or
+         * {"inspectTemplateName": "..."} (detect_config.h's fragment,
+         * wrapped in braces, parses to exactly that). */
         json_t *inspect_config;
         char *envelope_tail; /* the implementation's serialized settings */
         size_t envelope_tail_len;

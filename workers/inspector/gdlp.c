@@ -11,9 +11,11 @@
 
 static const char req_head[] =
     "{\"item\":{\"table\":{\"headers\":[{\"name\":\"text\"}],\"rows\":[";
-/* the request ends with the rows' close and the inspectConfig, which the
- * backend serializes once: default_config, or the one it was given */
-static const char req_rows_end[] = "]}},\"inspectConfig\":";
+/* the request ends with the rows' close and the request members that say
+ * what to look for, which the backend serializes once: the default
+ * inspectConfig, or the members it was given */
+static const char req_rows_end[] = "]}},";
+static const char default_member[] = "\"inspectConfig\":";
 static const char default_config[] =
     "{\"infoTypes\":["
     "{\"name\":\"CREDIT_CARD_NUMBER\"},"
@@ -292,36 +294,48 @@ static enum backend_error gdlp_classify(long status, const char *body,
         return BACKEND_SETUP;
 }
 
-/* The rows' close, the inspectConfig and the request's close. */
+/* The rows' close, the members saying what to look for, the request's
+ * close: "]}},<members>}". */
 static int gdlp_init(struct backend *be, char *errstr, size_t errstr_size)
 {
-        char *cfg = NULL;
+        char *members = NULL;
         size_t len;
+        int n;
 
         if (be->inspect_config) {
-                if (!json_is_object(be->inspect_config)) {
+                if (!json_is_object(be->inspect_config) ||
+                    json_object_size(be->inspect_config) == 0) {
                         snprintf(errstr, errstr_size,
-                                 "inspectConfig is not a JSON object");
+                                 "the request members (inspectConfig, "
+                                 "inspectTemplateName) are not a non-empty "
+                                 "JSON object");
                         return DLP_ERR_CONFIG;
                 }
-                cfg = json_dumps(be->inspect_config, JSON_COMPACT);
-                if (!cfg) {
+                members = json_dumps(be->inspect_config, JSON_COMPACT);
+                if (!members) {
                         snprintf(errstr, errstr_size, "out of memory");
                         return DLP_ERR_NOMEM;
                 }
         }
-        len = sizeof(req_rows_end) - 1 +
-              (cfg ? strlen(cfg) : sizeof(default_config) - 1) + 1;
+        len = sizeof(req_rows_end) - 1 + 1 +
+              (members ? strlen(members) - 2
+                       : sizeof(default_member) - 1 + sizeof(default_config) -
+                             1);
         be->envelope_tail = malloc(len + 1);
         if (!be->envelope_tail) {
-                free(cfg);
+                free(members);
                 snprintf(errstr, errstr_size, "out of memory");
                 return DLP_ERR_NOMEM;
         }
-        snprintf(be->envelope_tail, len + 1, "%s%s}", req_rows_end,
-                 cfg ? cfg : default_config);
-        be->envelope_tail_len = len;
-        free(cfg);
+        if (members) /* the object without its braces */
+                n = snprintf(be->envelope_tail, len + 1, "%s%.*s}",
+                             req_rows_end, (int)(strlen(members) - 2),
+                             members + 1);
+        else
+                n = snprintf(be->envelope_tail, len + 1, "%s%s%s}",
+                             req_rows_end, default_member, default_config);
+        be->envelope_tail_len = (size_t)n;
+        free(members);
         return DLP_OK;
 }
 

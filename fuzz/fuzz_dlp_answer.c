@@ -4,6 +4,7 @@
 #include "batch.h"
 #include "err.h"
 #include "fuzz.h"
+#include "gdlp_backend.h"
 
 #include <string.h>
 
@@ -46,13 +47,13 @@ static void parse_into(struct batch *b, size_t lo, const uint8_t *data,
 {
         struct batch_sink sink = {b, lo};
         char errstr[512] = "", msg[512] = "";
-        int truncated = -1;
+        struct backend_answer info = {-1, 0};
         int err = gdlp_parse_result((const char *)data, size, b->n_rows - lo,
-                                    batch_on_finding, &sink, &truncated, errstr,
+                                    batch_on_finding, &sink, &info, errstr,
                                     sizeof(errstr));
 
         FUZZ_CHECK(err == DLP_OK || err == DLP_ERR_PARSE);
-        FUZZ_CHECK(truncated == 0 || truncated == 1);
+        FUZZ_CHECK(info.truncated == 0 || info.truncated == 1);
         /* errstr is logged; msg becomes a dead letter's reason */
         if (err)
                 FUZZ_CHECK(*errstr && fuzz_utf8(errstr, strlen(errstr)));
@@ -68,7 +69,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
         /* three short events, one row each; the answer to rows [0, 3) and
          * to the sub-request [1, 3) */
-        batch_init(&b, 100, 524288);
+        batch_init(&b, fuzz_gdlp(), 100, 524288);
         for (size_t i = 0; i < 3; i++)
                 FUZZ_CHECK(batch_add(&b, NULL,
                                      event(short_texts[i],
@@ -82,7 +83,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!long_text[0])
                 for (size_t i = 0; i < sizeof(long_text); i++)
                         long_text[i] = "4111 1111 1111 1111 x "[i % 22];
-        batch_init(&b, 20, gdlp_envelope_bytes() + 1100);
+        batch_init(&b, fuzz_gdlp(), 20, gdlp_envelope_bytes(fuzz_gdlp()) + 1100);
         FUZZ_CHECK(batch_add(&b, NULL, event(long_text, sizeof(long_text))) ==
                    DLP_OK);
         FUZZ_CHECK(b.n_rows > 1 && !b.entries[0].dead);

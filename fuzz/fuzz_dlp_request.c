@@ -5,6 +5,7 @@
 #include "batch.h"
 #include "err.h"
 #include "fuzz.h"
+#include "gdlp_backend.h"
 
 #include <string.h>
 
@@ -25,7 +26,7 @@ static void check_requests(const struct batch *b)
                 req = batch_request(b, lo, hi, &len);
                 FUZZ_CHECK(req && strlen(req) == len);
                 /* rows are counted with a comma each; the first has none */
-                FUZZ_CHECK(len == gdlp_envelope_bytes() + bytes - 1);
+                FUZZ_CHECK(len == gdlp_envelope_bytes(fuzz_gdlp()) + bytes - 1);
                 FUZZ_CHECK(len <= b->max_bytes);
                 root = json_loadb(req, len, JSON_ALLOW_NUL, NULL);
                 FUZZ_CHECK(root != NULL);
@@ -92,10 +93,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 return 0;
         max_items = 1 + data[0] % 32;
         /* from a request that holds one small row up to ~16 KB */
-        max_bytes = gdlp_envelope_bytes() + gdlp_row_bytes("", 0) + 8 +
+        max_bytes = gdlp_envelope_bytes(fuzz_gdlp()) + gdlp_row_bytes("", 0) + 8 +
                     ((size_t)data[1] << 8 | data[2]) % 16384;
         in.p += 3;
-        batch_init(&b, max_items, max_bytes);
+        batch_init(&b, fuzz_gdlp(), max_items, max_bytes);
         while (in.p < in.end) {
                 size_t len;
                 char *text = fuzz_field(&in, '\x1e', 0, &len);

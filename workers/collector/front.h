@@ -31,17 +31,22 @@ struct front_policy {
         long tolerance_s;
 };
 
+/* How to answer a refused request. */
+struct front_refusal {
+        int status;         /* HTTP status: 401, 404, 405 or 415 */
+        const char *reason; /* the body's text; "" for 401, by design */
+};
+
 /* The decision from the headers alone (r->body is not looked at): path,
  * method, content type, and the signature headers' presence, form and
  * freshness. Same return as front_check(). */
 int front_check_head(const struct front_request *r,
                      const struct front_policy *p, time_t now,
-                     const char **reason);
+                     struct front_refusal *no);
 
-/* Returns 0 when the request may be handled, else the HTTP status to
- * answer with and, in \p reason, the text for the body (always set; ""
- * for 0 and for 401). */
+/* Returns DLP_OK when the request may be handled, else DLP_ERR_REFUSED
+ * with \p no saying how to answer. */
 int front_check(const struct front_request *r, const struct front_policy *p,
-                time_t now, const char **reason);
+                time_t now, struct front_refusal *no);
 
 #endif

@@ -330,20 +330,20 @@ static int admit(struct collector *col, const struct dlp_http_req *req,
         };
         const struct front_policy policy = {col->secrets, col->nsecrets,
                                             col->cfg.tolerance_s};
-        const char *reason;
+        struct front_refusal no;
         int status;
 
         if (atomic_load(&col->closing)) {
                 dlp_http_resp_text(resp, 503, "shutting down, retry\n");
                 return 503;
         }
-        status = whole ? front_check(&fr, &policy, time(NULL), &reason)
-                       : front_check_head(&fr, &policy, time(NULL), &reason);
-        if (!status)
+        if ((whole ? front_check(&fr, &policy, time(NULL), &no)
+                   : front_check_head(&fr, &policy, time(NULL), &no)) == DLP_OK)
                 return 0;
+        status = no.status;
         if (status == 401)
                 atomic_fetch_add(&col->refused_auth, 1);
-        dlp_http_resp_text(resp, status, reason);
+        dlp_http_resp_text(resp, status, no.reason);
         if (status == 405)
                 dlp_http_resp_header(resp, "Allow", "POST");
         return status;

@@ -22,7 +22,8 @@
         X(STOPPED, -11, "stopping")                                            \
         X(RETRY, -12, "transient failure, retry later")                        \
         X(REJECTED, -13, "rejected by the remote service")                     \
-        X(HELP, -14, "help requested")
+        X(HELP, -14, "help requested")                                         \
+        X(REFUSED, -15, "request refused")
 
 enum dlp_err {
 #define DLP_ERR_ENUM(name, code, msg) DLP_ERR_##name = (code),

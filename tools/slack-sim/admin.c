@@ -1,6 +1,7 @@
 /* admin.c - what tests ask the simulator: /healthz, GET /_sim/messages,
  * POST /_sim/messages (a user's message, to be found and deleted), GET and
- * POST /_sim/files, GET /_sim/stats, POST /_sim/reset. Not part of Slack;
+ * POST /_sim/files (a file's owner, name, type and bytes), GET
+ * /_sim/stats, POST /_sim/reset. Not part of Slack;
  * no token needed. */
 #include "slack_sim.h"
 
@@ -92,23 +93,83 @@ out:
         json_decref(b);
 }
 
-/* POST /_sim/files {"id","user"}: a file owned by a user. */
+/* Decodes standard base64 (padding optional, no whitespace) into a new
+ * buffer; NULL when malformed or out of memory. */
+static unsigned char *base64_decode(const char *s, size_t *lenp)
+{
+        static const char abc[] =
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        size_t n = strlen(s), len = 0;
+        unsigned char *out;
+        unsigned acc = 0;
+        int bits = 0;
+
+        while (n && s[n - 1] == '=')
+                n--;
+        out = malloc(n * 3 / 4 + 1);
+        if (!out)
+                return NULL;
+        for (size_t i = 0; i < n; i++) {
+                const char *c = s[i] ? strchr(abc, s[i]) : NULL;
+
+                if (!c) {
+                        free(out);
+                        return NULL;
+                }
+                acc = (acc << 6) | (unsigned)(c - abc);
+                bits += 6;
+                if (bits >= 8) {
+                        bits -= 8;
+                        out[len++] = (unsigned char)(acc >> bits);
+                        acc &= (1u << bits) - 1;
+                }
+        }
+        *lenp = len;
+        return out;
+}
+
+/* POST /_sim/files {"id","user","name"?,"mimetype"?,"filetype"?,
+ * "content"? (text) or "content_base64"? (bytes),"external"?}: a file
+ * owned by a user, with what a download of it answers. */
 static void admin_file_add(struct slack_sim *sim, struct dlp_http_req *req,
                            struct dlp_http_resp *resp)
 {
-        json_t *b = json_loadb(req->body ? req->body : "", req->body_len, 0,
-                               NULL);
-        const char *id = json_string_value(json_object_get(b, "id"));
-        const char *user = json_string_value(json_object_get(b, "user"));
+        json_t *b = json_loadb(req->body ? req->body : "", req->body_len,
+                               JSON_ALLOW_NUL, NULL);
+        const json_t *content = json_object_get(b, "content");
+        const char *b64 =
+            json_string_value(json_object_get(b, "content_base64"));
+        struct sim_file_seed seed = {
+            .id = json_string_value(json_object_get(b, "id")),
+            .user = json_string_value(json_object_get(b, "user")),
+            .name = json_string_value(json_object_get(b, "name")),
+            .mimetype = json_string_value(json_object_get(b, "mimetype")),
+            .filetype = json_string_value(json_object_get(b, "filetype")),
+            .external = json_is_true(json_object_get(b, "external")),
+        };
+        unsigned char *bytes = NULL;
 
-        if (!id || !user || id[0] != 'F' ||
-            !sim_user_id_valid(user, strlen(user)))
-                dlp_http_resp_text(resp, 400,
-                                   "want {\"id\":\"F…\",\"user\":\"U…\"}\n");
-        else if (sim_file_add(sim, id, user) != DLP_OK)
+        if (json_is_string(content)) {
+                seed.data = json_string_value(content);
+                seed.len = json_string_length(content);
+        } else if (b64) {
+                bytes = base64_decode(b64, &seed.len);
+                seed.data = bytes;
+        }
+        if (!seed.id || !seed.user || seed.id[0] != 'F' ||
+            !sim_id_valid(seed.id, strlen(seed.id), "F", 32) ||
+            !sim_user_id_valid(seed.user, strlen(seed.user)) ||
+            (b64 && !bytes) || (seed.name && strchr(seed.name, '/')))
+                dlp_http_resp_text(
+                    resp, 400,
+                    "want {\"id\":\"F…\",\"user\":\"U…\",\"name\"?,"
+                    "\"mimetype\"?,\"filetype\"?,\"content\"? or "
+                    "\"content_base64\"?,\"external\"?}\n");
+        else if (sim_file_add(sim, &seed) != DLP_OK)
                 dlp_http_resp_text(resp, 500, "out of memory\n");
         else
                 dlp_http_resp_json(resp, 200, json_pack("{s:b}", "ok", 1));
+        free(bytes);
         json_decref(b);
 }
 

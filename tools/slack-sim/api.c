@@ -22,6 +22,18 @@
 #define SIM_PERMALINK_BASE "https://sim.slack.example/archives/"
 #define SIM_MAX_DM_USERS   8
 
+/* The content types downloads are served with (resp->content_type must be
+ * a static string); any other mimetype goes as application/octet-stream. */
+static const char *const file_types[] = {
+    "text/plain", "text/csv", "text/tab-separated-values", "text/markdown",
+    "text/html", "application/json", "application/pdf", "image/png",
+    "image/jpeg", "image/bmp", "image/svg+xml", "application/zip",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.openxmlformats-officedocument.presentationml."
+    "presentation",
+};
+
 /* One call's decoded arguments. */
 struct api_args {
         json_t *obj;       /* body arguments (new reference), never NULL */
@@ -197,6 +209,9 @@ static const char *auth_check(const struct slack_sim *sim,
         else if (sim->conf->admin_token &&
                  !strcmp(token, sim->conf->admin_token))
                 args->who = SIM_ADMIN;
+        else if (sim->conf->nofiles_token && *sim->conf->nofiles_token &&
+                 !strcmp(token, sim->conf->nofiles_token))
+                args->who = SIM_BOT_NOFILES;
         else
                 return "invalid_auth";
         return NULL;
@@ -506,6 +521,114 @@ static void files_delete(struct slack_sim *sim, struct dlp_http_req *req,
 }
 
 /*
+ * files.info, and downloads of url_private_download
+ */
+
+/* The base of the URLs files.info hands out: this server as the client
+ * reached it (the Host header), so a test on port 0 can follow them. */
+static void base_url(const struct dlp_http_req *req, char *buf, size_t size)
+{
+        const char *host = dlp_http_req_header(req, "Host");
+
+        snprintf(buf, size, "http://%s", host && *host ? host : "127.0.0.1");
+}
+
+static void files_info(struct slack_sim *sim, struct dlp_http_req *req,
+                       struct api_args *args, struct dlp_http_resp *resp)
+{
+        static const char method[] = "files.info";
+        const char *file = arg_str(req, args, "file");
+        const char *error = "file_not_found";
+        json_t *info = NULL;
+        char base[300];
+
+        if (args->who == SIM_BOT_NOFILES) {
+                /* Slack names the scope the token lacks */
+                sim_count_error(sim, "missing_scope", 0);
+                dlp_http_resp_json(resp, 200,
+                                   json_pack("{s:b,s:s,s:s,s:s}", "ok", 0,
+                                             "error", "missing_scope",
+                                             "needed", "files:read",
+                                             "provided", "chat:write"));
+                return;
+        }
+        base_url(req, base, sizeof(base));
+        if (file && *file)
+                info = sim_file_info(sim, file, base, &error);
+        if (!info) {
+                answer_error(sim, resp, method, error, 0);
+                return;
+        }
+        dlp_http_resp_json(resp, 200,
+                           json_pack("{s:b,s:o}", "ok", 1, "file", info));
+}
+
+/* What Slack's file server answers a request without a token that may
+ * read files: its sign-in page, with status 200 (not 401/403), so only the
+ * content type tells it from the file. */
+static const char sim_login_page[] =
+    "<!DOCTYPE html>\n<html lang=\"en-US\"><head><meta charset=\"utf-8\">"
+    "<title>Slack</title></head>\n<body><form id=\"signin_form\">"
+    "<h1>Sign in to your workspace</h1></form></body></html>\n";
+
+/* GET /files-pri/T0SIM-<file id>/download/<name> (and without /download:
+ * url_private), with "Authorization: Bearer <bot token>". */
+static void file_download(struct slack_sim *sim, struct dlp_http_req *req,
+                          struct dlp_http_resp *resp)
+{
+        const char *h = dlp_http_req_header(req, "Authorization");
+        const char *p = req->path + strlen("/files-pri/");
+        const char *dash = strchr(p, '-'), *slash;
+        char id[64], mimetype[128];
+        char *data;
+        size_t len;
+        int rc;
+
+        if (strcmp(req->method, "GET") != 0) {
+                dlp_http_resp_text(resp, 405, "use GET\n");
+                return;
+        }
+        slash = dash ? strchr(dash + 1, '/') : NULL;
+        if (!dash || !slash || (size_t)(slash - dash - 1) >= sizeof(id)) {
+                dlp_http_resp_text(resp, 404, "not found\n");
+                return;
+        }
+        snprintf(id, sizeof(id), "%.*s", (int)(slash - dash - 1), dash + 1);
+        /* no token, a wrong one, or one without files:read: the login
+         * page (the admin's user token reads files: it has the scope) */
+        if (!h || !has_prefix_ci(h, "Bearer ") ||
+            (strcmp(h + 7, sim->conf->token) != 0 &&
+             (!sim->conf->admin_token ||
+              strcmp(h + 7, sim->conf->admin_token) != 0))) {
+                sim_count_login_page(sim);
+                LOG_DEBUG("download of %s: login page", id);
+                dlp_http_resp_text(resp, 200, sim_login_page);
+                resp->content_type = "text/html; charset=utf-8";
+                return;
+        }
+        rc = sim_file_download(sim, id, &data, &len, mimetype,
+                               sizeof(mimetype));
+        if (rc == DLP_ERR_INVALID) {
+                dlp_http_resp_text(resp, 404, "file not found\n");
+                return;
+        }
+        if (rc != DLP_OK) {
+                dlp_http_resp_text(resp, 500, "out of memory\n");
+                return;
+        }
+        free(resp->body);
+        resp->status = 200;
+        resp->body = data; /* now owned by resp */
+        resp->body_len = len;
+        /* content_type must outlive the answer: a static string */
+        resp->content_type = "application/octet-stream";
+        for (size_t i = 0; i < sizeof(file_types) / sizeof(file_types[0]);
+             i++)
+                if (!strcmp(mimetype, file_types[i]))
+                        resp->content_type = file_types[i];
+}
+
+/*
  * Routing
  */
 
@@ -514,7 +637,8 @@ typedef void (*api_method_fn)(struct slack_sim *sim, struct dlp_http_req *req,
                               struct dlp_http_resp *resp);
 
 /* json: Slack reads a JSON body (its write methods); tier3: counted per
- * method (Tier 3), else per channel (posts) or not at all. */
+ * method (Tier 3 or 4, state.c says which), else per channel (posts) or
+ * not at all. */
 static const struct {
         const char *name;
         api_method_fn fn;
@@ -526,6 +650,7 @@ static const struct {
     {"chat.delete", chat_delete, 1, 1},
     {"conversations.open", conversations_open, 1, 1},
     {"files.delete", files_delete, 1, 1},
+    {"files.info", files_info, 0, 1}, /* Tier 4: a read, form or query */
 };
 
 static void api_call(struct slack_sim *sim, struct dlp_http_req *req,
@@ -598,6 +723,8 @@ int sim_handle(void *opaque, struct dlp_http_req *req,
 
         if (!strncmp(req->path, "/api/", 5))
                 api_call(sim, req, resp);
+        else if (!strncmp(req->path, "/files-pri/", 11))
+                file_download(sim, req, resp);
         else if (!strncmp(req->path, "/_sim/", 6) ||
                  !strcmp(req->path, "/healthz"))
                 sim_admin(sim, req, resp);

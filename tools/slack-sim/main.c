@@ -14,8 +14,9 @@
 
 /* Bigger than any message Slack accepts (40,000 characters of text, 50
  * blocks of 3,000), even with every character \u-escaped, so such messages
- * are answered msg_too_long or invalid_blocks, not 413. */
-#define SIM_MAX_BODY (2 * 1024 * 1024)
+ * are answered msg_too_long or invalid_blocks, not 413; and room for a
+ * seeded file (POST /_sim/files) of 10 MiB in base64. */
+#define SIM_MAX_BODY (24 * 1024 * 1024)
 
 int main(int argc, char **argv)
 {

@@ -23,6 +23,14 @@ static const struct dlp_setting sim_settings[] = {
      "xoxp-admin-token", 0, 0, offsetof(CONF, admin_token),
      "a workspace admin's user token: may delete anyone's messages and "
      "files"},
+    {"SLACK_SIM_NOFILES_TOKEN", "nofiles-token", DLP_SET_SECRET,
+     "xoxb-nofiles-token", 0, 0, offsetof(CONF, nofiles_token),
+     "a bot token without the files:read scope: files.info answers "
+     "missing_scope, a download gets Slack's HTML login page (status 200)"},
+    {"SLACK_SIM_TIER4_PER_MIN", "tier4-per-min", DLP_SET_DOUBLE, "100", 0,
+     1e6, offsetof(CONF, tier4_per_min),
+     "calls/min allowed per Tier 4 method (files.info; bucket of 20; 0 = "
+     "no limit)"},
     {"SLACK_SIM_TIER3_PER_MIN", "tier3-per-min", DLP_SET_DOUBLE, "50", 0, 1e6,
      offsetof(CONF, tier3_per_min),
      "calls/min allowed per Tier 3 method (chat.delete, conversations.open, "
@@ -77,7 +85,8 @@ const struct dlp_config_spec slack_sim_spec = {
     .worker = "slack-sim",
     .summary = "Simulates the Slack Web API methods the reporter calls "
                "(chat.postMessage, chat.getPermalink, conversations.open) "
-               "as strictly as Slack, and shows tests what was posted "
+               "and serves files (files.info, url_private_download) as "
+               "strictly as Slack, and shows tests what was posted "
                "(GET /_sim/messages, GET /_sim/stats, POST /_sim/reset).",
     .settings = sim_settings,
     .cnt = sizeof(sim_settings) / sizeof(sim_settings[0]),

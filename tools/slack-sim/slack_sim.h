@@ -2,7 +2,10 @@
  *
  * slack-sim stands in for the Slack Web API methods the reporter calls
  * (chat.postMessage, chat.postEphemeral, chat.getPermalink, chat.delete,
- * conversations.open, files.delete) and is as strict as Slack: bearer
+ * conversations.open, files.delete) and the file reads the inspector will
+ * make (files.info, a download of url_private_download: the login page
+ * for a token without files:read, 404 for a deleted file) and is as
+ * strict as Slack: bearer
  * token (a bot token, and an admin user token that may delete anything),
  * JSON bodies only for the methods that take them, per-channel post limits
  * and Tier 3 per-method limits answered 429 + Retry-After, Block Kit
@@ -42,8 +45,10 @@ struct slack_sim_config {
         char *listen_addr;
         char *token;
         char *admin_token;
+        char *nofiles_token;
         double rate;
         double tier3_per_min;
+        double tier4_per_min;
         long tier3_burst;
         long burst;
         char *channels; /* comma list; empty = any well-formed id exists */
@@ -74,22 +79,30 @@ struct sim_channel {
         struct sim_window attempts; /* valid posts, accepted or not (429) */
 };
 
-/* A Tier 3 method's bucket (chat.delete, conversations.open,
- * files.delete): Slack counts those per method and workspace. */
+/* A tiered method's bucket (Tier 3: chat.delete, conversations.open,
+ * files.delete; Tier 4: files.info): Slack counts those per method and
+ * workspace. */
 struct sim_tier {
         const char *method;
+        int tier;              /* 3 or 4, for /_sim/stats */
+        double per_min, burst; /* refill and bucket size */
         double tokens;
         int64_t refill_ms;
         uint64_t calls, rate_limited;
         struct sim_window attempts;
 };
 
-#define SIM_TIER3_METHODS 3
+#define SIM_TIER_METHODS 4
+/* Tier 4 is "100+ per minute, generous burst behavior" (Slack's rate
+ * limits page); its bucket size is not a setting. */
+#define SIM_TIER4_BURST 20
 
 /* Who a token belongs to. */
 enum sim_who {
         SIM_BOT,   /* SLACK_SIM_TOKEN: the app's bot user U0SIM */
         SIM_ADMIN, /* SLACK_SIM_ADMIN_TOKEN: a workspace admin, U0ADMIN */
+        SIM_BOT_NOFILES, /* SLACK_SIM_NOFILES_TOKEN: U0SIM without the
+                            files:read scope */
 };
 #define SIM_BOT_USER   "U0SIM"
 #define SIM_ADMIN_USER "U0ADMIN"
@@ -97,6 +110,10 @@ enum sim_who {
 /* A file that exists (seeded through POST /_sim/files). */
 struct sim_file {
         char *id, *user;
+        char *name, *mimetype, *filetype; /* never NULL */
+        unsigned char *data;              /* its bytes, owned; may be NULL */
+        size_t len;
+        int external; /* hosted elsewhere (Google Drive): no download */
         char deleted_at[32]; /* "" while it exists */
         const char *deleted_by;
         struct sim_file *next;
@@ -128,10 +145,11 @@ struct slack_sim {
         struct sim_msg *log; /* ring of log_cap (SLACK_SIM_MAX_MESSAGES) */
         size_t log_cap, log_alloc, log_len, log_head;
         uint64_t next_index;
-        struct sim_tier tiers[SIM_TIER3_METHODS];
+        struct sim_tier tiers[SIM_TIER_METHODS];
         struct sim_file *files;
         /* counters, zeroed by reset */
         uint64_t calls, posted, rate_limited, auth_failures, injected_faults;
+        uint64_t downloads, login_pages, download_not_found;
         json_t *errors_by_type; /* {"error": count} */
         json_t *calls_by_method;
 };
@@ -177,7 +195,7 @@ int sim_post(struct slack_sim *sim, const char *channel, const char *body,
 int sim_message_exists(struct slack_sim *sim, const char *channel,
                        const char *ts);
 
-/* Takes a token from the Tier 3 bucket of \p method; 1 if there was one,
+/* Takes a token from the tier bucket of \p method; 1 if there was one,
  * else 0 with *retry_after_s set. */
 int sim_tier_take(struct slack_sim *sim, const char *method,
                   int *retry_after_s);
@@ -187,14 +205,35 @@ int sim_tier_take(struct slack_sim *sim, const char *method,
 const char *sim_message_delete(struct slack_sim *sim, const char *channel,
                                const char *ts, enum sim_who who);
 
-/* Adds file \p id owned by \p user (a test seeds it); DLP_OK or
- * DLP_ERR_NOMEM. files.delete by \p who: NULL when deleted, else
- * file_not_found or cant_delete_file. */
-int sim_file_add(struct slack_sim *sim, const char *id, const char *user);
+/* What a test seeds (POST /_sim/files); borrowed, copied by
+ * sim_file_add. name, mimetype and filetype may be NULL (defaults). */
+struct sim_file_seed {
+        const char *id, *user, *name, *mimetype, *filetype;
+        const void *data;
+        size_t len;
+        int external;
+};
+
+/* Adds the file \p seed describes; DLP_OK or DLP_ERR_NOMEM. files.delete
+ * by \p who: NULL when deleted, else file_not_found or cant_delete_file. */
+int sim_file_add(struct slack_sim *sim, const struct sim_file_seed *seed);
 const char *sim_file_delete(struct slack_sim *sim, const char *id,
                             enum sim_who who);
 /* {"files":[{"id","user","deleted_at"?,"deleted_by"?}…]}, new reference. */
 json_t *sim_files(struct slack_sim *sim);
+/* files.info's file object for \p id (new reference), its download URL
+ * under \p base_url ("http://host:port"); NULL with *error set to
+ * file_not_found, file_deleted or (out of memory) fatal_error. */
+json_t *sim_file_info(struct slack_sim *sim, const char *id,
+                      const char *base_url, const char **error);
+/* A copy of the bytes of \p id for a download (*data malloc'd, owned by
+ * the caller; its mimetype copied into \p mimetype). DLP_OK, DLP_ERR_INVALID
+ * when it is unknown, deleted or external (Slack answers 404), or
+ * DLP_ERR_NOMEM. Counts the download. */
+int sim_file_download(struct slack_sim *sim, const char *id, char **data,
+                      size_t *len, char *mimetype, size_t mimetype_size);
+/* Counts a download answered with the login page. */
+void sim_count_login_page(struct slack_sim *sim);
 
 /* Writes {"messages":[…],"count":N,"next_index":I} of the messages with
  * index >= \p since (and in \p channel when not NULL; and that \p user

@@ -325,6 +325,84 @@ api chat.postMessage '{"channel":"C0T","text":"x"}'
 expect_ok "a post while chat.delete is limited"
 stop tier
 
+# files: files.info (a read: query or form), downloads with the bot token,
+# the login page for a token without files:read, 404 once deleted
+start files SLACK_SIM_NOFILES_TOKEN=xoxb-smoke-nofiles SLACK_SIM_TIER4_PER_MIN=1
+printf 'name,card\nalice,4111 1111 1111 1111\n' >"$WORK/cards.csv"
+jq -n --rawfile c "$WORK/cards.csv" \
+        '{id:"F0CSV",user:"U0ALICE",name:"cards.csv",mimetype:"text/csv",filetype:"csv",content:$c}' |
+        curl -sS -f --data-binary @- "$URL/_sim/files" >/dev/null || fail "seed F0CSV"
+PDF_B64=$(printf '%%PDF-1.4\n\x00\xff binary' | base64 -w0)
+curl -sS -f -d "{\"id\":\"F0PDF\",\"user\":\"U0ALICE\",\"name\":\"c.pdf\",\"mimetype\":\"application/pdf\",\"filetype\":\"pdf\",\"content_base64\":\"$PDF_B64\"}" \
+        "$URL/_sim/files" >/dev/null || fail "seed F0PDF"
+curl -sS -f -d '{"id":"F0GDOC","user":"U0ALICE","name":"plan","external":true}' \
+        "$URL/_sim/files" >/dev/null || fail "seed F0GDOC"
+[ "$(curl -sS -o /dev/null -w '%{http_code}' -d '{"id":"F0BAD","user":"U0ALICE","content_base64":"@@"}' "$URL/_sim/files")" = 400 ] ||
+        fail "bad base64 seeded"
+BODY=$(curl -sS -H "Authorization: Bearer $TOKEN" "$URL/api/files.info?file=F0CSV")
+[ "$(jq -r '[.ok,.file.name,.file.mimetype,.file.size,.file.is_external]|join(",")' <<<"$BODY")" = "true,cards.csv,text/csv,$(stat -c %s "$WORK/cards.csv"),false" ] ||
+        fail "files.info F0CSV: $BODY"
+DL=$(jq -r .file.url_private_download <<<"$BODY")
+[[ $DL == "$URL/files-pri/T0SIM-F0CSV/download/cards.csv" ]] || fail "url_private_download $DL"
+ok "files.info (query) -> name, mimetype, size, url_private_download"
+BODY=$(curl -sS -d "token=$TOKEN&file=F0CSV" "$URL/api/files.info")
+[ "$(jq -r .file.id <<<"$BODY")" = F0CSV ] || fail "files.info with a form body: $BODY"
+CT=$(curl -sS -o "$WORK/got.csv" -w '%{http_code} %{content_type}' -H "Authorization: Bearer $TOKEN" "$DL")
+[ "$CT" = "200 text/csv" ] && cmp -s "$WORK/got.csv" "$WORK/cards.csv" || fail "download: $CT"
+BODY=$(curl -sS -H "Authorization: Bearer $TOKEN" "$URL/api/files.info?file=F0PDF")
+CT=$(curl -sS -o "$WORK/got.pdf" -w '%{http_code} %{content_type}' -H "Authorization: Bearer $TOKEN" \
+        "$(jq -r .file.url_private_download <<<"$BODY")")
+[ "$CT" = "200 application/pdf" ] && [ "$(base64 -w0 "$WORK/got.pdf")" = "$PDF_B64" ] || fail "pdf download: $CT"
+ok "downloads with the bot token -> the bytes seeded, with their content type"
+for tok in xoxb-smoke-nofiles xoxb-wrong; do
+        CT=$(curl -sS -o "$WORK/login.html" -w '%{http_code} %{content_type}' -H "Authorization: Bearer $tok" "$DL")
+        [ "$CT" = "200 text/html; charset=utf-8" ] && grep -q '<!DOCTYPE html>' "$WORK/login.html" &&
+                ! grep -q 4111 "$WORK/login.html" || fail "download with $tok: $CT"
+done
+CT=$(curl -sS -o /dev/null -w '%{http_code} %{content_type}' "$DL")
+[ "$CT" = "200 text/html; charset=utf-8" ] || fail "download without a token: $CT"
+ok "download without files:read, a wrong token or none -> 200 text/html login page"
+BODY=$(curl -sS -H "Authorization: Bearer xoxb-smoke-nofiles" "$URL/api/files.info?file=F0CSV")
+[ "$(jq -r '[.ok,.error,.needed]|join(",")' <<<"$BODY")" = "false,missing_scope,files:read" ] ||
+        fail "files.info without files:read: $BODY"
+ok "files.info without files:read -> missing_scope, needed files:read"
+BODY=$(curl -sS -H "Authorization: Bearer $TOKEN" "$URL/api/files.info?file=F0GDOC")
+[ "$(jq -r '[.file.is_external,.file.external_type,(.file.url_private_download // "none")]|join(",")' <<<"$BODY")" = "true,gdrive,none" ] ||
+        fail "external file: $BODY"
+[ "$(curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$URL/files-pri/T0SIM-F0GDOC/download/plan")" = 404 ] ||
+        fail "external download"
+ok "an external file: is_external, no url_private_download, download 404"
+api files.info '{}' -G -d file=F0NONE
+expect_error 200 file_not_found "files.info of an unknown file"
+curl -sS -f -d '{"id":"F0GONE","user":"U0SIM","name":"gone.txt","content":"bye"}' "$URL/_sim/files" >/dev/null
+BODY=$(curl -sS -H "Authorization: Bearer $TOKEN" "$URL/api/files.info?file=F0GONE")
+GONE=$(jq -r .file.url_private_download <<<"$BODY")
+api files.delete '{"file":"F0GONE"}'
+expect_ok "files.delete of the bot's own file"
+[ "$(curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$GONE")" = 404 ] ||
+        fail "download of a deleted file"
+BODY=$(curl -sS -w '\n%{http_code}' -H "Authorization: Bearer $TOKEN" "$URL/api/files.info?file=F0GONE")
+CODE=${BODY##*$'\n'} BODY=${BODY%$'\n'*}
+expect_error 200 file_deleted "files.info of a deleted file"
+ok "a deleted file: download 404, files.info file_deleted"
+STATS=$(curl -sS "$URL/_sim/stats")
+[ "$(jq -r '[.downloads,.login_pages,.download_not_found]|join(",")' <<<"$STATS")" = 2,3,2 ] ||
+        fail "download stats: $STATS"
+ok "/_sim/stats counts downloads, login pages and 404s"
+# Tier 4: a bucket of 20 refilled at 1/min here (so no timing matters);
+# the calls above spent some of it
+codes=()
+for i in $(seq 25); do
+        api files.info '' -G -d file=F0CSV
+        codes+=("$CODE")
+done
+[[ " ${codes[*]} " == *" 200 429 "* ]] && [ "${codes[0]}" = 200 ] &&
+        [ "${codes[24]}" = 429 ] && [[ $RETRY_AFTER =~ ^[1-9][0-9]*$ ]] ||
+        fail "tier4 codes: ${codes[*]} ($RETRY_AFTER)"
+[ "$(curl -sS "$URL/_sim/stats" | jq '.tier4["files.info"].rate_limited > 0')" = true ] || fail "tier4 stats"
+ok "files.info at Tier 4 (bucket of 20, 1/min here) -> 429 with Retry-After: $RETRY_AFTER"
+stop files
+
 # fault injection
 start faults SLACK_SIM_FAIL_EVERY=3 SLACK_SIM_RATE=0
 codes=()

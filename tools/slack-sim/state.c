@@ -186,12 +186,24 @@ struct slack_sim *sim_new(const struct slack_sim_config *conf, char *errstr,
         if (conf->channels &&
             channels_parse(sim, conf->channels, errstr, errstr_size) != DLP_OK)
                 goto fail;
-        static const char *const tier3[SIM_TIER3_METHODS] = {
-            "chat.delete", "conversations.open", "files.delete"};
-        for (size_t i = 0; i < SIM_TIER3_METHODS; i++) {
-                sim->tiers[i].method = tier3[i];
-                sim->tiers[i].tokens = (double)conf->tier3_burst;
-                sim->tiers[i].refill_ms = dlp_mono_ms();
+        static const struct {
+                const char *method;
+                int tier;
+        } tiered[SIM_TIER_METHODS] = {{"chat.delete", 3},
+                                      {"conversations.open", 3},
+                                      {"files.delete", 3},
+                                      {"files.info", 4}};
+        for (size_t i = 0; i < SIM_TIER_METHODS; i++) {
+                struct sim_tier *t = &sim->tiers[i];
+
+                t->method = tiered[i].method;
+                t->tier = tiered[i].tier;
+                t->per_min = t->tier == 3 ? conf->tier3_per_min
+                                          : conf->tier4_per_min;
+                t->burst = t->tier == 3 ? (double)conf->tier3_burst
+                                        : SIM_TIER4_BURST;
+                t->tokens = t->burst;
+                t->refill_ms = dlp_mono_ms();
         }
         return sim;
 
@@ -207,6 +219,17 @@ static void log_clear(struct slack_sim *sim)
         sim->log_len = 0;
         sim->log_head = 0;
         sim->next_index = 0;
+}
+
+static void file_free(struct sim_file *f)
+{
+        free(f->id);
+        free(f->user);
+        free(f->name);
+        free(f->mimetype);
+        free(f->filetype);
+        free(f->data);
+        free(f);
 }
 
 void sim_destroy(struct slack_sim *sim)
@@ -226,13 +249,11 @@ void sim_destroy(struct slack_sim *sim)
                         free(ch);
                 }
         }
-        for (size_t i = 0; i < SIM_TIER3_METHODS; i++)
+        for (size_t i = 0; i < SIM_TIER_METHODS; i++)
                 free(sim->tiers[i].attempts.t_ms);
         for (struct sim_file *f = sim->files, *next; f; f = next) {
                 next = f->next;
-                free(f->id);
-                free(f->user);
-                free(f);
+                file_free(f);
         }
         json_decref(sim->errors_by_type);
         json_decref(sim->calls_by_method);
@@ -440,17 +461,15 @@ int sim_tier_take(struct slack_sim *sim, const char *method,
         int ok = 1;
 
         pthread_mutex_lock(&sim->lock);
-        for (size_t i = 0; i < SIM_TIER3_METHODS; i++) {
+        for (size_t i = 0; i < SIM_TIER_METHODS; i++) {
                 struct sim_tier *t = &sim->tiers[i];
 
                 if (strcmp(t->method, method) != 0)
                         continue;
                 t->calls++;
                 window_add(&t->attempts, now_ms);
-                ok = bucket_take(&t->tokens, &t->refill_ms,
-                                 sim->conf->tier3_per_min / 60.0,
-                                 (double)sim->conf->tier3_burst, now_ms,
-                                 retry_after_s);
+                ok = bucket_take(&t->tokens, &t->refill_ms, t->per_min / 60.0,
+                                 t->burst, now_ms, retry_after_s);
                 if (!ok) {
                         t->rate_limited++;
                         sim->rate_limited++;
@@ -483,7 +502,7 @@ const char *sim_message_delete(struct slack_sim *sim, const char *channel,
                     m->deleted_at[0] || m->ephemeral_to[0])
                         continue;
                 /* a bot token deletes only what its bot posted */
-                if (who == SIM_BOT && strcmp(m->user, SIM_BOT_USER) != 0) {
+                if (who != SIM_ADMIN && strcmp(m->user, SIM_BOT_USER) != 0) {
                         error = "cant_delete_message";
                         break;
                 }
@@ -496,18 +515,32 @@ const char *sim_message_delete(struct slack_sim *sim, const char *channel,
         return error;
 }
 
-int sim_file_add(struct slack_sim *sim, const char *id, const char *user)
+static char *dup_or(const char *s, const char *dflt)
+{
+        return strdup(s ? s : dflt);
+}
+
+int sim_file_add(struct slack_sim *sim, const struct sim_file_seed *seed)
 {
         struct sim_file *f = calloc(1, sizeof(*f));
 
         if (!f)
                 return DLP_ERR_NOMEM;
-        f->id = strdup(id);
-        f->user = strdup(user);
-        if (!f->id || !f->user) {
-                free(f->id);
-                free(f->user);
-                free(f);
+        f->id = strdup(seed->id);
+        f->user = strdup(seed->user);
+        f->name = dup_or(seed->name, "file.txt");
+        f->mimetype = dup_or(seed->mimetype, "text/plain");
+        f->filetype = dup_or(seed->filetype, "text");
+        f->external = seed->external;
+        f->len = seed->len;
+        if (seed->len) {
+                f->data = malloc(seed->len);
+                if (f->data)
+                        memcpy(f->data, seed->data, seed->len);
+        }
+        if (!f->id || !f->user || !f->name || !f->mimetype || !f->filetype ||
+            (seed->len && !f->data)) {
+                file_free(f);
                 return DLP_ERR_NOMEM;
         }
         pthread_mutex_lock(&sim->lock);
@@ -515,6 +548,97 @@ int sim_file_add(struct slack_sim *sim, const char *id, const char *user)
         sim->files = f;
         pthread_mutex_unlock(&sim->lock);
         return DLP_OK;
+}
+
+/* The newest file seeded as \p id (a re-seed shadows the older one).
+ * Caller holds the lock. */
+static struct sim_file *file_find(struct slack_sim *sim, const char *id)
+{
+        for (struct sim_file *f = sim->files; f; f = f->next)
+                if (!strcmp(f->id, id))
+                        return f;
+        return NULL;
+}
+
+json_t *sim_file_info(struct slack_sim *sim, const char *id,
+                      const char *base_url, const char **error)
+{
+        struct sim_file *f;
+        json_t *o = NULL;
+        char url[512];
+
+        pthread_mutex_lock(&sim->lock);
+        f = file_find(sim, id);
+        if (!f)
+                *error = "file_not_found";
+        else if (f->deleted_at[0])
+                *error = "file_deleted";
+        else {
+                o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:b,s:s}",
+                              "id", f->id,
+                              "user", f->user, "name", f->name, "title",
+                              f->name, "mimetype", f->mimetype, "filetype",
+                              f->filetype, "size", (json_int_t)f->len,
+                              "is_external", f->external, "mode",
+                              f->external ? "external" : "hosted");
+                if (!o)
+                        *error = "fatal_error";
+        }
+        if (o && f->external) {
+                /* Slack links the outside copy; there is nothing to
+                 * download from Slack */
+                json_object_set_new(o, "external_type", json_string("gdrive"));
+                snprintf(url, sizeof(url),
+                         "https://docs.google.example/d/%s", f->id);
+                json_object_set_new(o, "url_private", json_string(url));
+        } else if (o) {
+                snprintf(url, sizeof(url), "%s/files-pri/T0SIM-%s/%s",
+                         base_url, f->id, f->name);
+                json_object_set_new(o, "url_private", json_string(url));
+                snprintf(url, sizeof(url),
+                         "%s/files-pri/T0SIM-%s/download/%s", base_url, f->id,
+                         f->name);
+                json_object_set_new(o, "url_private_download",
+                                    json_string(url));
+        }
+        pthread_mutex_unlock(&sim->lock);
+        return o;
+}
+
+int sim_file_download(struct slack_sim *sim, const char *id, char **data,
+                      size_t *len, char *mimetype, size_t mimetype_size)
+{
+        struct sim_file *f;
+        int rc = DLP_OK;
+
+        *data = NULL;
+        *len = 0;
+        pthread_mutex_lock(&sim->lock);
+        f = file_find(sim, id);
+        if (!f || f->deleted_at[0] || f->external) {
+                sim->download_not_found++;
+                rc = DLP_ERR_INVALID;
+        } else {
+                *data = malloc(f->len ? f->len : 1);
+                if (!*data)
+                        rc = DLP_ERR_NOMEM;
+                else {
+                        if (f->len)
+                                memcpy(*data, f->data, f->len);
+                        *len = f->len;
+                        snprintf(mimetype, mimetype_size, "%s", f->mimetype);
+                        sim->downloads++;
+                }
+        }
+        pthread_mutex_unlock(&sim->lock);
+        return rc;
+}
+
+void sim_count_login_page(struct slack_sim *sim)
+{
+        pthread_mutex_lock(&sim->lock);
+        sim->login_pages++;
+        pthread_mutex_unlock(&sim->lock);
 }
 
 const char *sim_file_delete(struct slack_sim *sim, const char *id,
@@ -526,7 +650,7 @@ const char *sim_file_delete(struct slack_sim *sim, const char *id,
         for (struct sim_file *f = sim->files; f; f = f->next) {
                 if (strcmp(f->id, id) != 0 || f->deleted_at[0])
                         continue;
-                if (who == SIM_BOT && strcmp(f->user, SIM_BOT_USER) != 0) {
+                if (who != SIM_ADMIN && strcmp(f->user, SIM_BOT_USER) != 0) {
                         error = "cant_delete_file";
                         break;
                 }
@@ -654,17 +778,24 @@ json_t *sim_stats(struct slack_sim *sim)
         json_object_set_new(st, "stored",
                             json_integer((json_int_t)sim->log_len));
         json_object_set_new(st, "channels", chans);
-        json_t *tiers = json_object();
-        for (size_t i = 0; i < SIM_TIER3_METHODS; i++) {
+        json_object_set_new(st, "downloads",
+                            json_integer((json_int_t)sim->downloads));
+        json_object_set_new(st, "login_pages",
+                            json_integer((json_int_t)sim->login_pages));
+        json_object_set_new(st, "download_not_found",
+                            json_integer((json_int_t)sim->download_not_found));
+        json_t *tiers = json_object(), *tier4 = json_object();
+        for (size_t i = 0; i < SIM_TIER_METHODS; i++) {
                 const struct sim_tier *t = &sim->tiers[i];
                 json_object_set_new(
-                    tiers, t->method,
+                    t->tier == 3 ? tiers : tier4, t->method,
                     json_pack("{s:I,s:I,s:I}", "calls", (json_int_t)t->calls,
                               "rate_limited", (json_int_t)t->rate_limited,
                               "max_attempts_in_any_1s_window",
                               (json_int_t)t->attempts.max));
         }
         json_object_set_new(st, "tier3", tiers);
+        json_object_set_new(st, "tier4", tier4);
         pthread_mutex_unlock(&sim->lock);
         return st;
 }
@@ -683,9 +814,9 @@ void sim_reset(struct slack_sim *sim)
                         window_clear(&ch->attempts);
                 }
         }
-        for (size_t i = 0; i < SIM_TIER3_METHODS; i++) {
+        for (size_t i = 0; i < SIM_TIER_METHODS; i++) {
                 struct sim_tier *t = &sim->tiers[i];
-                t->tokens = (double)sim->conf->tier3_burst;
+                t->tokens = t->burst;
                 t->refill_ms = dlp_mono_ms();
                 t->calls = t->rate_limited = 0;
                 window_clear(&t->attempts);
@@ -695,6 +826,7 @@ void sim_reset(struct slack_sim *sim)
         sim->rate_limited = 0;
         sim->auth_failures = 0;
         sim->injected_faults = 0;
+        sim->downloads = sim->login_pages = sim->download_not_found = 0;
         json_object_clear(sim->errors_by_type);
         json_object_clear(sim->calls_by_method);
         pthread_mutex_unlock(&sim->lock);

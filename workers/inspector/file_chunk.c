@@ -1,0 +1,128 @@
+/* file_chunk.c - a text file cut into request-sized pieces, findings
+ * mapped back (see file_chunk.h). */
+#include "file_chunk.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "util.h"
+
+static int is_continuation(unsigned char c)
+{
+        return (c & 0xC0) == 0x80;
+}
+
+int file_chunk_plan(const char *text, size_t len, size_t budget,
+                    size_t overlap, struct file_chunks *out)
+{
+        struct file_chunk *v = NULL;
+        size_t cnt = 0, cap = 0, start = 0;
+
+        out->v = NULL;
+        out->cnt = 0;
+        if (budget < 2 * overlap + 8)
+                return DLP_ERR_INVALID;
+        while (start < len) {
+                size_t end, next;
+
+                if (cnt == cap) {
+                        size_t ncap = cap ? cap * 2 : 8;
+                        struct file_chunk *nv = realloc(v, ncap * sizeof(*v));
+
+                        if (!nv) {
+                                free(v);
+                                return DLP_ERR_NOMEM;
+                        }
+                        v = nv;
+                        cap = ncap;
+                }
+                if (len - start <= budget)
+                        end = len;
+                else /* the last character the budget cuts short goes */
+                        end = start + dlp_utf8_trim(text + start, budget);
+                v[cnt].off = start;
+                v[cnt].len = end - start;
+                v[cnt].own_lo = cnt ? v[cnt - 1].own_hi : 0;
+                v[cnt].own_hi = len;
+                cnt++;
+                if (end == len)
+                        break;
+                /* back to a character boundary: the overlap only grows,
+                 * and start still moves on (end - start >= budget - 3) */
+                next = end - overlap;
+                while (next > start && is_continuation((unsigned char)text[next]))
+                        next--;
+                v[cnt - 1].own_hi = next + (end - next) / 2;
+                start = next;
+        }
+        out->v = v;
+        out->cnt = cnt;
+        return DLP_OK;
+}
+
+void file_chunks_free(struct file_chunks *c)
+{
+        free(c->v);
+        c->v = NULL;
+        c->cnt = 0;
+}
+
+int file_chunk_owns(const struct file_chunk *c, size_t local)
+{
+        size_t at = c->off + local;
+
+        return at >= c->own_lo && at < c->own_hi;
+}
+
+int file_lines_index(const char *text, size_t len, struct file_lines *out)
+{
+        size_t cnt = 1, k = 1;
+        const char *p = text, *end = text + len;
+
+        out->start = NULL;
+        out->cnt = 0;
+        while (p < end && (p = memchr(p, '\n', (size_t)(end - p)))) {
+                cnt++;
+                p++;
+        }
+        out->start = malloc(cnt * sizeof(*out->start));
+        if (!out->start)
+                return DLP_ERR_NOMEM;
+        out->start[0] = 0;
+        for (p = text; p < end && (p = memchr(p, '\n', (size_t)(end - p)));) {
+                p++;
+                out->start[k++] = (size_t)(p - text);
+        }
+        out->cnt = cnt;
+        return DLP_OK;
+}
+
+void file_lines_free(struct file_lines *l)
+{
+        free(l->start);
+        l->start = NULL;
+        l->cnt = 0;
+}
+
+struct file_pos file_chunk_locate(const struct file_lines *l,
+                                  const struct file_chunk *c, size_t local)
+{
+        struct file_pos pos = {c->off + local, 1, 1};
+        size_t lo = 0, hi = l->cnt;
+
+        /* the last line start <= offset */
+        while (hi - lo > 1) {
+                size_t mid = lo + (hi - lo) / 2;
+
+                if (l->start[mid] <= pos.offset)
+                        lo = mid;
+                else
+                        hi = mid;
+        }
+        if (l->cnt) {
+                pos.line = lo + 1;
+                pos.column = pos.offset - l->start[lo] + 1;
+        }
+        return pos;
+}

@@ -79,6 +79,8 @@ def main():
                 notices[(e, m.get("ephemeral_to") or "U" + m["channel"][1:])] += 1
         elif m["channel"] == a.alert_channel and "could not remove" in text:
             notes.update(found)
+            if "cant_delete_message" not in text:   # Slack's reason, quoted
+                notes.update(["(without the reason)"])
         elif m["channel"] == a.alert_channel:
             alerts.update(found)
         elif "was removed" in text:
@@ -121,6 +123,7 @@ def main():
     check(dict(tombstones) == dict(tomb_want), "tombstones per channel %s, want %s"
           % (dict(tombstones), dict(tomb_want)))
     check(not leaks, "%d bot messages carry a raw value" % len(leaks))
+    check(not notes["(without the reason)"], "a could-not-remove note does not quote Slack's error")
     twice = sum(1 for (e, k), v in recs.items() if e in seeded and len(v) > 1)
     missed = sum(1 for e in ids for k in (["alert", "notify", "remove"] +
                                           (["tombstone"] if a.expect == "removed" else []))

@@ -207,7 +207,7 @@ static size_t enqueue(struct actions *a, enum action_kind kind,
         t->cookie = cookie;
         t->removing = removing;
         snprintf(t->rule, sizeof(t->rule), "%s", rule ? rule : "");
-        snprintf(t->error, sizeof(t->error), "%s", error ? error : "");
+        snprintf(t->reason, sizeof(t->reason), "%s", error ? error : "");
         pthread_mutex_lock(&a->lock);
         l = lane_of(a, t);
         if (l) {
@@ -238,6 +238,7 @@ static void set_answer(struct action_task *t, const char *method,
 {
         snprintf(t->method, sizeof(t->method), "%s", method);
         t->ok = r->outcome == SLACK_OK;
+        t->error[0] = '\0'; /* a transient error before this answer */
         if (!t->ok) {
                 /* Slack's code without our "slack: " prefix */
                 const char *e = r->error;
@@ -350,7 +351,7 @@ static void perform(struct actions *a, struct dlp_httpc *http,
                 return;
         case ACT_NOTE:
                 post(a, http, t,
-                     notice_not_removed(t->ins, t->findings, t->error),
+                     notice_not_removed(t->ins, t->findings, t->reason),
                      a->cfg->alert_channel, NULL, r);
                 return;
         }

@@ -41,8 +41,8 @@ struct action_task {
         void *cookie;         /* the caller's, handed back */
         int removing;         /* the event's message is being removed */
         const char *event_id; /* borrowed from ins */
-        /* filled when Slack gave a final answer (a note's error is the
-         * refusal it reports, from the start) */
+        char reason[128];     /* a note: the refusal it reports */
+        /* filled when Slack gave a final answer */
         int ok;
         char method[32];
         char error[128];

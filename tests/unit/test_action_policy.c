@@ -59,6 +59,26 @@ static void test_default_is_alert_only(void **state)
         action_policy_free(&ap);
 }
 
+/* Info type names as Google gives them, built-in and custom. */
+static void test_google_info_type_names(void **state)
+{
+        struct action_policy ap;
+        char err[256];
+
+        (void)state;
+        assert_int_equal(
+            parse(&ap,
+                  HEAD "\"rules\":[{\"info_types\":[\"DOCUMENT_TYPE/R&D/"
+                       "SOURCE_CODE\",\"my-custom_type\"],\"actions\":["
+                       "\"alert\"]}]}",
+                  err, sizeof(err)),
+            DLP_OK);
+        assert_non_null(action_policy_match(
+            &ap, "DOCUMENT_TYPE/R&D/SOURCE_CODE", "LIKELY", "C1"));
+        assert_null(action_policy_match(&ap, "EMAIL_ADDRESS", "LIKELY", "C1"));
+        action_policy_free(&ap);
+}
+
 static void test_dm_and_minimal_rule(void **state)
 {
         struct action_policy ap;
@@ -279,6 +299,7 @@ int main(void)
             cmocka_unit_test(test_sample_file_loads),
             cmocka_unit_test(test_default_is_alert_only),
             cmocka_unit_test(test_dm_and_minimal_rule),
+            cmocka_unit_test(test_google_info_type_names),
             cmocka_unit_test(test_each_invalid_kind_is_named),
             cmocka_unit_test(test_unreadable_file_named),
             cmocka_unit_test(test_matching_order),

@@ -60,7 +60,8 @@ static int only_keys(const struct where *w, const json_t *obj,
         const char *key;
         json_t *v;
 
-        json_object_foreach((json_t *)obj, key, v) {
+        json_object_foreach((json_t *)obj, key, v)
+        {
                 size_t i;
                 for (i = 0; allowed[i] && strcmp(allowed[i], key); i++)
                         ;
@@ -70,15 +71,18 @@ static int only_keys(const struct where *w, const json_t *obj,
         return DLP_OK;
 }
 
+/* "*", or a Google DLP infoType name as dlp.inspection/1 allows it:
+ * built-ins like DOCUMENT_TYPE/R&D/SOURCE_CODE, custom ones with a-z and -. */
 static int info_type_valid(const char *s)
 {
+        size_t n = strlen(s);
+
         if (!strcmp(s, "*"))
                 return 1;
-        if (!isupper((unsigned char)*s))
+        if (n == 0 || n > 128)
                 return 0;
         for (; *s; s++)
-                if (!isupper((unsigned char)*s) && !isdigit((unsigned char)*s) &&
-                    *s != '_')
+                if (!isalnum((unsigned char)*s) && !strchr("_$/&-", *s))
                         return 0;
         return 1;
 }
@@ -133,9 +137,9 @@ static int strings(const struct where *w, const json_t *arr, const char *key,
 static int rule_parse(const struct where *w, const json_t *obj,
                       struct action_rule *r)
 {
-        static const char *const keys[] = {"name",     "info_types",
+        static const char *const keys[] = {"name",           "info_types",
                                            "min_likelihood", "channels",
-                                           "actions",  NULL};
+                                           "actions",        NULL};
         const json_t *v;
         int err;
 
@@ -163,10 +167,9 @@ static int rule_parse(const struct where *w, const json_t *obj,
                 r->min_likelihood =
                     policy_likelihood_index(json_string_value(v));
                 if (r->min_likelihood <= 0)
-                        return fail(w,
-                                    "'min_likelihood' must be one of "
-                                    "VERY_UNLIKELY, UNLIKELY, POSSIBLE, "
-                                    "LIKELY, VERY_LIKELY");
+                        return fail(w, "'min_likelihood' must be one of "
+                                       "VERY_UNLIKELY, UNLIKELY, POSSIBLE, "
+                                       "LIKELY, VERY_LIKELY");
         }
         v = json_object_get(obj, "channels");
         if (v && (err = strings(w, v, "channels", channel_valid,
@@ -244,8 +247,7 @@ static int parse_doc(struct action_policy *ap, const json_t *doc,
         for (size_t i = 0; i < json_array_size(rules); i++) {
                 const json_t *r = json_array_get(rules, i);
                 w->rule = i;
-                w->rule_name =
-                    json_string_value(json_object_get(r, "name"));
+                w->rule_name = json_string_value(json_object_get(r, "name"));
                 ap->n_rules = i + 1;
                 if ((err = rule_parse(w, r, &ap->rules[i])))
                         return err;
@@ -253,9 +255,8 @@ static int parse_doc(struct action_policy *ap, const json_t *doc,
         return DLP_OK;
 }
 
-int action_policy_parse(struct action_policy *ap, const char *text,
-                        size_t len, const char *origin, char *errstr,
-                        size_t errstr_size)
+int action_policy_parse(struct action_policy *ap, const char *text, size_t len,
+                        const char *origin, char *errstr, size_t errstr_size)
 {
         struct where w = {origin, (size_t)-1, NULL, errstr, errstr_size};
         json_error_t jerr;
@@ -274,8 +275,8 @@ int action_policy_parse(struct action_policy *ap, const char *text,
         return err;
 }
 
-int action_policy_load(struct action_policy *ap, const char *path,
-                       char *errstr, size_t errstr_size)
+int action_policy_load(struct action_policy *ap, const char *path, char *errstr,
+                       size_t errstr_size)
 {
         struct where w = {path, (size_t)-1, NULL, errstr, errstr_size};
         char *text = NULL;
@@ -353,10 +354,9 @@ const struct action_rule *action_policy_match(const struct action_policy *ap,
         return NULL;
 }
 
-unsigned action_policy_decide(const struct action_policy *ap,
-                              const json_t *ins, const json_t *findings,
-                              json_t **alerted, json_t **acted,
-                              const char **rule)
+unsigned action_policy_decide(const struct action_policy *ap, const json_t *ins,
+                              const json_t *findings, json_t **alerted,
+                              json_t **acted, const char **rule)
 {
         const char *channel =
             json_string_value(json_object_get(ins, "channel"));
@@ -373,7 +373,8 @@ unsigned action_policy_decide(const struct action_policy *ap,
                 *alerted = *acted = NULL;
                 return 0;
         }
-        json_array_foreach((json_t *)findings, i, f) {
+        json_array_foreach((json_t *)findings, i, f)
+        {
                 const struct action_rule *r = action_policy_match(
                     ap, json_string_value(json_object_get(f, "info_type")),
                     json_string_value(json_object_get(f, "likelihood")),

@@ -55,10 +55,17 @@ fleet_pid() { cat "$FLEET_RUN/$1.pid"; }
 
 # SIGKILLs a process (a crash) and forgets it: fleet_down will not judge it.
 fleet_kill() {
-        local pid i
+        local pid
         pid=$(fleet_pid "$1")
         kill -KILL "$pid" 2>/dev/null || true
         wait "$pid" 2>/dev/null || true
+        fleet_forget "$1"
+}
+
+# Forgets a process that is gone (fleet_kill, or fleet_stop already judged
+# it): fleet_down will not stop or judge it again.
+fleet_forget() {
+        local i
         for i in "${!FLEET_NAMES[@]}"; do
                 [ "${FLEET_NAMES[$i]}" = "$1" ] && unset 'FLEET_NAMES[i]'
         done

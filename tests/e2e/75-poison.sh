@@ -31,16 +31,6 @@ export DLP_TOPIC_EVENTS=e2e.$id.events DLP_TOPIC_INSPECTED=e2e.$id.inspected \
 fleet_common_env "$BOOTSTRAP"
 
 quiet() { "$@" >"$FLEET_RUN/quiet.out" 2>&1 || { cat "$FLEET_RUN/quiet.out"; return 1; }; }
-# stops NAME gracefully (checked) and forgets it, as fleet_kill forgets
-stop_and_forget() {
-        local i rc=0
-        fleet_stop "$1" || rc=1
-        for i in "${!FLEET_NAMES[@]}"; do
-                [ "${FLEET_NAMES[$i]}" = "$1" ] && unset 'FLEET_NAMES[i]'
-        done
-        FLEET_NAMES=("${FLEET_NAMES[@]}")
-        return $rc
-}
 produce() { kcat -P -b "$BOOTSTRAP" -t "$1" -K '\t' -X message.max.bytes=1000000; }
 count() { topic_count "$BOOTSTRAP" "$1"; }
 dead_from() { # STAGE: dead letters written by that stage
@@ -163,7 +153,8 @@ check grep -q 'not a dlp.alert/1 record keyed by its event_id: ignored' "$FLEET_
         "the reporter ignored the garbage on the alerts topic (and EvGOOD2 was alerted)"
 
 # --- no crash loop: a restarted inspector goes on from its commit ---------------
-check stop_and_forget inspector "the inspector stops cleanly after the poison"
+check fleet_stop inspector "the inspector stops cleanly after the poison"
+fleet_forget inspector
 inspector inspector-2
 printf 'EvGOOD3\t{"schema":"dlp.event/1","event_id":"EvGOOD3","team_id":"T0POISON","channel":"C0POISON","user":"U0POISON","ts":"1763900000.000400","event_time":1763900000,"kind":"message","text":"hello","received_at":"2026-12-01T00:00:00.000Z","source":"replay"}\n' |
         produce "$DLP_TOPIC_EVENTS"

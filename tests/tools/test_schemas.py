@@ -291,7 +291,7 @@ def validator_accepts_kcat_output_of_good_records():
         rc, s, err = run_validator(kcat_stream(good), "--expect-count", str(len(good)), "--dump", dump)
         assert rc == 0, err
         assert s["records"] == s["valid"] == len(good) and s["invalid"] == 0, s
-        assert s["by_schema"]["dlp.inspection/1"]["valid"] == 2, s
+        assert s["by_schema"]["dlp.inspection/1"]["valid"] == 3, s
         with open(dump, encoding="utf-8") as f:
             dumped = [json.loads(x) for x in f]
         assert dumped == [load(p) for p in good]

@@ -162,6 +162,38 @@ static void test_edit_says_so(void **state)
         json_decref(f);
 }
 
+/* A finding in a part of the message says where: "in attachment 2", "in
+ * the file title of report.csv"; one in the text says nothing more. The
+ * part is escaped like every other field. */
+static void test_part_is_named(void **state)
+{
+        json_t *ins = inspection("EvA1", "U1", "C1", "1700000000.000100");
+        json_t *f = json_pack("[o, o, o]", finding("CREDIT_CARD_NUMBER", "4111 ••"),
+                              finding("EMAIL_ADDRESS", "j••@example.com"),
+                              finding("US_SOCIAL_SECURITY_NUMBER", "•••-••-6789"));
+        json_t *const one[] = {ins};
+        json_t *const fs[] = {f};
+        size_t used;
+        char *s;
+
+        json_object_set_new(json_array_get(f, 0), "part",
+                            json_string("attachment 2"));
+        json_object_set_new(json_array_get(f, 1), "part",
+                            json_string("the file title of <!here>.csv"));
+        s = dump(alert_message(ins, f, "CALERT", NULL));
+        assert_non_null(strstr(s, "*CREDIT_CARD_NUMBER* (LIKELY) in attachment 2: "));
+        assert_non_null(strstr(s, "*EMAIL_ADDRESS* (LIKELY) in the file title of "
+                                  "&lt;!here&gt;.csv: "));
+        assert_non_null(strstr(s, "*US_SOCIAL_SECURITY_NUMBER* (LIKELY): "));
+        assert_null(strstr(s, "<!here>"));
+        free(s);
+        s = dump(alert_digest(one, fs, 1, "CALERT", "https://x.slack.com", &used));
+        assert_non_null(strstr(s, "` in attachment 2 <https://x.slack.com/"));
+        free(s);
+        json_decref(ins);
+        json_decref(f);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -169,6 +201,7 @@ int main(void)
             cmocka_unit_test(test_multibyte_fields_cut_anywhere_still_alert),
             cmocka_unit_test(test_digest_keeps_every_section),
             cmocka_unit_test(test_edit_says_so),
+            cmocka_unit_test(test_part_is_named),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -68,35 +68,66 @@ static int part_add(json_t *parts, const char *where, const char *text)
                                                       where, "text", text));
 }
 
-/* Appends the text of a rich_text element tree to \p buf: "text" and
- * "link" leaves in order, a newline between top-level sections. */
+/* Appends \p n bytes of \p t to the growing string *buf. */
+static void buf_add(char **buf, size_t *len, const char *t, size_t n)
+{
+        char *nb = realloc(*buf, *len + n + 1);
+
+        if (!nb)
+                return;
+        memcpy(nb + *len, t, n);
+        *len += n;
+        nb[*len] = '\0';
+        *buf = nb;
+}
+
+/* Appends a rich_text element tree to \p buf written as Slack writes the
+ * same message's text (mrkdwn): "&amp;" escapes, "<url|label>" links,
+ * "<@U…>" mentions, ":emoji:"; a newline between top-level sections. So a
+ * block that only mirrors the text is found in it and not inspected
+ * twice. */
 static void rich_text_flatten(json_t *el, char **buf, size_t *len)
 {
-        const char *type = str(el, "type"), *t = NULL;
+        const char *type = str(el, "type"), *t;
         json_t *kids = json_object_get(el, "elements"), *k;
+        char tmp[512];
         size_t i;
 
-        if (type && !strcmp(type, "text"))
-                t = str(el, "text");
-        else if (type && !strcmp(type, "link"))
-                t = str(el, "text") ? str(el, "text") : str(el, "url");
-        if (t) {
-                size_t n = strlen(t);
-                char *nb = realloc(*buf, *len + n + 2);
-
-                if (!nb)
-                        return;
-                memcpy(nb + *len, t, n);
-                *len += n;
-                nb[*len] = '\0';
-                *buf = nb;
+        if (!type)
+                type = "";
+        if (!strcmp(type, "text") && (t = str(el, "text"))) {
+                for (; *t; t++) {
+                        const char *e = *t == '&'   ? "&amp;"
+                                        : *t == '<' ? "&lt;"
+                                        : *t == '>' ? "&gt;"
+                                                    : NULL;
+                        if (e)
+                                buf_add(buf, len, e, strlen(e));
+                        else
+                                buf_add(buf, len, t, 1);
+                }
+        } else if (!strcmp(type, "link") && str(el, "url")) {
+                if (str(el, "text"))
+                        dlp_fmt(tmp, sizeof(tmp), "<%s|%s>", str(el, "url"),
+                                str(el, "text"));
+                else
+                        dlp_fmt(tmp, sizeof(tmp), "<%s>", str(el, "url"));
+                buf_add(buf, len, tmp, strlen(tmp));
+        } else if (!strcmp(type, "user") && str(el, "user_id")) {
+                dlp_fmt(tmp, sizeof(tmp), "<@%s>", str(el, "user_id"));
+                buf_add(buf, len, tmp, strlen(tmp));
+        } else if (!strcmp(type, "channel") && str(el, "channel_id")) {
+                dlp_fmt(tmp, sizeof(tmp), "<#%s>", str(el, "channel_id"));
+                buf_add(buf, len, tmp, strlen(tmp));
+        } else if (!strcmp(type, "emoji") && str(el, "name")) {
+                dlp_fmt(tmp, sizeof(tmp), ":%s:", str(el, "name"));
+                buf_add(buf, len, tmp, strlen(tmp));
         }
         json_array_foreach(kids, i, k)
         {
                 rich_text_flatten(k, buf, len);
-                if (type && !strcmp(type, "rich_text") && *buf && *len &&
-                    i + 1 < json_array_size(kids))
-                        (*buf)[(*len)++] = '\n', (*buf)[*len] = '\0';
+                if (!strcmp(type, "rich_text") && i + 1 < json_array_size(kids))
+                        buf_add(buf, len, "\n", 1);
         }
 }
 

@@ -110,6 +110,20 @@ static void when_of(const json_t *ins, char *out, size_t size)
                         (int)digits, ts, shown);
 }
 
+/* " in attachment 2" for a finding in a part of the message (its "part",
+ * escaped), "" for one in the text. */
+static void part_of(const json_t *f, char *out, size_t size)
+{
+        char where[224];
+
+        if (!*str(f, "part")) {
+                out[0] = '\0';
+                return;
+        }
+        esc(where, sizeof(where), str(f, "part"));
+        dlp_fmt(out, size, " in %s", where);
+}
+
 /* An edit (kind message_changed) is said to be one: the reader looks for
  * the message's new version, and an edit alerts only when the text a
  * person sees changed (the collector skips unfurls). */
@@ -133,15 +147,17 @@ json_t *alert_message(const json_t *ins, const json_t *findings,
         type_counts(findings, summary, sizeof(summary));
         json_array_foreach(findings, i, f)
         {
-                char line[400], type[96], likelihood[48], quote[256];
+                char line[700], type[96], likelihood[48], quote[256],
+                    in[240];
 
                 if (shown == ALERT_MAX_FINDING_LINES)
                         break;
                 esc(type, sizeof(type), str(f, "info_type"));
                 esc(likelihood, sizeof(likelihood), str(f, "likelihood"));
                 esc(quote, sizeof(quote), str(f, "quote_masked"));
-                dlp_fmt(line, sizeof(line), "• *%s* (%s): `%s`\n", type,
-                        likelihood, quote);
+                part_of(f, in, sizeof(in));
+                dlp_fmt(line, sizeof(line), "• *%s* (%s)%s: `%s`\n", type,
+                        likelihood, in, quote);
                 if (len + strlen(line) > ALERT_SECTION_MAX - 40)
                         break;
                 len += dlp_fmt(lines + len, sizeof(lines) - len, "%s", line);
@@ -216,8 +232,8 @@ json_t *alert_digest(json_t *const *ins, json_t *const *findings, size_t n,
         if (n > ALERT_DIGEST_MAX)
                 n = ALERT_DIGEST_MAX;
         for (i = 0; i < n && !failed; i++) {
-                char counts[256], link[256], elink[512], who[96], line[768],
-                    chan[96], quote[256], id[128];
+                char counts[256], link[256], elink[512], who[96], line[1024],
+                    chan[96], quote[256], id[128], in[240];
 
                 type_counts(findings[i], counts, sizeof(counts));
                 alert_permalink(link_base, str(ins[i], "channel"),
@@ -228,9 +244,10 @@ json_t *alert_digest(json_t *const *ins, json_t *const *findings, size_t n,
                 esc(quote, sizeof(quote),
                     str(json_array_get(findings[i], 0), "quote_masked"));
                 esc(id, sizeof(id), str(ins[i], "event_id"));
+                part_of(json_array_get(findings[i], 0), in, sizeof(in));
                 dlp_fmt(line, sizeof(line),
-                        "• <#%s> %s%s: %s `%s` <%s|view> · %s\n", chan, who,
-                        edit_note(ins[i]), counts, quote, elink, id);
+                        "• <#%s> %s%s: %s `%s`%s <%s|view> · %s\n", chan, who,
+                        edit_note(ins[i]), counts, quote, in, elink, id);
                 if (len + strlen(line) > ALERT_SECTION_MAX) {
                         if (sections + 1 == ALERT_MAX_SECTIONS)
                                 break; /* the rest goes in the next digest */

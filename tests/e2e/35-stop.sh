@@ -9,12 +9,8 @@
 #      second reporter alerts every event
 #   C. the collector while Slack deliveries are arriving: exit 0, no report,
 #      every delivery it answered 200 is in the topic
-set -euo pipefail
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-. "$ROOT/scripts/lib/fleet.sh"
-BOOTSTRAP=${DLPFLEET_KAFKA_BOOTSTRAP:-127.0.0.1:19092}
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 RUN_BASE=${FLEET_RUN_DIR:-$ROOT/.run/e2e-stop}
-trap 'fleet_down >/dev/null 2>&1 || true' EXIT
 
 phase() { # NAME
         local id

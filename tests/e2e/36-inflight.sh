@@ -15,12 +15,8 @@
 #
 # What is asserted are counts at the service and in the topics: properties
 # of the pacing, not timings of our code.
-set -euo pipefail
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-. "$ROOT/scripts/lib/fleet.sh"
-BOOTSTRAP=${DLPFLEET_KAFKA_BOOTSTRAP:-127.0.0.1:19092}
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 RUN_BASE=${FLEET_RUN_DIR:-$ROOT/.run/e2e-inflight}
-trap 'fleet_down >/dev/null 2>&1 || true' EXIT
 
 phase() { # NAME
         local id

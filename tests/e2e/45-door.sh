@@ -12,13 +12,9 @@
 #   * 1 MiB bodies: unsigned ones refused (401) before the body; forged ones
 #     past the body budget's large half refused (503) before the body
 #   * the connection limit is capped below the file descriptor limit
-set -euo pipefail
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-. "$ROOT/scripts/lib/fleet.sh"
-BOOTSTRAP=${DLPFLEET_KAFKA_BOOTSTRAP:-127.0.0.1:19092}
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 fleet_init "${FLEET_RUN_DIR:-$ROOT/.run/e2e-door}"
 rm -f "$FLEET_RUN"/*
-trap 'fleet_down >/dev/null 2>&1 || true' EXIT
 id=$(date +%s)-$$
 export DLP_TOPIC_EVENTS=e2e.$id.events
 "$ROOT/scripts/kafka.sh" create-topics 12 "$DLP_TOPIC_EVENTS" >/dev/null

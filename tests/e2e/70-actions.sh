@@ -14,13 +14,9 @@
 #      each user's DM opened once per reporter run, not once per notice
 #
 # Each phase has its own topics, group and slack-sim.
-set -euo pipefail
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-. "$ROOT/scripts/lib/fleet.sh"
-BOOTSTRAP=${DLPFLEET_KAFKA_BOOTSTRAP:-127.0.0.1:19092}
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 RUN_BASE=${FLEET_RUN_DIR:-$ROOT/.run/e2e-actions}
 ADMIN_TOKEN=xoxp-e2e-admin-token
-trap 'fleet_down >/dev/null 2>&1 || true' EXIT
 
 phase() { # NAME [slack-sim VAR=VALUE...]
         local id

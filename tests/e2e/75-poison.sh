@@ -15,13 +15,9 @@
 #     event, which must not suppress that event's alert
 #
 # Run it in the ASan+UBSan build too (CTest does, in scripts/test.sh).
-set -euo pipefail
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-. "$ROOT/scripts/lib/fleet.sh"
-BOOTSTRAP=${DLPFLEET_KAFKA_BOOTSTRAP:-127.0.0.1:19092}
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 fleet_init "${FLEET_RUN_DIR:-$ROOT/.run/e2e-poison}"
 rm -f "$FLEET_RUN"/*
-trap 'fleet_down >/dev/null 2>&1 || true' EXIT
 
 id=$(date +%s)-$$
 export DLP_TOPIC_EVENTS=e2e.$id.events DLP_TOPIC_INSPECTED=e2e.$id.inspected \

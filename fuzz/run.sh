@@ -8,7 +8,8 @@
 #   fuzz/run.sh --merge [HARNESS...]        fold what the last runs found into
 #                                           fuzz/corpus (minimised), to commit
 #
-# Environment: DLPFLEET_FUZZ_SECONDS (default 30), DLPFLEET_FUZZ_BUILD (build
+# Environment: DLPFLEET_FUZZ_SECONDS (default 30), DLPFLEET_FUZZ_JOBS
+# (harnesses at once, default one per core), DLPFLEET_FUZZ_BUILD (build
 # directory, default build-fuzz), CC (a clang; default clang-14 or clang).
 # New inputs go to BUILD/fuzz-work/<harness>/, never into the repository
 # until --merge; logs to BUILD/fuzz-logs/, reproducers to
@@ -17,6 +18,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${DLPFLEET_FUZZ_BUILD:-$ROOT/build-fuzz}
 SECONDS_EACH=${DLPFLEET_FUZZ_SECONDS:-30}
+JOBS=${DLPFLEET_FUZZ_JOBS:-$(nproc)}
 ALL=(envelope replay slack_sig dlp_answer dlp_request mask slack_answer alert
         config cuts)
 # Harnesses left out of a default run while a defect they find is being
@@ -86,29 +88,48 @@ if [ $merge = 1 ]; then
 fi
 
 mkdir -p "$BUILD/fuzz-logs"
-failed=()
-printf '%-13s %9s %7s %6s %6s %5s %4s\n' harness execs exec/s cov ft corp s
-for h in "${HARNESSES[@]}"; do
-        work=$BUILD/fuzz-work/$h art=$BUILD/fuzz-artifacts/$h/
-        log=$BUILD/fuzz-logs/$h.log
+# Runs harness $1; its exit status, start and end go to BUILD/fuzz-logs/$1.rc.
+run_one() {
+        local h=$1 work=$BUILD/fuzz-work/$1 art=$BUILD/fuzz-artifacts/$1/
+        local start rc=0
         mkdir -p "$work" "$art" "$ROOT/fuzz/corpus/$h"
         start=$(date +%s)
         # new inputs go to the first directory; the committed corpus is read
-        rc=0
         "$BUILD/bin/fuzz_$h" -max_total_time="$SECONDS_EACH" -timeout=10 \
                 -rss_limit_mb=2048 -dict="$(dict_of "$h")" -artifact_prefix="$art" \
                 -max_len="$(max_len_of "$h")" \
                 -print_final_stats=1 "$work" "$ROOT/fuzz/corpus/$h" \
-                >"$log" 2>&1 || rc=$?
-        took=$(($(date +%s) - start))
+                >"$BUILD/fuzz-logs/$h.log" 2>&1 || rc=$?
+        echo "$rc $start $(date +%s)" >"$BUILD/fuzz-logs/$h.rc"
+}
+
+# one harness per core at a time (libFuzzer runs one process per harness)
+running=0
+for h in "${HARNESSES[@]}"; do
+        if [ $running -ge "$JOBS" ]; then
+                wait -n || true
+                running=$((running - 1))
+        fi
+        rm -f "$BUILD/fuzz-logs/$h.rc"
+        run_one "$h" &
+        running=$((running + 1))
+done
+wait
+
+failed=()
+printf '%-13s %9s %7s %6s %6s %5s %4s\n' harness execs exec/s cov ft corp s
+for h in "${HARNESSES[@]}"; do
+        log=$BUILD/fuzz-logs/$h.log art=$BUILD/fuzz-artifacts/$h/
+        read -r rc start end <"$BUILD/fuzz-logs/$h.rc"
         done_line=$(grep -E '^#[0-9]+[[:space:]]+(DONE|pulse|NEW|REDUCE|INITED)' "$log" | tail -1 || true)
         final_stat() { sed -n "s/^stat::$1: *//p" "$log"; }
         cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$done_line")
         ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$done_line")
         corp=$(sed -n 's/.* corp: \([0-9]*\).*/\1/p' <<<"$done_line")
         printf '%-13s %9s %7s %6s %6s %5s %4s\n' "$h" "$(final_stat number_of_executed_units)" \
-                "$(final_stat average_exec_per_sec)" "${cov:-?}" "${ft:-?}" "${corp:-?}" "$took"
-        if [ $rc -ne 0 ]; then
+                "$(final_stat average_exec_per_sec)" "${cov:-?}" "${ft:-?}" "${corp:-?}" \
+                "$((end - start))"
+        if [ "$rc" -ne 0 ]; then
                 failed+=("$h")
                 echo "fuzz: $h FAILED (exit $rc); log: $log" >&2
                 grep -E 'ERROR: |contract broken|runtime error|SUMMARY' "$log" | head -5 >&2 || true

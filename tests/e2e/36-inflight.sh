@@ -12,6 +12,9 @@
 #      limit counted, not asserted (the kill is about loss)
 #   C. the same with DLP_EXACTLY_ONCE: a read_committed reader sees every
 #      event exactly once
+#   D. 3 inspectors started together (first commits race the rebalances):
+#      each rejoins at once, sends requests, holds partitions at the end and
+#      answers /readyz 200
 #
 # What is asserted are counts at the service and in the topics: properties
 # of the pacing, not timings of our code.
@@ -119,6 +122,30 @@ kill_run B
 echo "       at-least-once duplicates after kill -9: $DUPS (counted, not asserted)"
 kill_run C DLP_EXACTLY_ONCE=true
 check test "$DUPS" = 0 "phase C: exactly once: no duplicate for a read_committed reader"
+
+# --- D: three inspectors started together -------------------------------------
+# Their first commits race the group's rebalances ("Group rebalance in
+# progress"); each must rejoin at once and work, not fall out of the group.
+phase D
+load 9000 --prefix EvD
+for i in 1 2 3; do inspector "inspector-$i"; done
+check wait_until 300 "9,000 inspections" reached 9000 "phase D: every event inspected"
+metric() { # NAME METRIC
+        curl -s "$(cat "$FLEET_RUN/$1.admin")/metrics" | awk -v m="$2" '$1 == m {print $2}'
+}
+for i in 1 2 3; do
+        check test "$(metric "inspector-$i" dlp_inspector_requests_total)" -gt 0 \
+                "phase D: inspector-$i sent requests"
+        check test "$(metric "inspector-$i" dlp_inspector_owned_partitions)" -gt 0 \
+                "phase D: inspector-$i is in the group, with partitions"
+        check test "$(metric "inspector-$i" dlp_inspector_out_of_group)" = 0 \
+                "phase D: inspector-$i is not out of the group"
+        check test "$(curl -s -o /dev/null -w '%{http_code}' "$(cat "$FLEET_RUN/inspector-$i.admin")/readyz")" = 200 \
+                "phase D: inspector-$i /readyz is 200"
+done
+echo "       commits that found the group rebalancing: $(cat "$FLEET_RUN"/inspector-*.log | grep -c 'commit after batch' || true)"
+pacing_report
+check fleet_down "phase D: stopped cleanly"
 
 trap - EXIT
 check_summary "e2e inflight"

@@ -830,8 +830,16 @@ static void serve_until(struct inspector *ins, double deadline)
                 /* writing and committing a batch takes a few ms: not in
                  * the last 30 ms before a slot, which must start on time */
                 serve_answers(ins, left > 0.03);
-                if (left <= 0.003)
+                if (left <= 0.003) {
+                        /* slots a few ms apart (a high R): what is fetched
+                         * is still taken, without blocking, but never
+                         * past the slot */
+                        while (!backlogged(ins) &&
+                               dlp_wall_s() < deadline - 0.0005 &&
+                               take_polled(ins, 0))
+                                ;
                         break;
+                }
                 wait_ms = left > 0.102 ? 100 : (int)((left - 0.002) * 1000);
                 if (dlp_httpm_running(ins->http) > 0) {
                         /* answers first: wake on them, poll Kafka between */

@@ -275,10 +275,44 @@ static void test_base64_vectors(void **state)
 
         for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
                 char *b = dlp_base64(in[i], strlen(in[i]));
+                unsigned char *d;
+                size_t n = 99;
+
                 assert_non_null(b);
                 assert_string_equal(b, want[i]);
                 free(b);
+                d = dlp_base64_decode(want[i], &n);
+                assert_non_null(d);
+                assert_int_equal(n, strlen(in[i]));
+                assert_memory_equal(d, in[i], n);
+                free(d);
         }
+}
+
+/* Both alphabets, padding optional; anything else refused. */
+static void test_base64_decode(void **state)
+{
+        static const unsigned char bin[] = {0xfb, 0xff, 0xbf};
+        unsigned char *d;
+        size_t n;
+
+        (void)state;
+        d = dlp_base64_decode("-_-_", &n); /* URL-safe */
+        assert_non_null(d);
+        assert_int_equal(n, 3);
+        assert_memory_equal(d, bin, 3);
+        free(d);
+        d = dlp_base64_decode("+/+/", &n);
+        assert_non_null(d);
+        assert_memory_equal(d, bin, 3);
+        free(d);
+        d = dlp_base64_decode("Zm8", &n); /* no padding */
+        assert_non_null(d);
+        assert_int_equal(n, 2);
+        free(d);
+        assert_null(dlp_base64_decode("Zm 9v", &n));
+        assert_null(dlp_base64_decode("Z", &n));
+        assert_null(dlp_base64_decode("@@@@", &n));
 }
 
 static void test_base64_out_of_memory(void **state)
@@ -421,6 +455,7 @@ int main(void)
             cmocka_unit_test(test_json_escape),
             cmocka_unit_test(test_utf8_len),
             cmocka_unit_test(test_base64_vectors),
+            cmocka_unit_test(test_base64_decode),
             cmocka_unit_test(test_base64_out_of_memory),
             cmocka_unit_test(test_read_file),
             cmocka_unit_test(test_read_file_large),

@@ -29,6 +29,7 @@ struct inspect_req {
         json_t *rows;    /* array or NULL (no rows) */
         const char *value;
         size_t value_len;
+        unsigned char *decoded; /* a byteItem's bytes (value points here) */
         struct dlp_icfg cfg; /* the effective InspectConfig */
         int include_quote;
         size_t max_findings;
@@ -184,7 +185,60 @@ static const char *cell_check(const json_t *cell)
         return NULL;
 }
 
-/* Reads item: a table (headers, rows) or a value; checks the row and value
+/* ByteContentItem types: those read as text, and the rest (accepted and
+ * answered with no findings: dlp-sim extracts nothing from documents or
+ * images). */
+static const char *const byte_text_types[] = {"TEXT_UTF8", "CSV", "TSV"};
+static const char *const byte_other_types[] = {
+    "BYTES_TYPE_UNSPECIFIED", "IMAGE", "IMAGE_JPEG", "IMAGE_BMP",
+    "IMAGE_PNG", "IMAGE_SVG", "PDF", "WORD_DOCUMENT", "EXCEL_DOCUMENT",
+    "POWERPOINT_DOCUMENT", "AVRO", "AUDIO", "VIDEO", "EXECUTABLE"};
+
+static int listed(const char *const *list, size_t n, const char *s)
+{
+        for (size_t i = 0; i < n; i++)
+                if (!strcmp(list[i], s))
+                        return 1;
+        return 0;
+}
+
+/* item.byteItem {"type","data" (base64)}: the text types become the
+ * item's value; the other types an empty value. */
+static int parse_byte_item(const json_t *bi, struct inspect_req *rq,
+                           struct sim_answer *ans)
+{
+        const char *type = json_string_value(json_object_get(bi, "type"));
+        const char *data = json_string_value(json_object_get(bi, "data"));
+        size_t len = 0;
+
+        if (!type)
+                type = "BYTES_TYPE_UNSPECIFIED";
+        if (!json_is_object(bi) ||
+            (json_object_get(bi, "data") && !data))
+                return reject(ans, SIM_REJ_INVALID,
+                              "Invalid value at 'item.byte_item' "
+                              "(type.googleapis.com/google.privacy.dlp.v2."
+                              "ByteContentItem)");
+        if (!listed(byte_text_types, 3, type) &&
+            !listed(byte_other_types,
+                    sizeof(byte_other_types) / sizeof(byte_other_types[0]),
+                    type))
+                return reject(ans, SIM_REJ_INVALID,
+                              "Invalid value at 'item.byte_item.type' "
+                              "(type.googleapis.com/google.privacy.dlp.v2."
+                              "ByteContentItem.BytesType), \"%.64s\"",
+                              type);
+        rq->decoded = dlp_base64_decode(data ? data : "", &len);
+        if (!rq->decoded)
+                return reject(ans, SIM_REJ_INVALID,
+                              "Invalid value at 'item.byte_item.data' "
+                              "(TYPE_BYTES), Base64 decoding failed");
+        rq->value = (const char *)rq->decoded;
+        rq->value_len = listed(byte_text_types, 3, type) ? len : 0;
+        return DLP_OK;
+}
+
+/* Reads item: a table (headers, rows), a value or a byteItem; checks the row and value
  * limits and every cell's shape. Like every parse step here it returns
  * DLP_OK and, when the request is refused, leaves the 400 in ans->body. */
 static int parse_item(const struct sim_limits *lim, struct inspect_req *rq,
@@ -201,11 +255,13 @@ static int parse_item(const struct sim_limits *lim, struct inspect_req *rq,
                               "or a value)");
         table = json_object_get(item, "table");
         value = json_object_get(item, "value");
+        if (json_object_size(item) == 1 && get(item, "byteItem", "byte_item"))
+                return parse_byte_item(get(item, "byteItem", "byte_item"), rq,
+                                       ans);
         if ((table != NULL) == (value != NULL) || json_object_size(item) != 1)
                 return reject(ans, SIM_REJ_INVALID,
                               "Invalid argument: item must set exactly one "
-                              "of table or value (dlp-sim supports no other "
-                              "content item)");
+                              "of table, value or byteItem");
         if (value) {
                 if (!json_is_string(value))
                         return reject(ans, SIM_REJ_INVALID,
@@ -713,6 +769,7 @@ int sim_inspect(const struct sim_limits *lim, const char *body, size_t len,
         err = inspect_all(&rq, serial, ans);
 out:
         json_decref(rq.root);
+        free(rq.decoded);
         dlp_icfg_free(&rq.cfg);
         if (err) {
                 json_decref(ans->body);

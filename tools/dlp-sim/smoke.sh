@@ -168,6 +168,21 @@ code=$(curl -s -o "$WORK/r.json" -w '%{http_code}' --data-binary '{"inspectConfi
 [ "$code" = 400 ] && json "$WORK/r.json" 'd["error"]["message"]' | grep -q 'customInfoTypes\[0\].regex.pattern: bad regex' ||
         fail "bad regex: $code $(cat "$WORK/r.json")"
 ok "bad regex: 400 $(json "$WORK/r.json" 'd["error"]["message"]')"
+# byteItem: the text types are read as text, the other types accepted
+# with no findings (dlp-sim extracts no text from documents or images)
+B64=$(printf 'name,card\nZo\xc3\xab,4111 1111 1111 1111\n' | base64 -w0)
+curl -s -o "$WORK/r.json" --data-binary "{\"inspectConfig\":{\"includeQuote\":true},\"item\":{\"byteItem\":{\"type\":\"CSV\",\"data\":\"$B64\"}}}" "$INSPECT"
+got=$(json "$WORK/r.json" '" ".join(f["infoType"]["name"] + "@" + f["location"]["byteRange"]["start"] for f in d["result"]["findings"])')
+[ "$got" = "CREDIT_CARD_NUMBER@15" ] || fail "byteItem CSV: $got $(cat "$WORK/r.json")"
+ok "byteItem CSV: read as text: $got"
+code=$(curl -s -o "$WORK/r.json" -w '%{http_code}' --data-binary "{\"item\":{\"byte_item\":{\"type\":\"PDF\",\"data\":\"$B64\"}}}" "$INSPECT")
+[ "$code" = 200 ] && [ "$(json "$WORK/r.json" 'len(d["result"].get("findings", []))')" = 0 ] || fail "byteItem PDF: $code $(cat "$WORK/r.json")"
+ok "byteItem PDF: accepted, no findings (no text extraction in dlp-sim)"
+code=$(curl -s -o "$WORK/r.json" -w '%{http_code}' --data-binary '{"item":{"byteItem":{"type":"ZIP","data":""}}}' "$INSPECT")
+[ "$code" = 400 ] || fail "byteItem unknown type: $code"
+code=$(curl -s -o "$WORK/r.json" -w '%{http_code}' --data-binary '{"item":{"byteItem":{"type":"TEXT_UTF8","data":"@@"}}}' "$INSPECT")
+[ "$code" = 400 ] && json "$WORK/r.json" 'd["error"]["message"]' | grep -q 'Base64' || fail "byteItem bad base64: $code"
+ok "byteItem: unknown type and bad base64 -> 400"
 stop tpl
 echo '{"inspectTemplates":[{"name":"t","inspectConfig":{"infoTypes":[{"name":"NOPE"}]}}]}' >"$WORK/bad-templates.json"
 rc=0

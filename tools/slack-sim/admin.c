@@ -12,6 +12,7 @@
 
 #include "err.h"
 #include "log.h"
+#include "util.h"
 
 /* GET /_sim/messages[?channel=C…][&since=<index>] */
 static void admin_messages(struct slack_sim *sim, struct dlp_http_req *req,
@@ -93,41 +94,6 @@ out:
         json_decref(b);
 }
 
-/* Decodes standard base64 (padding optional, no whitespace) into a new
- * buffer; NULL when malformed or out of memory. */
-static unsigned char *base64_decode(const char *s, size_t *lenp)
-{
-        static const char abc[] =
-            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-        size_t n = strlen(s), len = 0;
-        unsigned char *out;
-        unsigned acc = 0;
-        int bits = 0;
-
-        while (n && s[n - 1] == '=')
-                n--;
-        out = malloc(n * 3 / 4 + 1);
-        if (!out)
-                return NULL;
-        for (size_t i = 0; i < n; i++) {
-                const char *c = s[i] ? strchr(abc, s[i]) : NULL;
-
-                if (!c) {
-                        free(out);
-                        return NULL;
-                }
-                acc = (acc << 6) | (unsigned)(c - abc);
-                bits += 6;
-                if (bits >= 8) {
-                        bits -= 8;
-                        out[len++] = (unsigned char)(acc >> bits);
-                        acc &= (1u << bits) - 1;
-                }
-        }
-        *lenp = len;
-        return out;
-}
-
 /* POST /_sim/files {"id","user","name"?,"mimetype"?,"filetype"?,
  * "content"? (text) or "content_base64"? (bytes),"external"?}: a file
  * owned by a user, with what a download of it answers. */
@@ -153,7 +119,7 @@ static void admin_file_add(struct slack_sim *sim, struct dlp_http_req *req,
                 seed.data = json_string_value(content);
                 seed.len = json_string_length(content);
         } else if (b64) {
-                bytes = base64_decode(b64, &seed.len);
+                bytes = dlp_base64_decode(b64, &seed.len);
                 seed.data = bytes;
         }
         if (!seed.id || !seed.user || seed.id[0] != 'F' ||

@@ -300,6 +300,42 @@ char *dlp_base64(const void *data, size_t len)
         return out;
 }
 
+unsigned char *dlp_base64_decode(const char *s, size_t *lenp)
+{
+        static const char abc[] =
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        size_t n = strlen(s), len = 0;
+        unsigned char *out;
+        unsigned acc = 0;
+        int bits = 0;
+
+        while (n && s[n - 1] == '=')
+                n--;
+        if (n % 4 == 1)
+                return NULL; /* no whole byte in the last group */
+        out = malloc(n * 3 / 4 + 1);
+        if (!out)
+                return NULL;
+        for (size_t i = 0; i < n; i++) {
+                char c = s[i] == '-' ? '+' : s[i] == '_' ? '/' : s[i];
+                const char *p = c ? strchr(abc, c) : NULL;
+
+                if (!p) {
+                        free(out);
+                        return NULL;
+                }
+                acc = (acc << 6) | (unsigned)(p - abc);
+                bits += 6;
+                if (bits >= 8) {
+                        bits -= 8;
+                        out[len++] = (unsigned char)(acc >> bits);
+                        acc &= (1u << bits) - 1;
+                }
+        }
+        *lenp = len;
+        return out;
+}
+
 char *dlp_read_file(const char *path, size_t *lenp, char *errstr,
                     size_t errstr_size)
 {

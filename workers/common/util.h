@@ -114,6 +114,10 @@ size_t dlp_utf8_sanitize(char *dst, size_t cap, const char *src, size_t len);
 /* Base64 of \p len bytes; returns a new NUL-terminated string (free()) or
  * NULL on allocation failure. */
 char *dlp_base64(const void *data, size_t len);
+/* Decodes base64 text (the standard or the URL-safe alphabet, padding
+ * optional, no whitespace) into a new buffer (free()) of *lenp bytes; NULL
+ * when malformed or out of memory. */
+unsigned char *dlp_base64_decode(const char *s, size_t *lenp);
 
 /* Reads a whole file into a new NUL-terminated buffer, stripping one
  * trailing newline; returns NULL and fills errstr on failure. */

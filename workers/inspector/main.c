@@ -13,6 +13,7 @@
 #include "admin.h"
 #include "batch.h"
 #include "config.h"
+#include "detect_config.h"
 #include "err.h"
 #include "fleet.h"
 #include "flight.h"
@@ -984,6 +985,66 @@ static void run(struct inspector *ins)
 }
 
 
+/* What to look for (detect_config.h): the detection settings become the
+ * members of every request, checked before anything is consumed. A config
+ * that leaves no room for a row in DLP_BATCH_MAX_BYTES is refused too. */
+static int detection_init(struct inspector *ins, char *errstr,
+                          size_t errstr_size)
+{
+        struct detect_config dc;
+        json_t *members;
+        char *wrapped;
+        size_t envelope;
+        int rc;
+
+        rc = detect_config_init(&dc, ins->cfg.info_types,
+                                ins->cfg.inspect_template,
+                                ins->cfg.inspect_config_file, errstr,
+                                errstr_size);
+        if (rc)
+                return rc;
+        wrapped = malloc(dc.fragment_len + 3);
+        if (!wrapped) {
+                detect_config_free(&dc);
+                snprintf(errstr, errstr_size, "out of memory");
+                return DLP_ERR_NOMEM;
+        }
+        snprintf(wrapped, dc.fragment_len + 3, "{%s}", dc.fragment);
+        members = json_loads(wrapped, 0, NULL);
+        free(wrapped);
+        if (!members) {
+                detect_config_free(&dc);
+                snprintf(errstr, errstr_size, "out of memory");
+                return DLP_ERR_NOMEM;
+        }
+        rc = backend_init(&ins->backend, &gdlp_backend_ops, members, errstr,
+                          errstr_size); /* members now owned by the backend */
+        if (rc) {
+                detect_config_free(&dc);
+                return rc;
+        }
+        envelope = ins->backend.ops->envelope_bytes(&ins->backend);
+        LOG_INFO("detection: %zu built-in and %zu custom info types%s%s; "
+                 "%zu bytes of every request",
+                 dc.info_types, dc.custom_types,
+                 ins->cfg.inspect_template && *ins->cfg.inspect_template
+                     ? ", template "
+                     : "",
+                 ins->cfg.inspect_template ? ins->cfg.inspect_template : "",
+                 envelope);
+        detect_config_free(&dc);
+        if (envelope + 1024 > (size_t)ins->cfg.batch_max_bytes) {
+                snprintf(errstr, errstr_size,
+                         "DLP_INSPECT_CONFIG_FILE: the inspect config takes "
+                         "%zu of the %ld bytes of DLP_BATCH_MAX_BYTES, leaving "
+                         "no room for messages",
+                         envelope, ins->cfg.batch_max_bytes);
+                backend_term(&ins->backend);
+                return DLP_ERR_CONFIG;
+        }
+        return DLP_OK;
+}
+
 int main(int argc, char **argv)
 {
         struct inspector *ins = calloc(1, sizeof(*ins));
@@ -1019,9 +1080,8 @@ int main(int argc, char **argv)
                  "%s/v2/projects/%s/locations/%s/content:inspect",
                  ins->cfg.api_url, ins->cfg.project, ins->cfg.location);
         pace_init(&ins->pace, ins->cfg.rate_limit, ins->cfg.rate_safety);
-        if (backend_init(&ins->backend, &gdlp_backend_ops, NULL, errstr,
-                         sizeof(errstr)) != DLP_OK) {
-                LOG_ERROR("DLP backend: %s", errstr);
+        if (detection_init(ins, errstr, sizeof(errstr)) != DLP_OK) {
+                LOG_ERROR("%s", errstr);
                 rc = 2;
                 goto out_config;
         }

@@ -269,6 +269,71 @@ static void test_row_index_mapping_including_row_0(void **state)
         batch_clear(&b);
 }
 
+/* An event with parts: a row for its text and one per part, in order; a
+ * finding in a part names it, with offsets into the part's text. */
+static void test_parts_are_rows_of_their_own(void **state)
+{
+        static const char answer3[] =
+            "{\"result\":{\"findings\":["
+            "{\"infoType\":{\"name\":\"CREDIT_CARD_NUMBER\"},"
+            "\"likelihood\":\"VERY_LIKELY\",\"quote\":\"4111111111111111\","
+            "\"location\":{\"byteRange\":{\"start\":\"5\",\"end\":\"21\"},"
+            "\"contentLocations\":[{\"recordLocation\":{\"tableLocation\":"
+            "{\"rowIndex\":\"1\"}}}]}},"
+            "{\"infoType\":{\"name\":\"EMAIL_ADDRESS\"},"
+            "\"likelihood\":\"LIKELY\",\"quote\":\"a@b.co\","
+            "\"location\":{\"byteRange\":{\"end\":\"6\"},"
+            "\"contentLocations\":[{\"recordLocation\":{\"tableLocation\":"
+            "{\"rowIndex\":\"2\"}}}]}}]}}";
+        json_t *ev = json_pack(
+            "{s:s, s:s, s:[{s:s, s:s}, {s:s, s:s}]}", "schema", "dlp.event/1",
+            "text", "hello", "parts", "where", "attachment 2", "text",
+            "card 4111111111111111", "where", "the file title of r.csv",
+            "text", "a@b.co");
+        struct backend_answer info = {0, 0};
+        struct batch b;
+        struct batch_sink sink = {&b, 0};
+        char errstr[256], *req;
+        size_t len;
+        json_t *f, *rows, *parsed;
+
+        batch_init(&b, &be, 100, 524288);
+        assert_int_equal(batch_add(&b, NULL, ev), DLP_OK);
+        assert_int_equal(b.n_rows, 3);
+        assert_int_equal(b.rows[1].part, 0);
+        req = batch_request(&b, 0, 3, &len);
+        parsed = json_loads(req, 0, NULL);
+        rows = json_object_get(
+            json_object_get(json_object_get(parsed, "item"), "table"), "rows");
+        assert_string_equal(
+            json_string_value(json_object_get(
+                json_array_get(json_object_get(json_array_get(rows, 1),
+                                               "values"),
+                               0),
+                "stringValue")),
+            "card 4111111111111111");
+        json_decref(parsed);
+        free(req);
+        assert_int_equal(gdlp_parse_result(answer3, strlen(answer3), 3,
+                                           batch_on_finding, &sink, &info,
+                                           errstr, sizeof(errstr)),
+                         DLP_OK);
+        assert_int_equal(json_array_size(b.entries[0].findings), 2);
+        f = json_array_get(b.entries[0].findings, 0);
+        assert_string_equal(json_string_value(json_object_get(f, "part")),
+                            "attachment 2");
+        assert_int_equal(json_integer_value(json_object_get(f, "byte_start")),
+                         5);
+        assert_int_equal(json_integer_value(json_object_get(f, "byte_end")),
+                         21);
+        f = json_array_get(b.entries[0].findings, 1);
+        assert_string_equal(json_string_value(json_object_get(f, "part")),
+                            "the file title of r.csv");
+        assert_int_equal(json_integer_value(json_object_get(f, "byte_start")),
+                         0);
+        batch_clear(&b);
+}
+
 static void test_result_shapes(void **state)
 {
         struct batch b;
@@ -414,6 +479,7 @@ int main(void)
             cmocka_unit_test(test_hostile_ranges_are_clamped_to_the_cell),
             cmocka_unit_test(test_errors_never_quote_the_input),
             cmocka_unit_test(test_error_message_cut_keeps_whole_characters),
+            cmocka_unit_test(test_parts_are_rows_of_their_own),
         };
         return cmocka_run_group_tests(tests, gdlp_setup, gdlp_teardown);
 }

@@ -126,72 +126,131 @@ int batch_add_dead(struct batch *b, rd_kafka_message_t *rkm, const char *reason)
         return DLP_OK;
 }
 
+/* The texts of an event, in row order: its text, then each of its parts
+ * (dlp.event/1 "parts": what a person sees besides the text). */
+struct source {
+        const char *text;
+        size_t len;
+        int part; /* index in event.parts, -1 for the text */
+};
+
+static size_t sources_of(json_t *event, struct source *out, size_t max)
+{
+        json_t *jt = json_object_get(event, "text"), *p;
+        size_t n = 0, i;
+
+        out[n++] = (struct source){json_string_value(jt),
+                                   json_string_length(jt), -1};
+        json_array_foreach(json_object_get(event, "parts"), i, p)
+        {
+                json_t *pt = json_object_get(p, "text");
+
+                if (n == max)
+                        break;
+                if (json_is_string(pt) && json_string_length(pt) > 0)
+                        out[n++] = (struct source){json_string_value(pt),
+                                                   json_string_length(pt),
+                                                   (int)i};
+        }
+        return n;
+}
+
 int batch_add(struct batch *b, rd_kafka_message_t *rkm, json_t *event)
 {
-        json_t *jt = json_object_get(event, "text");
-        const char *text = json_string_value(jt);
-        size_t len = json_string_length(jt);
         size_t row_overhead = b->be->ops->row_bytes("", 0);
-        size_t cell_budget =
-            b->max_bytes - b->be->ops->envelope_bytes(b->be) - row_overhead;
-        struct chunk one, *chunks = &one;
+        size_t room = b->max_bytes - b->be->ops->envelope_bytes(b->be);
+        size_t cell_budget = room - row_overhead;
+        struct source src[BATCH_MAX_SOURCES];
+        size_t nsrc = sources_of(event, src, BATCH_MAX_SOURCES);
+        struct chunk *chunks;
+        int *chunk_src;
         size_t n = 0, bytes = 0;
+        int own_batch = 0, err = DLP_OK;
         struct batch_entry *e;
-        int err;
 
-        if (len > 0 &&
-            b->be->ops->row_bytes(text, len) <= b->max_bytes - b->be->ops->envelope_bytes(b->be)) {
-                one = (struct chunk){0, len};
-                n = 1;
-                bytes = b->be->ops->row_bytes(text, len);
-        } else if (len > 0) {
-                /* too long for one request: overlapping chunks, in a batch
-                 * of its own */
-                if (b->n_entries > 0)
-                        return DLP_ERR_TOOBIG;
-                chunks = calloc(b->max_items, sizeof(*chunks));
-                if (!chunks)
-                        return DLP_ERR_NOMEM;
-                err = batch_plan_chunks(b->be, text, len, cell_budget,
-                                        BATCH_CHUNK_OVERLAP, chunks,
-                                        b->max_items, &n);
-                if (err) {
-                        free(chunks);
-                        json_decref(event);
-                        return batch_add_dead(b, rkm,
-                                              "text too long to inspect "
-                                              "within the request limits");
-                }
-                bytes = b->max_bytes; /* nothing else joins this batch */
+        chunks = calloc(b->max_items + 1, sizeof(*chunks));
+        chunk_src = calloc(b->max_items + 1, sizeof(*chunk_src));
+        if (!chunks || !chunk_src) {
+                free(chunks);
+                free(chunk_src);
+                return DLP_ERR_NOMEM;
         }
+        /* a row per text (each part its own cell, so a finding never spans
+         * two parts); a text too long for one request is cut into
+         * overlapping chunks, and the event goes in a batch of its own */
+        for (size_t s = 0; s < nsrc && !err; s++) {
+                size_t k = 0;
+
+                if (src[s].len == 0)
+                        continue;
+                if (n == b->max_items) {
+                        err = DLP_ERR_TOOBIG;
+                        break;
+                }
+                if (b->be->ops->row_bytes(src[s].text, src[s].len) <= room) {
+                        chunks[n] = (struct chunk){0, src[s].len};
+                        k = 1;
+                        bytes += b->be->ops->row_bytes(src[s].text, src[s].len);
+                } else {
+                        own_batch = 1;
+                        err = batch_plan_chunks(b->be, src[s].text, src[s].len,
+                                                cell_budget,
+                                                BATCH_CHUNK_OVERLAP,
+                                                chunks + n, b->max_items - n,
+                                                &k);
+                }
+                for (size_t c = 0; c < k; c++)
+                        chunk_src[n + c] = (int)s;
+                n += k;
+        }
+        if (!err && bytes > room)
+                own_batch = 1; /* the parts together fill a request */
+        if (own_batch && b->n_entries > 0 && !err) {
+                err = DLP_ERR_TOOBIG;
+                goto out;
+        }
+        if (err) {
+                free(chunks);
+                free(chunk_src);
+                json_decref(event);
+                return batch_add_dead(b, rkm,
+                                      "text too long to inspect within the "
+                                      "request limits");
+        }
+        if (own_batch)
+                bytes = b->max_bytes; /* nothing else joins this batch */
         if (b->n_entries > 0 &&
             (b->n_rows + n > b->max_items || b->bytes + bytes > b->max_bytes)) {
-                if (chunks != &one)
-                        free(chunks);
-                return DLP_ERR_TOOBIG;
+                err = DLP_ERR_TOOBIG;
+                goto out;
         }
         if (rows_reserve(b, n) != DLP_OK || !(e = entry_new(b))) {
-                if (chunks != &one)
-                        free(chunks);
-                return DLP_ERR_NOMEM;
+                err = DLP_ERR_NOMEM;
+                goto out;
         }
         e->rkm = rkm;
         e->event = event;
-        e->text = text;
-        e->text_len = len;
+        e->text = src[0].text;
+        e->text_len = src[0].len;
         e->findings = json_array();
         e->row_count = n;
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n; i++) {
+                const struct source *sr = &src[chunk_src[i]];
+
                 b->rows[b->n_rows++] = (struct batch_row){
                     b->n_entries, chunks[i].base, chunks[i].len,
-                    row_overhead +
-                        b->be->ops->cell_bytes(text + chunks[i].base, chunks[i].len)};
+                    row_overhead + b->be->ops->cell_bytes(
+                                       sr->text + chunks[i].base,
+                                       chunks[i].len),
+                    sr->text, sr->part};
+        }
         b->bytes =
             b->bytes + bytes > b->max_bytes ? b->max_bytes : b->bytes + bytes;
         b->n_entries++;
-        if (chunks != &one)
-                free(chunks);
-        return DLP_OK;
+out:
+        free(chunks);
+        free(chunk_src);
+        return err;
 }
 
 void batch_kill_rows(struct batch *b, size_t lo, size_t hi, const char *reason)
@@ -227,7 +286,7 @@ char *batch_request(const struct batch *b, size_t lo, size_t hi, size_t *len)
         if (cells && lens) {
                 for (size_t i = 0; i < n; i++) {
                         const struct batch_row *r = &b->rows[lo + i];
-                        cells[i] = b->entries[r->entry].text + r->base;
+                        cells[i] = r->src + r->base;
                         lens[i] = r->len;
                 }
                 req = b->be->ops->request(b->be, cells, lens, n, len);
@@ -237,12 +296,21 @@ char *batch_request(const struct batch *b, size_t lo, size_t hi, size_t *len)
         return req;
 }
 
+/* Is merged finding \p x in part \p where (NULL: the text)? */
+static int in_part(const json_t *x, const char *where)
+{
+        const char *p = json_string_value(json_object_get(x, "part"));
+
+        return where ? p && !strcmp(p, where) : !p;
+}
+
 void batch_on_finding(void *ctx, const struct backend_finding *f)
 {
         struct batch_sink *sink = ctx;
         struct batch *b = sink->b;
         const struct batch_row *r;
         struct batch_entry *e;
+        const char *where = NULL;
         long long start, end;
         char masked[MASK_MAX_CHARS * 3 + 8];
         json_t *x;
@@ -252,6 +320,11 @@ void batch_on_finding(void *ctx, const struct backend_finding *f)
                 return;
         r = &b->rows[sink->lo + f->row];
         e = &b->entries[r->entry];
+        if (r->part >= 0)
+                where = json_string_value(json_object_get(
+                    json_array_get(json_object_get(e->event, "parts"),
+                                   (size_t)r->part),
+                    "where"));
         /* the offsets are the service's word: a range past the cell (or
          * near INT64_MAX, where base + offset overflows) is clamped to the
          * cell; the finding itself is kept */
@@ -266,16 +339,19 @@ void batch_on_finding(void *ctx, const struct backend_finding *f)
                         start &&
                     json_integer_value(json_object_get(x, "byte_end")) == end &&
                     !strcmp(json_string_value(json_object_get(x, "info_type")),
-                            f->info_type))
+                            f->info_type) &&
+                    in_part(x, where))
                         return;
         }
         mask_quote(f->quote ? f->quote : "", f->quote ? f->quote_len : 0,
                    masked, sizeof(masked));
-        json_array_append_new(
-            e->findings, json_pack("{s:s, s:s, s:I, s:I, s:s}", "info_type",
-                                   f->info_type, "likelihood", f->likelihood,
-                                   "byte_start", (json_int_t)start, "byte_end",
-                                   (json_int_t)end, "quote_masked", masked));
+        x = json_pack("{s:s, s:s, s:I, s:I, s:s}", "info_type", f->info_type,
+                      "likelihood", f->likelihood, "byte_start",
+                      (json_int_t)start, "byte_end", (json_int_t)end,
+                      "quote_masked", masked);
+        if (x && where) /* its offsets count the part's text */
+                json_object_set_new(x, "part", json_string(where));
+        json_array_append_new(e->findings, x);
 }
 
 void batch_drop_partitions(struct batch *b, const char *topic,

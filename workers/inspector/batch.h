@@ -1,8 +1,10 @@
 /* batch.h - what one DLP request carries, and what came back for it.
  *
  * A batch holds up to max_items rows and a request of at most max_bytes
- * (the size is computed exactly, see backend.h). Each event becomes one row,
- * or several when its text alone would not fit a request: then its text is
+ * (the size is computed exactly, see backend.h). Each event becomes one row
+ * for its text and one for each of its parts (attachments, blocks, files:
+ * a finding never spans two), or more when a text alone would not fit a
+ * request: then its text is
  * cut into overlapping chunks at character boundaries, the event fills a
  * batch of its own, its rows go out in as many requests as the byte limit
  * needs (batch_cut), and the chunks' findings are merged back with offsets
@@ -19,6 +21,7 @@
 #include "backend.h"
 
 #define BATCH_CHUNK_OVERLAP 256 /* bytes shared by neighbouring chunks */
+#define BATCH_MAX_SOURCES 257   /* an event's text and up to 256 parts */
 
 struct batch_entry {
         rd_kafka_message_t *rkm; /* owned */
@@ -34,9 +37,11 @@ struct batch_entry {
 
 struct batch_row {
         size_t entry;
-        size_t base; /* byte offset of the cell in the entry's text */
+        size_t base; /* byte offset of the cell in its text (src) */
         size_t len;
-        size_t bytes; /* what the row adds to a request */
+        size_t bytes;    /* what the row adds to a request */
+        const char *src; /* the event's text or one of its parts: borrowed */
+        int part;        /* index in the event's parts, -1: its text */
 };
 
 struct batch {

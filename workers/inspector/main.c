@@ -180,6 +180,29 @@ static void dead_letter(struct inspector *ins, rd_kafka_message_t *rkm,
         }
 }
 
+/* dlp.event/1 parts (optional): a list of {where, text}, where a short
+ * label (it goes into findings and alerts). */
+static int parts_ok(const json_t *parts)
+{
+        size_t i;
+        json_t *p;
+
+        if (!parts)
+                return 1;
+        if (!json_is_array(parts) || json_array_size(parts) > 256)
+                return 0;
+        json_array_foreach(parts, i, p)
+        {
+                json_t *w = json_object_get(p, "where");
+
+                if (!json_is_string(w) || !json_string_length(w) ||
+                    json_string_length(w) > 200 ||
+                    !json_is_string(json_object_get(p, "text")))
+                        return 0;
+        }
+        return 1;
+}
+
 /* Parses a polled message into the batch, or into the carry when the batch
  * is full; anything that is not a dlp.event/1 record becomes a dead
  * letter. */
@@ -225,6 +248,14 @@ static void take(struct inspector *ins, rd_kafka_message_t *rkm)
                         dead_letter(ins, rkm, why);
                         return;
                 }
+        }
+        if (!parts_ok(json_object_get(ev, "parts"))) {
+                snprintf(why, sizeof(why),
+                         "not a valid dlp.event/1 record: parts is not a "
+                         "list of {where, text} strings");
+                json_decref(ev);
+                dead_letter(ins, rkm, why);
+                return;
         }
         if (batch_add(&ins->batch, rkm, ev) == DLP_ERR_TOOBIG) {
                 json_decref(ev);

@@ -7,6 +7,8 @@
 #   * the custom regex and the dictionary type find what they should
 #   * the listed test card is excluded, another card is still found
 #   * the template reaches dlp-sim and is applied (a type only it defines)
+#   * a secret in an attachment and one in a file title each make an alert
+#     that names the part ("in attachment 2", "in the file title of ...")
 #   * an unfurl edit (message_changed, same text) makes no second record
 #     and no second alert; a bot_message without a channel is answered 200
 #   * a bad DLP_INSPECT_CONFIG_FILE (unknown field, bad regex, unknown info
@@ -96,24 +98,31 @@ lines = [
                           "message": unfurled, "previous_message": card_msg}),
     env("EvDETBOTNC01", {"type": "message", "subtype": "bot_message", "ts": "%d.000010" % now,
                           "text": "Pushing is the answer", "bot_id": "BB12033", "username": "github"}),
+    env("EvDETATTACH1", msg(7, "nightly report", attachments=[
+        {"fallback": "all green", "text": "all green"},
+        {"fallback": "refund", "text": "refund to card 5555 5555 5555 4444 failed"}])),
+    env("EvDETFILE001", msg(8, "", subtype="file_share", files=[
+        {"id": "F0DETECT01", "name": "report.csv", "title": "export for jane.doe@example.com",
+         "mimetype": "text/csv", "size": 10}])),
 ]
 print("\n".join(lines))
 PY
 check "$FLEET_PY" "$ROOT/tests/tools/send_events.py" --url "$FLEET_COLLECTOR_URL" \
         --secret "$FLEET_SIGNING_SECRET" --timeout-s 30 --expect-status 200 "$FLEET_RUN/events.jsonl" \
-        "8 events (an unfurl edit, a bot_message without a channel) -> 200"
+        "10 events (an unfurl edit, a bot_message without a channel) -> 200"
 
 settled() {
-        [ "$(topic_count "$BOOTSTRAP" "$DLP_TOPIC_INSPECTED")" -ge 6 ] &&
-                [ "$(topic_count "$BOOTSTRAP" "$DLP_TOPIC_ALERTS")" -ge 5 ]
+        [ "$(topic_count "$BOOTSTRAP" "$DLP_TOPIC_INSPECTED")" -ge 8 ] &&
+                [ "$(topic_count "$BOOTSTRAP" "$DLP_TOPIC_ALERTS")" -ge 7 ]
 }
-check wait_until 120 "6 inspections and 5 alerts" settled "the fleet settled"
+check wait_until 120 "8 inspections and 7 alerts" settled "the fleet settled"
 sleep 3 # a second alert for the unfurl would show up now
 for t in events inspected alerts; do
         var=DLP_TOPIC_${t^^}
         topic_dump "$BOOTSTRAP" "${!var}" "$FLEET_RUN/$t.json"
 done
 curl -s "$FLEET_DLP_SIM/_sim/stats" >"$FLEET_RUN/dlp-stats.json"
+curl -s "$FLEET_SLACK_SIM/_sim/messages" >"$FLEET_RUN/slack.json"
 check "$FLEET_PY" - "$FLEET_RUN" <<'PY' "inspections: custom regex, dictionary, exclusion, template; one record per message"
 import json, sys
 run = sys.argv[1]
@@ -123,13 +132,21 @@ events = {r["event_id"] for r in records("events")}
 found = {r["event_id"]: sorted({f["info_type"] for f in r.get("findings", [])}) for r in records("inspected")}
 want = {"EvDETEMP0001": ["EMPLOYEE_ID"], "EvDETDICT001": ["PROJECT_CODENAME"],
         "EvDETTEST001": [], "EvDETCARD001": ["CREDIT_CARD_NUMBER"],
-        "EvDETTICK001": ["TICKET_ID"], "EvDETUNF0001": ["CREDIT_CARD_NUMBER"]}
+        "EvDETTICK001": ["TICKET_ID"], "EvDETUNF0001": ["CREDIT_CARD_NUMBER"],
+        "EvDETATTACH1": ["CREDIT_CARD_NUMBER"], "EvDETFILE001": ["EMAIL_ADDRESS"]}
 ok = True
 for eid, types in want.items():
     got = found.get(eid)
     print("       %s: %s" % (eid, got))
     if got != types:
         print("       want %s" % types); ok = False
+parts = {r["event_id"]: [(f.get("part"), f["byte_start"], f["byte_end"]) for f in r.get("findings", [])]
+         for r in records("inspected")}
+for eid, want_parts in (("EvDETATTACH1", [("attachment 2 text", 15, 34)]),
+                        ("EvDETFILE001", [("the file title of report.csv", 11, 31)])):
+    print("       %s: %s" % (eid, parts.get(eid)))
+    if parts.get(eid) != want_parts:
+        print("       want %s" % want_parts); ok = False
 for eid in ("EvDETUNF0002", "EvDETBOTNC01"):
     if eid in events or eid in found:
         print("       %s made a record" % eid); ok = False
@@ -145,6 +162,12 @@ n = sum(1 for r in recs if r.get("schema") == "dlp.alert/1" and r.get("event_id"
 print(n)' "$FLEET_RUN/alerts.json" "$1"; }
 check test "$(alerts_for EvDETUNF0001)" = 1 "the card message alerted once, its unfurl edit not again"
 check test "$(alerts_for EvDETTEST001)" = 0 "no alert for the excluded test card"
+slack_says() { "$FLEET_PY" -c '
+import json, sys
+msgs = json.load(open(sys.argv[1]))["messages"]
+sys.exit(0 if any(sys.argv[2] in json.dumps(m["body"], ensure_ascii=False) for m in msgs) else 1)' "$FLEET_RUN/slack.json" "$1"; }
+check slack_says " in attachment 2" "the alert for the attachment says \"in attachment 2\""
+check slack_says "in the file title of report.csv" "the alert for the file title says \"in the file title of report.csv\""
 skipped_metric() { curl -s "$(cat "$FLEET_RUN/collector.admin")/metrics" |
         awk -v m="$1" '$1 == m { print $2 }'; }
 check test "$(skipped_metric dlp_collector_events_skipped_unchanged_edit_total)" = 1 \

@@ -25,8 +25,10 @@ start() {
         env "$@" "$SIM" --listen-addr 127.0.0.1:0 >"$WORK/$name.out" 2>"$WORK/$name.err" &
         local pid=$! port=""
         PIDS+=("$pid")
-        for _ in $(seq 100); do
-                port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$WORK/$name.out")
+        # the background child may not have opened its output file yet
+        # (a loaded machine): a missing file is "not yet", not a failure
+        for _ in $(seq 400); do
+                port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$WORK/$name.out" 2>/dev/null || true)
                 [ -n "$port" ] && break
                 sleep 0.05
         done

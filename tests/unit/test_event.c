@@ -307,6 +307,41 @@ static void parts_of(json_t *msg, char *out, size_t size)
         json_decref(parts);
 }
 
+/* An edit's record carries only what changed (DESIGN §11): a bot that
+ * rewrites an attachment is inspected even though the text stayed (only
+ * the new attachment, with an empty text), and a text edit does not bring
+ * back the attachment that was already inspected. */
+static void edit_case(const char *file, const char *text, const char *wheres)
+{
+        json_t *env = load_fixture(file), *rec, *parts, *p;
+        enum event_reason reason = EVENT_REASON_CNT;
+        const char *id;
+        char why[256], got[512];
+        size_t i, n = 0;
+
+        assert_int_equal(event_from_envelope(env, &opts, &rec, &id, &reason,
+                                             why, sizeof(why)),
+                         EVENT_PRODUCE);
+        assert_string_equal(field(rec, "text"), text);
+        parts = json_object_get(rec, "parts");
+        got[0] = '\0';
+        json_array_foreach(parts, i, p)
+                n += (size_t)snprintf(got + n, sizeof(got) - n, "%s%s",
+                                      i ? "|" : "", field(p, "where"));
+        assert_string_equal(got, wheres);
+        json_decref(rec);
+        json_decref(env);
+}
+
+static void test_edit_carries_what_changed(void **state)
+{
+        (void)state;
+        edit_case("attachment_edit.json", "",
+                  "attachment 1 title|attachment 1 text|attachment 1 fallback");
+        edit_case("text_edit_same_attachment.json",
+                  "see report, ssn 123-45-6789", "");
+}
+
 static void test_real_payload_shapes(void **state)
 {
         static const struct shape_case cases[] = {
@@ -449,6 +484,7 @@ int main(void)
             cmocka_unit_test(test_empty_event_id_is_refused),
             cmocka_unit_test(test_reasons_cut_at_character_boundaries),
             cmocka_unit_test(test_real_payload_shapes),
+            cmocka_unit_test(test_edit_carries_what_changed),
             cmocka_unit_test(test_parts_texts),
             cmocka_unit_test(test_identical_edit_skipped),
         };

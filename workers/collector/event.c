@@ -306,8 +306,31 @@ static int parts_hold(json_t *parts, json_t *p)
         return 0;
 }
 
-/* An edit: the record is made only when the text a person sees changed.
- * Returns EVENT_PRODUCE, or EVENT_SKIP with *reason and why filled. */
+/* Are all of \p msg's attachments that \p prev lacks link previews
+ * (Slack's unfurls carry from_url)? Their text comes from the linked
+ * page, not from the person, and the link itself is in the text that was
+ * inspected when the message was posted. */
+static int only_unfurls_added(json_t *msg, json_t *prev)
+{
+        json_t *now = json_object_get(msg, "attachments");
+        json_t *before = json_object_get(prev, "attachments");
+        size_t i;
+        json_t *a;
+
+        json_array_foreach(now, i, a)
+        {
+                if (json_is_array(before) && parts_hold(before, a))
+                        continue;
+                if (!json_is_string(json_object_get(a, "from_url")))
+                        return 0;
+        }
+        return 1;
+}
+
+/* An edit (DESIGN §11): a record is made only when something a person
+ * sees changed, other than a link preview being added; it then carries
+ * only what changed (see edit_trim). Returns EVENT_PRODUCE, or EVENT_SKIP
+ * with *reason and why filled. */
 static enum event_verdict edit_verdict(json_t *ev, json_t *msg,
                                        enum event_reason *reason, char *why,
                                        size_t why_size)
@@ -315,7 +338,7 @@ static enum event_verdict edit_verdict(json_t *ev, json_t *msg,
         json_t *prev = json_object_get(ev, "previous_message");
         json_t *now_parts, *prev_parts, *p;
         const char *sub = str(msg, "subtype");
-        int text_changed = 0, other_changed = 0;
+        int text_changed = 0, other_changed = 0, unlinked_changed = 0;
         size_t i;
 
         if (sub && !strcmp(sub, "tombstone")) {
@@ -327,27 +350,71 @@ static enum event_verdict edit_verdict(json_t *ev, json_t *msg,
                 return EVENT_PRODUCE; /* nothing to compare with */
         now_parts = event_parts(msg);
         prev_parts = event_parts(prev);
+        if (!now_parts || !prev_parts) {
+                json_decref(now_parts);
+                json_decref(prev_parts);
+                return EVENT_PRODUCE; /* out of memory: inspect it all */
+        }
         json_array_foreach(now_parts, i, p)
         {
+                const char *where = str(p, "where");
+
                 if (parts_hold(prev_parts, p))
                         continue;
-                if (!strcmp(str(p, "where"), "text"))
+                if (!strcmp(where, "text"))
                         text_changed = 1;
+                else if (strncmp(where, "attachment ", 11))
+                        unlinked_changed = 1; /* a block or a file */
                 else
                         other_changed = 1;
         }
         json_decref(now_parts);
         json_decref(prev_parts);
-        if (text_changed || !now_parts || !prev_parts)
+        if (text_changed || unlinked_changed ||
+            (other_changed && !only_unfurls_added(msg, prev)))
                 return EVENT_PRODUCE;
-        /* dlp.event/1 carries the message text only, and it did not
-         * change: inspecting it again would alert twice (an unfurl) */
         *reason = EVENT_R_UNCHANGED_EDIT;
         snprintf(why, why_size, "%s",
-                 other_changed ? "edit left the text unchanged (an unfurl or "
-                                 "an attachment)"
+                 other_changed ? "edit only added a link preview (an unfurl)"
                                : "edit changed nothing inspectable");
         return EVENT_SKIP;
+}
+
+/* An edit's record carries only what changed: the text when it did (else
+ * an empty text), the parts the previous message did not have. What was
+ * there before was inspected then; inspecting it again would alert twice.
+ * Returns 0, or -1 when out of memory. */
+static int edit_trim(json_t *rec, json_t *msg, json_t *prev)
+{
+        json_t *parts = json_object_get(rec, "parts"), *prev_parts, *kept, *p;
+        const char *now = str(msg, "text"), *before = str(prev, "text");
+        size_t i;
+
+        if (!json_is_object(prev))
+                return 0;
+        if (now && before && !strcmp(now, before) &&
+            json_object_set_new(rec, "text", json_string("")))
+                return -1;
+        if (!parts)
+                return 0;
+        if (!(prev_parts = event_parts(prev)) || !(kept = json_array())) {
+                json_decref(prev_parts);
+                return -1;
+        }
+        json_array_foreach(parts, i, p)
+        {
+                if (!parts_hold(prev_parts, p) && json_array_append(kept, p)) {
+                        json_decref(prev_parts);
+                        json_decref(kept);
+                        return -1;
+                }
+        }
+        json_decref(prev_parts);
+        if (json_array_size(kept) == 0) {
+                json_decref(kept);
+                return json_object_del(rec, "parts") ? -1 : 0;
+        }
+        return json_object_set_new(rec, "parts", kept) ? -1 : 0;
 }
 
 static const char *kind_of(const char *subtype, const struct event_opts *opts,
@@ -510,7 +577,9 @@ static enum event_verdict map_envelope(json_t *env,
         files = json_object_get(msg, "files");
         if (json_is_array(files) && json_array_size(files) > 0)
                 json_object_set_new(rec, "files", files_of(files));
-        if (record_parts(rec, msg)) {
+        if (record_parts(rec, msg) ||
+            (!strcmp(kind, "message_changed") &&
+             edit_trim(rec, msg, json_object_get(ev, "previous_message")))) {
                 json_decref(rec);
                 snprintf(why, why_size, "out of memory");
                 return EVENT_INVALID;

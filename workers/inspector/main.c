@@ -214,6 +214,7 @@ static void take(struct inspector *ins, rd_kafka_message_t *rkm)
         json_t *ev;
         char why[256];
         const char *schema;
+        int rc;
 
         ev = json_loadb(rkm->payload ? rkm->payload : "", rkm->len, 0, &jerr);
         if (!ev || !json_is_object(ev)) {
@@ -257,7 +258,17 @@ static void take(struct inspector *ins, rd_kafka_message_t *rkm)
                 dead_letter(ins, rkm, why);
                 return;
         }
-        if (batch_add(&ins->batch, rkm, ev) == DLP_ERR_TOOBIG) {
+        rc = batch_add(&ins->batch, rkm, ev);
+        if (rc != DLP_OK) {
+                /* it waits for the next batch, and every later event with
+                 * it (take_carry), so no commit passes it; out of memory
+                 * with nothing in the batch to free is a stop without
+                 * commit: the next owner reads it again */
+                if (rc != DLP_ERR_TOOBIG) {
+                        LOG_ERROR("out of memory adding an event to a batch");
+                        if (batch_empty(&ins->batch))
+                                dlp_stop_failure();
+                }
                 json_decref(ev);
                 carry_push(ins, rkm);
                 return;

@@ -205,6 +205,17 @@ static void test_rfc3339_parse(void **state)
         assert_true(dlp_rfc3339_parse("yesterday") < 0);
         assert_true(dlp_rfc3339_parse("") < 0);
         assert_true(dlp_rfc3339_parse(NULL) < 0);
+        /* the fraction is digits only (fuzz_cuts: strtod took an exponent
+         * and gave inf) */
+        assert_true(dlp_rfc3339_parse("2026-11-23T14:50:00.1e308Z") < 0);
+        assert_true(dlp_rfc3339_parse("2026-11-23T14:50:00.12555555555555555555"
+                                      "5555551e308555Z") < 0);
+        assert_true(dlp_rfc3339_parse("2026-11-23T14:50:00.infZ") < 0);
+        assert_true(dlp_rfc3339_parse("2026-11-23T14:50:00.Z") < 0);
+        assert_true(fabs(dlp_rfc3339_parse("2026-11-23T14:50:00."
+                                           "1255555555555555555555Z") -
+                         (dlp_rfc3339_parse("2026-11-23T14:50:00Z") +
+                          0.1255555555555555)) < 1e-6);
 }
 
 /* Retry-After: 1e8 or inf from a service or a proxy used to pause an

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE /* strptime, timegm */
 #include "util.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <openssl/evp.h>
@@ -78,9 +79,16 @@ double dlp_rfc3339_parse(const char *s)
         if (!rest)
                 return -1;
         if (*rest == '.') {
-                char *end;
-                frac = strtod(rest, &end);
-                rest = end;
+                /* digits only: strtod would take "1e308" or "inf" as well
+                 * (a fraction of a second is never that) */
+                double scale = 0.1;
+
+                if (!isdigit((unsigned char)rest[1]))
+                        return -1;
+                for (rest++; isdigit((unsigned char)*rest); rest++) {
+                        frac += (*rest - '0') * scale;
+                        scale /= 10;
+                }
         }
         if (*rest != 'Z')
                 return -1;

@@ -31,6 +31,9 @@ struct where {
 };
 
 static int fail(const struct where *w, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int fail(const struct where *w, const char *fmt, ...)
 {
         char msg[384];
         va_list ap;

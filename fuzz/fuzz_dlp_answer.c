@@ -83,7 +83,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!long_text[0])
                 for (size_t i = 0; i < sizeof(long_text); i++)
                         long_text[i] = "4111 1111 1111 1111 x "[i % 22];
-        batch_init(&b, fuzz_gdlp(), 20, gdlp_envelope_bytes(fuzz_gdlp()) + 1100);
+        batch_init(&b, fuzz_gdlp(), 20,
+                   gdlp_envelope_bytes(fuzz_gdlp()) + 1100);
         FUZZ_CHECK(batch_add(&b, NULL, event(long_text, sizeof(long_text))) ==
                    DLP_OK);
         FUZZ_CHECK(b.n_rows > 1 && !b.entries[0].dead);

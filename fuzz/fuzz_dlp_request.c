@@ -93,8 +93,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 return 0;
         max_items = 1 + data[0] % 32;
         /* from a request that holds one small row up to ~16 KB */
-        max_bytes = gdlp_envelope_bytes(fuzz_gdlp()) + gdlp_row_bytes("", 0) + 8 +
-                    ((size_t)data[1] << 8 | data[2]) % 16384;
+        max_bytes = gdlp_envelope_bytes(fuzz_gdlp()) + gdlp_row_bytes("", 0) +
+                    8 + ((size_t)data[1] << 8 | data[2]) % 16384;
         in.p += 3;
         batch_init(&b, fuzz_gdlp(), max_items, max_bytes);
         while (in.p < in.end) {

@@ -4,7 +4,6 @@
 #include <stddef.h>
 
 const struct dlp_config_spec *const dlp_fleet_specs[] = {
-    &collector_spec, &inspector_spec, &reporter_spec,
-    &devbroker_spec, &dlp_sim_spec,   &slack_sim_spec,
-    NULL,
+    &collector_spec, &inspector_spec, &reporter_spec, &devbroker_spec,
+    &dlp_sim_spec,   &slack_sim_spec, NULL,
 };

@@ -46,11 +46,11 @@ static void *run(void *p)
 
 static int status(int rc)
 {
-        return rc == 0 ? thrd_success
-               : rc == ENOMEM ? thrd_nomem
+        return rc == 0           ? thrd_success
+               : rc == ENOMEM    ? thrd_nomem
                : rc == ETIMEDOUT ? thrd_timedout
-               : rc == EBUSY ? thrd_busy
-                             : thrd_error;
+               : rc == EBUSY     ? thrd_busy
+                                 : thrd_error;
 }
 
 int thrd_create(thrd_t *thr, thrd_start_t func, void *arg)

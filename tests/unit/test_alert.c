@@ -41,14 +41,16 @@ static char *dump(json_t *msg)
  * the alert shows must be shown, not obeyed. */
 static void test_fields_cannot_ping(void **state)
 {
-        json_t *ins = inspection("Ev1<!here|now>", "U1><!everyone", "C1<!channel>",
-                                 "1700000000.000100<!everyone>");
+        json_t *ins =
+            inspection("Ev1<!here|now>", "U1><!everyone", "C1<!channel>",
+                       "1700000000.000100<!everyone>");
         json_t *findings = json_array();
         char *s;
 
         json_array_append_new(findings, finding("A&B<!everyone>", "<!here>"));
-        s = dump(alert_message(ins, findings, "CALERT",
-                               "https://x.slack.com/archives/C1/p1?a=1&b=<!here>"));
+        s = dump(
+            alert_message(ins, findings, "CALERT",
+                          "https://x.slack.com/archives/C1/p1?a=1&b=<!here>"));
         assert_null(strstr(s, "<!everyone"));
         assert_null(strstr(s, "<!here"));
         assert_null(strstr(s, "<!channel"));
@@ -60,8 +62,8 @@ static void test_fields_cannot_ping(void **state)
 
         json_t *all[2] = {ins, ins}, *fs[2] = {findings, findings};
         size_t used;
-        s = dump(alert_digest(all, fs, 2, "CALERT", "https://x.slack.com",
-                              &used));
+        s = dump(
+            alert_digest(all, fs, 2, "CALERT", "https://x.slack.com", &used));
         assert_int_equal(used, 2);
         assert_null(strstr(s, "<!everyone"));
         assert_null(strstr(s, "<!here"));
@@ -85,8 +87,8 @@ static void test_multibyte_fields_cut_anywhere_still_alert(void **state)
         for (int i = 0; i < 230; i++)
                 strcat(id, "\xe2\x82\xac"); /* € */
         for (int i = 0; i < 12; i++)
-                json_array_append_new(findings, finding("CREDIT_CARD_NUMBER",
-                                                        quote));
+                json_array_append_new(findings,
+                                      finding("CREDIT_CARD_NUMBER", quote));
         ins = inspection(id, "U1", "C1", ts);
         free(dump(alert_message(ins, findings, "CALERT", NULL)));
         free(dump(alert_message(ins, findings, "CALERT", id)));
@@ -146,13 +148,14 @@ static void test_edit_says_so(void **state)
         json_object_set_new(plain, "kind", json_string("message"));
         s = dump(alert_message(ins, f, "CALERT", NULL));
         assert_non_null(strstr(s, "by <@U1> (an edit)"));
-        assert_non_null(strstr(s, "Sensitive data edited into a Slack message"));
+        assert_non_null(
+            strstr(s, "Sensitive data edited into a Slack message"));
         free(s);
         s = dump(alert_message(plain, f, "CALERT", NULL));
         assert_null(strstr(s, "an edit"));
         free(s);
-        s = dump(alert_digest(both, fs, 2, "CALERT", "https://x.slack.com",
-                              &used));
+        s = dump(
+            alert_digest(both, fs, 2, "CALERT", "https://x.slack.com", &used));
         assert_int_equal(used, 2);
         assert_non_null(strstr(s, "<@U1> (an edit): "));
         assert_non_null(strstr(s, "<#C1> <@U1>: "));
@@ -168,9 +171,10 @@ static void test_edit_says_so(void **state)
 static void test_part_is_named(void **state)
 {
         json_t *ins = inspection("EvA1", "U1", "C1", "1700000000.000100");
-        json_t *f = json_pack("[o, o, o]", finding("CREDIT_CARD_NUMBER", "4111 ••"),
-                              finding("EMAIL_ADDRESS", "j••@example.com"),
-                              finding("US_SOCIAL_SECURITY_NUMBER", "•••-••-6789"));
+        json_t *f =
+            json_pack("[o, o, o]", finding("CREDIT_CARD_NUMBER", "4111 ••"),
+                      finding("EMAIL_ADDRESS", "j••@example.com"),
+                      finding("US_SOCIAL_SECURITY_NUMBER", "•••-••-6789"));
         json_t *const one[] = {ins};
         json_t *const fs[] = {f};
         size_t used;
@@ -181,13 +185,16 @@ static void test_part_is_named(void **state)
         json_object_set_new(json_array_get(f, 1), "part",
                             json_string("the file title of <!here>.csv"));
         s = dump(alert_message(ins, f, "CALERT", NULL));
-        assert_non_null(strstr(s, "*CREDIT_CARD_NUMBER* (LIKELY) in attachment 2: "));
-        assert_non_null(strstr(s, "*EMAIL_ADDRESS* (LIKELY) in the file title of "
-                                  "&lt;!here&gt;.csv: "));
+        assert_non_null(
+            strstr(s, "*CREDIT_CARD_NUMBER* (LIKELY) in attachment 2: "));
+        assert_non_null(strstr(s,
+                               "*EMAIL_ADDRESS* (LIKELY) in the file title of "
+                               "&lt;!here&gt;.csv: "));
         assert_non_null(strstr(s, "*US_SOCIAL_SECURITY_NUMBER* (LIKELY): "));
         assert_null(strstr(s, "<!here>"));
         free(s);
-        s = dump(alert_digest(one, fs, 1, "CALERT", "https://x.slack.com", &used));
+        s = dump(
+            alert_digest(one, fs, 1, "CALERT", "https://x.slack.com", &used));
         assert_non_null(strstr(s, "` in attachment 2 <https://x.slack.com/"));
         free(s);
         json_decref(ins);

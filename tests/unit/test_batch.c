@@ -182,12 +182,12 @@ static void test_long_text_split_with_overlap(void **state)
         size_t abs = base2 + 10; /* inside chunk 1's tail and chunk 2 */
         assert_true(abs < base1 + b.rows[1].len);
         struct backend_finding f1 = {"EMAIL_ADDRESS",
-                                  "LIKELY",
-                                  "a@b.co",
-                                  6,
-                                  1,
-                                  (long long)(abs - base1),
-                                  (long long)(abs - base1 + 6)};
+                                     "LIKELY",
+                                     "a@b.co",
+                                     6,
+                                     1,
+                                     (long long)(abs - base1),
+                                     (long long)(abs - base1 + 6)};
         struct backend_finding f2 = {
             "EMAIL_ADDRESS", "LIKELY", "a@b.co", 6, 2, 10, 16};
         batch_on_finding(&sink, &f1);
@@ -285,11 +285,11 @@ static void test_parts_are_rows_of_their_own(void **state)
             "\"location\":{\"byteRange\":{\"end\":\"6\"},"
             "\"contentLocations\":[{\"recordLocation\":{\"tableLocation\":"
             "{\"rowIndex\":\"2\"}}}]}}]}}";
-        json_t *ev = json_pack(
-            "{s:s, s:s, s:[{s:s, s:s}, {s:s, s:s}]}", "schema", "dlp.event/1",
-            "text", "hello", "parts", "where", "attachment 2", "text",
-            "card 4111111111111111", "where", "the file title of r.csv",
-            "text", "a@b.co");
+        json_t *ev =
+            json_pack("{s:s, s:s, s:[{s:s, s:s}, {s:s, s:s}]}", "schema",
+                      "dlp.event/1", "text", "hello", "parts", "where",
+                      "attachment 2", "text", "card 4111111111111111", "where",
+                      "the file title of r.csv", "text", "a@b.co");
         struct backend_answer info = {0, 0};
         struct batch b;
         struct batch_sink sink = {&b, 0};
@@ -307,9 +307,8 @@ static void test_parts_are_rows_of_their_own(void **state)
             json_object_get(json_object_get(parsed, "item"), "table"), "rows");
         assert_string_equal(
             json_string_value(json_object_get(
-                json_array_get(json_object_get(json_array_get(rows, 1),
-                                               "values"),
-                               0),
+                json_array_get(
+                    json_object_get(json_array_get(rows, 1), "values"), 0),
                 "stringValue")),
             "card 4111111111111111");
         json_decref(parsed);
@@ -423,7 +422,8 @@ static void test_hostile_ranges_are_clamped_to_the_cell(void **state)
         {
                 json_int_t s0 =
                     json_integer_value(json_object_get(f, "byte_start"));
-                json_int_t e0 = json_integer_value(json_object_get(f, "byte_end"));
+                json_int_t e0 =
+                    json_integer_value(json_object_get(f, "byte_end"));
                 assert_true(0 <= s0 && s0 <= e0 && e0 <= 12);
         }
         batch_clear(&b);

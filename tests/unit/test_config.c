@@ -277,9 +277,9 @@ static void test_unknown_dlp_variable_stops_start(void **state)
                 struct dlp_config_spec alone = spec;
                 alone.fleet = NULL;
                 memset(&cfg, 0, sizeof(cfg));
-                assert_int_equal(dlp_config_load(&alone, &cfg, 1, argv, err,
-                                                 sizeof(err)),
-                                 DLP_ERR_CONFIG);
+                assert_int_equal(
+                    dlp_config_load(&alone, &cfg, 1, argv, err, sizeof(err)),
+                    DLP_ERR_CONFIG);
                 assert_non_null(strstr(err, "DLP_ALERT_CHANNEL"));
                 dlp_config_free(&alone, &cfg);
         }

@@ -38,7 +38,7 @@ static json_t *build(const rd_kafka_message_t *m, const char *reason,
         json_t *rec;
 
         assert_int_equal(dlp_deadletter_build(dl, "inspector", m, reason,
-                                               DEADLETTER_ORIGINAL_MAX),
+                                              DEADLETTER_ORIGINAL_MAX),
                          DLP_OK);
         rec = json_loads(dl->value, 0, NULL);
         assert_non_null(rec);

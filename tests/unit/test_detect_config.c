@@ -64,12 +64,13 @@ static void test_defaults_unchanged(void **state)
         struct detect_config dc;
         char err[256];
 
-        assert_int_equal(init(&dc, DETECT_DEFAULT_INFO_TYPES, NULL, NULL, err,
-                              sizeof(err)),
-                         DLP_OK);
+        assert_int_equal(
+            init(&dc, DETECT_DEFAULT_INFO_TYPES, NULL, NULL, err, sizeof(err)),
+            DLP_OK);
         assert_string_equal(
             dc.fragment,
-            "\"inspectConfig\":{\"infoTypes\":[{\"name\":\"CREDIT_CARD_NUMBER\"},"
+            "\"inspectConfig\":{\"infoTypes\":[{\"name\":\"CREDIT_CARD_"
+            "NUMBER\"},"
             "{\"name\":\"US_SOCIAL_SECURITY_NUMBER\"},{\"name\":"
             "\"EMAIL_ADDRESS\"},{\"name\":\"AWS_CREDENTIALS\"}],"
             "\"customInfoTypes\":[{\"infoType\":{\"name\":\"SLACK_TOKEN\"},"
@@ -125,11 +126,12 @@ static void test_template(void **state)
         assert_false(detect_template_name_ok("projects/p/inspectTemplates/"));
         assert_false(detect_template_name_ok("projects//inspectTemplates/t"));
         assert_false(detect_template_name_ok("p/inspectTemplates/t"));
-        assert_false(detect_template_name_ok(
-            "projects/p/deidentifyTemplates/t"));
+        assert_false(
+            detect_template_name_ok("projects/p/deidentifyTemplates/t"));
         assert_false(
             detect_template_name_ok("projects/p/inspectTemplates/t/x"));
-        assert_false(detect_template_name_ok("projects/p\"/inspectTemplates/t"));
+        assert_false(
+            detect_template_name_ok("projects/p\"/inspectTemplates/t"));
         assert_refused(NULL, "projects/p/templates/t", NULL,
                        "DLP_INSPECT_TEMPLATE: \"projects/p/templates/t\"");
         /* with a template, rules may name types the template defines */
@@ -182,8 +184,7 @@ static void test_shipped_chat_secrets(void **state)
             {"GITHUB_TOKEN", "ghp_0123456789abcdefghijABCDEFGHIJ012345",
              "ghp_0123456789abcdefghij"},
             {"GITLAB_TOKEN", "glpat-abcdEFGH1234_-xyZ012", "glpat-short"},
-            {"STRIPE_KEY", "sk_live_4eC39HqLyjWDarjtT1zdp7dc",
-             "sk_live_short"},
+            {"STRIPE_KEY", "sk_live_4eC39HqLyjWDarjtT1zdp7dc", "sk_live_short"},
             {"PRIVATE_KEY_BLOCK", "-----BEGIN RSA PRIVATE KEY-----",
              "-----BEGIN PUBLIC KEY-----"},
             {"JWT",

@@ -16,8 +16,7 @@
 
 /* Runs InspectConfig \p cfg_json over \p text and writes the findings as
  * "TYPE LIKELIHOOD start-end" joined by "; " into \p out. */
-static void run(const char *cfg_json, const char *text, char *out,
-                size_t size)
+static void run(const char *cfg_json, const char *text, char *out, size_t size)
 {
         json_error_t jerr;
         json_t *json = json_loads(cfg_json, 0, &jerr);
@@ -191,9 +190,9 @@ static void test_exclusion_regex_kinds(void **state)
         const char *text = "a@example.com b@test.io c@corp.io";
         char cfg[1024];
 #define fmt                                                                    \
-        "{\"infoTypes\":[{\"name\":\"EMAIL_ADDRESS\"}],"                        \
-        "\"ruleSet\":[{\"infoTypes\":[{\"name\":\"EMAIL_ADDRESS\"}],"           \
-        "\"rules\":[{\"exclusionRule\":{\"regex\":{\"pattern\":\"%s\"},"        \
+        "{\"infoTypes\":[{\"name\":\"EMAIL_ADDRESS\"}],"                       \
+        "\"ruleSet\":[{\"infoTypes\":[{\"name\":\"EMAIL_ADDRESS\"}],"          \
+        "\"rules\":[{\"exclusionRule\":{\"regex\":{\"pattern\":\"%s\"},"       \
         "\"matchingType\":\"%s\"}}]}]}"
 
         snprintf(cfg, sizeof(cfg), fmt, ".+@example\\\\.com",

@@ -131,8 +131,9 @@ static void test_bots_follow_the_setting(void **state)
         const char *id;
         char why[256];
 
-        assert_int_equal(event_from_envelope(env, &opts, &rec, &id, NULL, why, 256),
-                         EVENT_PRODUCE);
+        assert_int_equal(
+            event_from_envelope(env, &opts, &rec, &id, NULL, why, 256),
+            EVENT_PRODUCE);
         assert_string_equal(field(rec, "bot_id"), "B1");
         json_decref(rec);
         no_bots.include_bots = 0;
@@ -199,8 +200,8 @@ static void test_derived_id_of_a_long_channel_stays_bounded(void **state)
                                 "team", "T1", "channel", channel, "text", "x",
                                 "ts", "1700000000.000200");
                 if (lens[k] > DLP_ID_MAX) { /* refused, by name */
-                        assert_int_equal(event_from_envelope(env, &opts, &rec, &id,
-                                                             NULL, why,
+                        assert_int_equal(event_from_envelope(env, &opts, &rec,
+                                                             &id, NULL, why,
                                                              sizeof(why)),
                                          EVENT_INVALID);
                         assert_string_equal(why, "channel over 255 bytes");
@@ -208,9 +209,9 @@ static void test_derived_id_of_a_long_channel_stays_bounded(void **state)
                         free(channel);
                         continue;
                 }
-                assert_int_equal(
-                    event_from_envelope(env, &opts, &rec, &id, NULL, why, sizeof(why)),
-                    EVENT_PRODUCE);
+                assert_int_equal(event_from_envelope(env, &opts, &rec, &id,
+                                                     NULL, why, sizeof(why)),
+                                 EVENT_PRODUCE);
                 assert_true(strlen(id) < 160);
                 assert_memory_equal(id, "EvRCCC", 6);
                 json_decref(rec);
@@ -235,10 +236,10 @@ static void test_empty_event_id_is_refused(void **state)
         char *big = malloc(300);
         memset(big, 'E', 299);
         big[299] = '\0';
-        json_t *env = json_pack("{s:s, s:s, s:s, s:{s:s, s:s, s:s}}", "type",
-                                "event_callback", "event_id", big, "team_id",
-                                "T1", "event", "type", "message", "channel",
-                                "C1", "ts", "1.1");
+        json_t *env =
+            json_pack("{s:s, s:s, s:s, s:{s:s, s:s, s:s}}", "type",
+                      "event_callback", "event_id", big, "team_id", "T1",
+                      "event", "type", "message", "channel", "C1", "ts", "1.1");
         const char *id;
         assert_int_equal(
             event_from_envelope(env, &opts, &rec, &id, NULL, why, sizeof(why)),
@@ -301,9 +302,8 @@ static void parts_of(json_t *msg, char *out, size_t size)
 
         assert_non_null(parts);
         out[0] = '\0';
-        json_array_foreach(parts, i, p)
-                n += (size_t)snprintf(out + n, size - n, "%s%s", i ? "|" : "",
-                                      field(p, "where"));
+        json_array_foreach(parts, i, p) n += (size_t)snprintf(
+            out + n, size - n, "%s%s", i ? "|" : "", field(p, "where"));
         json_decref(parts);
 }
 
@@ -325,9 +325,8 @@ static void edit_case(const char *file, const char *text, const char *wheres)
         assert_string_equal(field(rec, "text"), text);
         parts = json_object_get(rec, "parts");
         got[0] = '\0';
-        json_array_foreach(parts, i, p)
-                n += (size_t)snprintf(got + n, sizeof(got) - n, "%s%s",
-                                      i ? "|" : "", field(p, "where"));
+        json_array_foreach(parts, i, p) n += (size_t)snprintf(
+            got + n, sizeof(got) - n, "%s%s", i ? "|" : "", field(p, "where"));
         assert_string_equal(got, wheres);
         json_decref(rec);
         json_decref(env);
@@ -368,8 +367,7 @@ static void test_real_payload_shapes(void **state)
             {"im.json", EVENT_PRODUCE, 0, "message", "im", "text"},
             {"mpim.json", EVENT_PRODUCE, 0, "message", "mpim", "text"},
             {"group.json", EVENT_PRODUCE, 0, "message", "group", "text"},
-            {"enterprise.json", EVENT_PRODUCE, 0, "message", "channel",
-             "text"},
+            {"enterprise.json", EVENT_PRODUCE, 0, "message", "channel", "text"},
             /* Slack's own bot_message example has no channel */
             {"bot_message_no_channel.json", EVENT_INVALID,
              EVENT_R_UNKNOWN_SHAPE, NULL, NULL, "text"},
@@ -426,8 +424,7 @@ static void test_real_payload_shapes(void **state)
 static void test_parts_texts(void **state)
 {
         json_t *env = load_fixture("attachments.json");
-        json_t *parts =
-            event_parts(json_object_get(env, "event")), *p;
+        json_t *parts = event_parts(json_object_get(env, "event")), *p;
 
         p = json_array_get(parts, 9);
         assert_string_equal(field(p, "where"), "attachment 2 text");

@@ -151,8 +151,7 @@ static void test_card_split_across_chunks_found_once(void **state)
                                  1);
                 assert_int_equal(hits[0].start, at);
                 assert_int_equal(hits[0].end, at + strlen(CARD));
-                if (detect_chunked(text, sizeof(text), budget, 0, hits,
-                                   4) == 0)
+                if (detect_chunked(text, sizeof(text), budget, 0, hits, 4) == 0)
                         lost_without_overlap++;
         }
         assert_true(lost_without_overlap > 0);
@@ -176,14 +175,15 @@ static void test_card_on_line_5000_of_a_large_csv(void **state)
         line = 1;
         while (len < want) {
                 line++;
-                len += (size_t)sprintf(csv + len, "%zu,Zoë Ångström 山田,", line);
+                len +=
+                    (size_t)sprintf(csv + len, "%zu,Zoë Ångström 山田,", line);
                 if (line == 5000) {
                         card_off = len;
                         card_col = len - (size_t)(strrchr(csv, '\n') - csv);
                         len += (size_t)sprintf(csv + len, "card " CARD);
                 } else
-                        len += (size_t)sprintf(csv + len,
-                                               "order %zu shipped", line * 7);
+                        len += (size_t)sprintf(csv + len, "order %zu shipped",
+                                               line * 7);
                 csv[len++] = '\n';
         }
         assert_int_equal(detect_chunked(csv, len, 50000, 256, hits, 4), 1);

@@ -96,8 +96,8 @@ static int setup(void **state)
         char err[128];
 
         assert_int_equal(dlp_httpc_global_init(), DLP_OK);
-        f.httpd = dlp_httpd_start("127.0.0.1:0", 1, 1 << 16, handler, NULL,
-                                  err, sizeof(err));
+        f.httpd = dlp_httpd_start("127.0.0.1:0", 1, 1 << 16, handler, NULL, err,
+                                  sizeof(err));
         assert_non_null(f.httpd);
         f.ff = file_fetcher_new(10000);
         assert_non_null(f.ff);
@@ -163,8 +163,7 @@ static void test_login_page_is_a_setup_error(void **state)
 {
         struct file_fetch_result r;
 
-        fetch(*state, "cards.csv", "xoxb-no-files-read", "text/csv", "csv",
-              &r);
+        fetch(*state, "cards.csv", "xoxb-no-files-read", "text/csv", "csv", &r);
         assert_int_equal(r.outcome, FILE_FETCH_SETUP_ERROR);
         assert_int_equal(r.http_status, 200);
         assert_null(r.data);
@@ -268,8 +267,8 @@ static void test_sniff(void **state)
         s = file_sniff("text/plain", NULL, NULL,
                        (const unsigned char *)"\xc0\xaf", 2);
         assert_int_equal(s.kind, FILE_KIND_UNSUPPORTED);
-        s = file_sniff("text/plain", NULL, NULL,
-                       (const unsigned char *)"a\0b", 3);
+        s = file_sniff("text/plain", NULL, NULL, (const unsigned char *)"a\0b",
+                       3);
         assert_int_equal(s.kind, FILE_KIND_UNSUPPORTED);
         s = file_sniff("video/mp4", "video/mp4", "mp4",
                        (const unsigned char *)"....ftyp", 8);

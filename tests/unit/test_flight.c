@@ -48,9 +48,8 @@ static struct dlp_http_result answer(long status, const char *body)
         return r;
 }
 
-static enum flight_outcome send_and_answer(struct flights *fs,
-                                           struct flight *f, long status,
-                                           const char *body)
+static enum flight_outcome send_and_answer(struct flights *fs, struct flight *f,
+                                           long status, const char *body)
 {
         struct plan_range r;
         struct backend_answer info;

@@ -45,8 +45,8 @@ static int parse(const char *body, size_t nrows, struct seen *s,
 }
 
 #define FINDING(likelihood, range, row)                                        \
-        "{\"infoType\":{\"name\":\"EMAIL_ADDRESS\"},\"likelihood\":"           \
-        likelihood ",\"location\":{\"byteRange\":" range                       \
+        "{\"infoType\":{\"name\":\"EMAIL_ADDRESS\"},"                          \
+        "\"likelihood\":" likelihood ",\"location\":{\"byteRange\":" range     \
         ",\"contentLocations\":[{\"recordLocation\":{\"tableLocation\":" row   \
         "}}]}}"
 
@@ -54,10 +54,11 @@ static void test_enums_as_names_or_numbers(void **state)
 {
         struct seen s;
         struct backend_answer info;
-        const char *body = "{\"result\":{\"findings\":["
-            FINDING("\"LIKELY\"", "{\"end\":\"3\"}", "{}") ","
-            FINDING("5", "{\"end\":\"3\"}", "{}") ","
-            FINDING("3", "{\"end\":\"3\"}", "{}") "]}}";
+        const char *body = "{\"result\":{\"findings\":[" FINDING(
+            "\"LIKELY\"", "{\"end\":\"3\"}",
+            "{}") "," FINDING("5", "{\"end\":\"3\"}",
+                              "{}") "," FINDING("3", "{\"end\":\"3\"}",
+                                                "{}") "]}}";
 
         (void)state;
         assert_int_equal(parse(body, 1, &s, &info), DLP_OK);
@@ -71,11 +72,12 @@ static void test_int64_as_strings_or_numbers(void **state)
 {
         struct seen s;
         struct backend_answer info;
-        const char *body = "{\"result\":{\"findings\":["
-            FINDING("4", "{\"start\":\"2\",\"end\":\"7\"}",
-                    "{\"rowIndex\":\"1\"}") ","
-            FINDING("4", "{\"start\":2,\"end\":7}", "{\"rowIndex\":2}") ","
-            FINDING("4", "{\"end\":7.0}", "{}") "]}}";
+        const char *body = "{\"result\":{\"findings\":[" FINDING(
+            "4", "{\"start\":\"2\",\"end\":\"7\"}",
+            "{\"rowIndex\":\"1\"}") "," FINDING("4", "{\"start\":2,\"end\":7}",
+                                                "{\"rowIndex\":2}") "," FINDING("4",
+                                                                                "{\"end\":7.0}",
+                                                                                "{}") "]}}";
 
         (void)state;
         assert_int_equal(parse(body, 3, &s, &info), DLP_OK);
@@ -95,12 +97,10 @@ static void test_int64_as_strings_or_numbers(void **state)
  * of it is merged. */
 static void test_bad_row_index_refuses_the_answer(void **state)
 {
-        static const char *const rows[] = {"{\"rowIndex\":\"1x\"}",
-                                           "{\"rowIndex\":\"\"}",
-                                           "{\"rowIndex\":\"-1\"}",
-                                           "{\"rowIndex\":3}",
-                                           "{\"rowIndex\":1.5}",
-                                           "{\"rowIndex\":true}"};
+        static const char *const rows[] = {
+            "{\"rowIndex\":\"1x\"}", "{\"rowIndex\":\"\"}",
+            "{\"rowIndex\":\"-1\"}", "{\"rowIndex\":3}",
+            "{\"rowIndex\":1.5}",    "{\"rowIndex\":true}"};
         char body[512];
         struct seen s;
         struct backend_answer info;
@@ -140,11 +140,14 @@ static void test_bad_location_dropped_and_counted(void **state)
 {
         struct seen s;
         struct backend_answer info;
-        const char *body = "{\"result\":{\"findings\":["
-            FINDING("4", "{\"start\":\"9\",\"end\":\"3\"}", "{}") ","
-            FINDING("4", "{\"start\":\"x\",\"end\":\"3\"}", "{}") ","
-            FINDING("4", "{\"start\":-2,\"end\":3}", "{}") ","
-            FINDING("4", "{\"end\":\"3\"}", "{}") "]}}";
+        const char *body = "{\"result\":{\"findings\":[" FINDING(
+            "4", "{\"start\":\"9\",\"end\":\"3\"}",
+            "{}") "," FINDING("4", "{\"start\":\"x\",\"end\":\"3\"}",
+                              "{}") "," FINDING("4", "{\"start\":-2,\"end\":3}",
+                                                "{}") "," FINDING("4",
+                                                                  "{\"end\":"
+                                                                  "\"3\"}",
+                                                                  "{}") "]}}";
 
         (void)state;
         assert_int_equal(parse(body, 1, &s, &info), DLP_OK);
@@ -158,9 +161,9 @@ static void test_truncated_flag(void **state)
         struct backend_answer info;
 
         (void)state;
-        assert_int_equal(parse("{\"result\":{\"findingsTruncated\":true}}", 1,
-                               &s, &info),
-                         DLP_OK);
+        assert_int_equal(
+            parse("{\"result\":{\"findingsTruncated\":true}}", 1, &s, &info),
+            DLP_OK);
         assert_true(info.truncated);
         assert_int_equal(parse("{\"result\":{}}", 1, &s, &info), DLP_OK);
         assert_false(info.truncated);
@@ -174,14 +177,14 @@ static void test_injected_request_members(void **state)
         char errstr[256];
         const char *cell = "mail me at a@b.example";
         size_t len, n = strlen(cell);
-        json_t *req, *members = json_pack(
-            "{s:s, s:{s:s}}", "inspectTemplateName",
-            "projects/p/inspectTemplates/t", "inspectConfig", "minLikelihood",
-            "LIKELY");
+        json_t *req,
+            *members = json_pack("{s:s, s:{s:s}}", "inspectTemplateName",
+                                 "projects/p/inspectTemplates/t",
+                                 "inspectConfig", "minLikelihood", "LIKELY");
 
         (void)state;
-        assert_int_equal(backend_init(&mine, &gdlp_backend_ops, members,
-                                      errstr, sizeof(errstr)),
+        assert_int_equal(backend_init(&mine, &gdlp_backend_ops, members, errstr,
+                                      sizeof(errstr)),
                          DLP_OK);
         char *body = mine.ops->request(&mine, &cell, &n, 1, &len);
         assert_non_null(body);
@@ -190,9 +193,9 @@ static void test_injected_request_members(void **state)
                                       mine.ops->row_bytes(cell, n));
         req = json_loads(body, 0, NULL);
         assert_non_null(req);
-        assert_string_equal(json_string_value(json_object_get(
-                                req, "inspectTemplateName")),
-                            "projects/p/inspectTemplates/t");
+        assert_string_equal(
+            json_string_value(json_object_get(req, "inspectTemplateName")),
+            "projects/p/inspectTemplates/t");
         assert_string_equal(
             json_string_value(json_object_get(
                 json_object_get(req, "inspectConfig"), "minLikelihood")),
@@ -204,8 +207,8 @@ static void test_injected_request_members(void **state)
         /* the default asks for the built-ins and the Slack token */
         body = be.ops->request(&be, &cell, &n, 1, &len);
         req = json_loads(body, 0, NULL);
-        assert_non_null(json_object_get(
-            json_object_get(req, "inspectConfig"), "customInfoTypes"));
+        assert_non_null(json_object_get(json_object_get(req, "inspectConfig"),
+                                        "customInfoTypes"));
         json_decref(req);
         free(body);
         assert_int_equal(backend_init(&mine, &gdlp_backend_ops, json_array(),

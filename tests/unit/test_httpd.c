@@ -237,10 +237,11 @@ static const char GET_OK[] = "GET /x HTTP/1.1\r\nHost: t\r\n\r\n";
 
 static void test_per_client_limit_closes_the_extra_connection(void **state)
 {
-        struct dlp_httpd *h =
-            start_opts((struct dlp_httpd_opts){.max_connections_per_client = 2});
+        struct dlp_httpd *h = start_opts(
+            (struct dlp_httpd_opts){.max_connections_per_client = 2});
         int port = dlp_httpd_port(h);
-        int a = connect_from(port, "127.0.0.1"), b = connect_from(port, "127.0.0.1");
+        int a = connect_from(port, "127.0.0.1"),
+            b = connect_from(port, "127.0.0.1");
         int c, other;
 
         wait_gauge(&counters.connections, 2);
@@ -263,7 +264,8 @@ static void test_total_limit_makes_the_next_wait(void **state)
         struct dlp_httpd *h = start_opts(
             (struct dlp_httpd_opts){.threads = 1, .max_connections = 2});
         int port = dlp_httpd_port(h);
-        int a = connect_from(port, "127.0.0.1"), b = connect_from(port, "127.0.0.2");
+        int a = connect_from(port, "127.0.0.1"),
+            b = connect_from(port, "127.0.0.2");
         int c;
 
         assert_int_equal(dlp_httpd_max_connections(h), 2);
@@ -296,7 +298,8 @@ static int trickle_until_closed(int port, const char *head, const char *trickle)
                          MSG_NOSIGNAL) < 0)
                         closed = 1;
                 r = recv(fd, &c, 1, MSG_DONTWAIT);
-                if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
+                if (r == 0 ||
+                    (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
                         closed = 1;
         }
         close(fd);
@@ -311,7 +314,8 @@ static void test_request_deadline_closes_slow_headers_and_bodies(void **state)
         int port = dlp_httpd_port(h);
 
         handled = 0;
-        assert_true(trickle_until_closed(port, "POST /x HTTP/1.1\r\nHost: t\r\n",
+        assert_true(trickle_until_closed(port,
+                                         "POST /x HTTP/1.1\r\nHost: t\r\n",
                                          "X-Slow: aaaaaaaaaaaaaaaaaaaa\r\n"));
         assert_true(trickle_until_closed(
             port, "POST /x HTTP/1.1\r\nHost: t\r\nContent-Length: 1000\r\n\r\n",
@@ -331,8 +335,9 @@ static void test_suspended_request_outlives_the_deadline(void **state)
         parked = NULL;
         pthread_create(&t, NULL, complete_later, (void *)1);
         /* completed after 600 ms, three deadlines later */
-        assert_non_null(strstr(ask(fd, "POST /later HTTP/1.1\r\nHost: t\r\n"
-                                       "Content-Length: 2\r\n\r\n{}",
+        assert_non_null(strstr(ask(fd,
+                                   "POST /later HTTP/1.1\r\nHost: t\r\n"
+                                   "Content-Length: 2\r\n\r\n{}",
                                    5),
                                "HTTP/1.1 202"));
         pthread_join(t, NULL);
@@ -345,12 +350,13 @@ static void test_suspended_request_outlives_the_deadline(void **state)
 static void test_body_budget_refuses_then_recovers(void **state)
 {
         /* budget 2 KiB; over 256 bytes is large: at most 1 KiB of those */
-        struct dlp_httpd *h = start_opts(
-            (struct dlp_httpd_opts){.body_budget = 2 * LIMIT, .body_small = 256});
+        struct dlp_httpd *h = start_opts((struct dlp_httpd_opts){
+            .body_budget = 2 * LIMIT, .body_small = 256});
         int port = dlp_httpd_port(h);
         int a = connect_from(port, "127.0.0.1");
         char body[1001], *got;
-        const char big[] = "POST /x HTTP/1.1\r\nHost: t\r\nContent-Length: 1000\r\n\r\n";
+        const char big[] =
+            "POST /x HTTP/1.1\r\nHost: t\r\nContent-Length: 1000\r\n\r\n";
         int b;
 
         memset(body, 'x', 1000);
@@ -367,9 +373,10 @@ static void test_body_budget_refuses_then_recovers(void **state)
         assert_int_equal(atomic_load(&counters.refused_budget), 1);
         /* a small one still fits */
         b = connect_from(port, "127.0.0.2");
-        assert_non_null(strstr(ask(b, "POST /x HTTP/1.1\r\nHost: t\r\n"
-                                      "Content-Length: 2\r\n\r\n{}",
-                                  5),
+        assert_non_null(strstr(ask(b,
+                                   "POST /x HTTP/1.1\r\nHost: t\r\n"
+                                   "Content-Length: 2\r\n\r\n{}",
+                                   5),
                                "HTTP/1.1 200"));
         close(b);
         /* a finishes; its bytes come back to the budget */
@@ -410,8 +417,9 @@ static void test_head_check_answers_before_the_body(void **state)
         assert_int_equal(atomic_load(&counters.body_bytes), 0);
         close(fd);
         fd = connect_from(dlp_httpd_port(h), "127.0.0.1");
-        assert_non_null(strstr(ask(fd, "POST /x HTTP/1.1\r\nHost: t\r\nX-Ok: 1\r\n"
-                                       "Content-Length: 2\r\n\r\n{}",
+        assert_non_null(strstr(ask(fd,
+                                   "POST /x HTTP/1.1\r\nHost: t\r\nX-Ok: 1\r\n"
+                                   "Content-Length: 2\r\n\r\n{}",
                                    5),
                                "HTTP/1.1 200"));
         assert_int_equal(handled, 1);

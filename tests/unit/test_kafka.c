@@ -49,9 +49,8 @@ static void test_producer_is_idempotent_acks_all(void **state)
 {
         struct dlp_common_config cc = common();
         char err[256];
-        rd_kafka_t *rk =
-            dlp_kafka_producer_new(&cc, "test", NULL, NULL, NULL, err,
-                                   sizeof(err));
+        rd_kafka_t *rk = dlp_kafka_producer_new(&cc, "test", NULL, NULL, NULL,
+                                                err, sizeof(err));
 
         assert_non_null(rk);
         assert_string_equal(prop(rk, "enable.idempotence"), "true");
@@ -84,22 +83,21 @@ static void test_passed_through_properties_win(void **state)
 static void test_produce_json_and_queue_full(void **state)
 {
         struct dlp_common_config cc = common();
-        const char *const extra[] = {"queue.buffering.max.messages", "1",
-                                     NULL};
+        const char *const extra[] = {"queue.buffering.max.messages", "1", NULL};
         char err[256];
-        json_t *rec = json_pack("{s:s, s:s}", "schema", "dlp.event/1",
-                                "event_id", "Ev1");
-        rd_kafka_t *rk = dlp_kafka_producer_new(&cc, "test", extra, NULL,
-                                                NULL, err, sizeof(err));
+        json_t *rec =
+            json_pack("{s:s, s:s}", "schema", "dlp.event/1", "event_id", "Ev1");
+        rd_kafka_t *rk = dlp_kafka_producer_new(&cc, "test", extra, NULL, NULL,
+                                                err, sizeof(err));
 
         assert_non_null(rk);
-        assert_int_equal(dlp_kafka_produce_json(rk, "t", "Ev1", rec, NULL, err,
-                                                sizeof(err)),
-                         DLP_OK);
+        assert_int_equal(
+            dlp_kafka_produce_json(rk, "t", "Ev1", rec, NULL, err, sizeof(err)),
+            DLP_OK);
         /* the queue holds one: the next is a retry, not a failure */
-        assert_int_equal(dlp_kafka_produce_json(rk, "t", "Ev2", rec, NULL, err,
-                                                sizeof(err)),
-                         DLP_ERR_RETRY);
+        assert_int_equal(
+            dlp_kafka_produce_json(rk, "t", "Ev2", rec, NULL, err, sizeof(err)),
+            DLP_ERR_RETRY);
         assert_true(err[0] != '\0');
         json_decref(rec);
         destroy(rk);
@@ -115,9 +113,9 @@ static void test_produce_json_out_of_memory(void **state)
 
         assert_non_null(rk);
         oom_fail_nth(1); /* the JSON text */
-        assert_int_equal(dlp_kafka_produce_json(rk, "t", "Ev1", rec, NULL, err,
-                                                sizeof(err)),
-                         DLP_ERR_NOMEM);
+        assert_int_equal(
+            dlp_kafka_produce_json(rk, "t", "Ev1", rec, NULL, err, sizeof(err)),
+            DLP_ERR_NOMEM);
         oom_off();
         assert_int_equal(oom_failures(), 1);
         json_decref(rec);

@@ -61,8 +61,8 @@ static int setup(void **state)
         static struct fixture f;
         char err[128];
 
-        f.httpd = dlp_httpd_start("127.0.0.1:0", 1, 1 << 16, handler, NULL,
-                                  err, sizeof(err));
+        f.httpd = dlp_httpd_start("127.0.0.1:0", 1, 1 << 16, handler, NULL, err,
+                                  sizeof(err));
         assert_non_null(f.httpd);
         f.http = dlp_httpc_new(5000);
         assert_non_null(f.http);
@@ -104,7 +104,8 @@ static void test_ok_gives_the_ts(void **state)
         struct fixture *f = *state;
         struct slack_result r;
 
-        answer(200, "{\"ok\":true,\"channel\":\"C0ALERTS\",\"ts\":\"1.000200\"}",
+        answer(200,
+               "{\"ok\":true,\"channel\":\"C0ALERTS\",\"ts\":\"1.000200\"}",
                NULL);
         post(f, &r);
         assert_int_equal(r.outcome, SLACK_OK);
@@ -209,7 +210,8 @@ static void test_permalink_is_a_get_with_query(void **state)
         assert_int_equal(slack_permalink(f->http, f->url, "xoxb-test", "C0SRC",
                                          "1.000200", link, sizeof(link)),
                          DLP_OK);
-        assert_string_equal(link, "https://t.slack.com/archives/C0SRC/p1000200");
+        assert_string_equal(link,
+                            "https://t.slack.com/archives/C0SRC/p1000200");
         pthread_mutex_lock(&lock);
         assert_string_equal(seen_path, "GET /api/chat.getPermalink "
                                        "channel=C0SRC ts=1.000200");
@@ -237,10 +239,9 @@ static void test_call_returns_the_answer(void **state)
         slack_call(f->http, f->url, "conversations.open", "xoxb-test", body, &r,
                    &a);
         assert_int_equal(r.outcome, SLACK_OK);
-        assert_string_equal(
-            json_string_value(json_object_get(json_object_get(a, "channel"),
-                                              "id")),
-            "D0DM");
+        assert_string_equal(json_string_value(json_object_get(
+                                json_object_get(a, "channel"), "id")),
+                            "D0DM");
         json_decref(a);
         pthread_mutex_lock(&lock);
         assert_non_null(strstr(seen_path, "POST /api/conversations.open"));

@@ -91,10 +91,12 @@ static void test_sanitize_makes_any_bytes_valid(void **state)
         size_t n;
 
         n = dlp_utf8_sanitize(out, sizeof(out), "ok\xff\xc3(\0z", 7);
-        assert_string_equal(out, "ok?" "?( z");
+        assert_string_equal(out, "ok?"
+                                 "?( z");
         assert_int_equal(n, 7);
         /* overlong, surrogate, beyond U+10FFFF */
-        n = dlp_utf8_sanitize(out, sizeof(out), "\xc0\xaf\xed\xa0\x80\xf4\x90\x80\x80", 9);
+        n = dlp_utf8_sanitize(out, sizeof(out),
+                              "\xc0\xaf\xed\xa0\x80\xf4\x90\x80\x80", 9);
         assert_true(valid_utf8(out, n));
         /* a valid character is kept whole or dropped whole */
         n = dlp_utf8_sanitize(out, 4, "ab\xe2\x82\xac", 5);
@@ -154,13 +156,13 @@ static void test_log_line_stays_inside_its_buffer(void **state)
                 assert_string_equal(
                     json_string_value(json_object_get(j, "src")),
                     "test_util.c:7");
+                assert_true(json_string_length(
+                                json_object_get(j, "event_id")) <= lens[k]);
                 assert_true(
-                    json_string_length(json_object_get(j, "event_id")) <=
-                    lens[k]);
-                assert_true(strlen(json_string_value(json_object_get(
-                                j, "msg"))) == sizeof(ctl) - 2 ||
-                            strlen(json_string_value(
-                                json_object_get(j, "msg"))) == 1023);
+                    strlen(json_string_value(json_object_get(j, "msg"))) ==
+                        sizeof(ctl) - 2 ||
+                    strlen(json_string_value(json_object_get(j, "msg"))) ==
+                        1023);
                 json_decref(j);
                 free(line);
                 free(id);
@@ -230,8 +232,8 @@ static void test_retry_after_is_bounded(void **state)
         assert_true(dlp_retry_after_parse(" nan", 4) < 0);
         assert_true(dlp_retry_after_parse(" -5", 3) < 0);
         assert_true(dlp_retry_after_parse("", 0) < 0);
-        assert_true(dlp_retry_after_parse(" Wed, 21 Oct 2026 07:28:00 GMT",
-                                          30) < 0);
+        assert_true(
+            dlp_retry_after_parse(" Wed, 21 Oct 2026 07:28:00 GMT", 30) < 0);
         /* a caller that hands dlp_backoff a raw value is bounded too */
         assert_true(dlp_backoff(1, 0.5, 30, INFINITY, 0.5) ==
                     DLP_RETRY_AFTER_MAX_S);
@@ -281,7 +283,7 @@ static void test_base64_vectors(void **state)
 {
         /* RFC 4648 section 10 */
         const char *in[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
-        const char *want[] = {"",     "Zg==",     "Zm8=",    "Zm9v",
+        const char *want[] = {"",         "Zg==",     "Zm8=",    "Zm9v",
                               "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
 
         for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
@@ -417,9 +419,8 @@ static void test_parse_hostport(void **state)
         assert_string_equal(host, "127.0.0.1");
         assert_int_equal(port, 3000);
         /* port 0: the tools pick a free one */
-        assert_int_equal(dlp_parse_hostport("0.0.0.0:0", host, sizeof(host),
-                                            &port),
-                         DLP_OK);
+        assert_int_equal(
+            dlp_parse_hostport("0.0.0.0:0", host, sizeof(host), &port), DLP_OK);
         assert_int_equal(port, 0);
         assert_int_equal(
             dlp_parse_hostport("localhost", host, sizeof(host), &port),
@@ -435,9 +436,9 @@ static void test_parse_hostport(void **state)
             dlp_parse_hostport("host:80x", host, sizeof(host), &port),
             DLP_ERR_INVALID);
         /* a host longer than the buffer is refused, not cut */
-        assert_int_equal(dlp_parse_hostport("averyveryverylonghost:1", host, 8,
-                                            &port),
-                         DLP_ERR_INVALID);
+        assert_int_equal(
+            dlp_parse_hostport("averyveryverylonghost:1", host, 8, &port),
+            DLP_ERR_INVALID);
 }
 
 static void test_sleep_returns_early_when_stopping(void **state)

@@ -100,8 +100,8 @@ int64_t sim_delay_draw_us(struct sim_delay *d)
         return us > 600e6 ? (int64_t)600e6 : (int64_t)us;
 }
 
-struct sim_delay *sim_delay_start(long latency_ms, double sigma,
-                                  char *errstr, size_t errstr_size)
+struct sim_delay *sim_delay_start(long latency_ms, double sigma, char *errstr,
+                                  size_t errstr_size)
 {
         struct sim_delay *d = calloc(1, sizeof(*d));
         pthread_condattr_t ca;

@@ -76,8 +76,8 @@ static int run_builtins(const struct dlp_icfg *cfg, const char *text,
         err = sim_detect(text, len, types, SIM_VERY_UNLIKELY, &m);
         for (size_t i = 0; i < m.cnt && !err; i++)
                 err = push(out, sim_info_type_name(m.v[i].type), 1,
-                           (enum dlp_likelihood)m.v[i].likelihood,
-                           m.v[i].start, m.v[i].end);
+                           (enum dlp_likelihood)m.v[i].likelihood, m.v[i].start,
+                           m.v[i].end);
         sim_matches_free(&m);
         return err;
 }
@@ -192,8 +192,8 @@ static int dict_in(const struct dlp_dict *d, const char *text, size_t start,
                         dlp_dict_match(d, text + start, tok, ntok, 0) == ntok;
         } else {
                 for (size_t i = 0; i < ntok && !found; i++)
-                        found = dlp_dict_match(d, text + start, tok, ntok, i) >
-                                0;
+                        found =
+                            dlp_dict_match(d, text + start, tok, ntok, i) > 0;
         }
         free(tok);
         return found;
@@ -208,8 +208,8 @@ static int type_in(const char *type, char *const *types, size_t n)
 }
 
 /* 1 if exclusion rule \p r drops finding \p i of \p all. */
-static int excluded(const struct dlp_icfg_rule *r, const char *text,
-                    size_t len, const struct sim_findings *all, size_t i)
+static int excluded(const struct dlp_icfg_rule *r, const char *text, size_t len,
+                    const struct sim_findings *all, size_t i)
 {
         const struct sim_finding *f = &all->v[i];
         int hit = 0;
@@ -296,8 +296,7 @@ static const struct dlp_icfg_custom *custom_of(const struct dlp_icfg *cfg,
         return NULL;
 }
 
-static enum dlp_likelihood min_of(const struct dlp_icfg *cfg,
-                                  const char *type)
+static enum dlp_likelihood min_of(const struct dlp_icfg *cfg, const char *type)
 {
         for (size_t i = 0; i < cfg->nmins; i++)
                 if (!strcmp(cfg->mins[i].type, type) &&

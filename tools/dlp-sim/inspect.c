@@ -30,7 +30,7 @@ struct inspect_req {
         const char *value;
         size_t value_len;
         unsigned char *decoded; /* a byteItem's bytes (value points here) */
-        struct dlp_icfg cfg; /* the effective InspectConfig */
+        struct dlp_icfg cfg;    /* the effective InspectConfig */
         int include_quote;
         size_t max_findings;
 };
@@ -189,10 +189,20 @@ static const char *cell_check(const json_t *cell)
  * answered with no findings: dlp-sim extracts nothing from documents or
  * images). */
 static const char *const byte_text_types[] = {"TEXT_UTF8", "CSV", "TSV"};
-static const char *const byte_other_types[] = {
-    "BYTES_TYPE_UNSPECIFIED", "IMAGE", "IMAGE_JPEG", "IMAGE_BMP",
-    "IMAGE_PNG", "IMAGE_SVG", "PDF", "WORD_DOCUMENT", "EXCEL_DOCUMENT",
-    "POWERPOINT_DOCUMENT", "AVRO", "AUDIO", "VIDEO", "EXECUTABLE"};
+static const char *const byte_other_types[] = {"BYTES_TYPE_UNSPECIFIED",
+                                               "IMAGE",
+                                               "IMAGE_JPEG",
+                                               "IMAGE_BMP",
+                                               "IMAGE_PNG",
+                                               "IMAGE_SVG",
+                                               "PDF",
+                                               "WORD_DOCUMENT",
+                                               "EXCEL_DOCUMENT",
+                                               "POWERPOINT_DOCUMENT",
+                                               "AVRO",
+                                               "AUDIO",
+                                               "VIDEO",
+                                               "EXECUTABLE"};
 
 static int listed(const char *const *list, size_t n, const char *s)
 {
@@ -213,8 +223,7 @@ static int parse_byte_item(const json_t *bi, struct inspect_req *rq,
 
         if (!type)
                 type = "BYTES_TYPE_UNSPECIFIED";
-        if (!json_is_object(bi) ||
-            (json_object_get(bi, "data") && !data))
+        if (!json_is_object(bi) || (json_object_get(bi, "data") && !data))
                 return reject(ans, SIM_REJ_INVALID,
                               "Invalid value at 'item.byte_item' "
                               "(type.googleapis.com/google.privacy.dlp.v2."
@@ -238,9 +247,10 @@ static int parse_byte_item(const json_t *bi, struct inspect_req *rq,
         return DLP_OK;
 }
 
-/* Reads item: a table (headers, rows), a value or a byteItem; checks the row and value
- * limits and every cell's shape. Like every parse step here it returns
- * DLP_OK and, when the request is refused, leaves the 400 in ans->body. */
+/* Reads item: a table (headers, rows), a value or a byteItem; checks the row
+ * and value limits and every cell's shape. Like every parse step here it
+ * returns DLP_OK and, when the request is refused, leaves the 400 in ans->body.
+ */
 static int parse_item(const struct sim_limits *lim, struct inspect_req *rq,
                       struct sim_answer *ans)
 {
@@ -369,12 +379,11 @@ static int parse_config(const struct sim_limits *lim, struct inspect_req *rq,
                               "Invalid value at 'inspect_template_name' "
                               "(TYPE_STRING)");
         if (tname) {
-                json_t *tpl = json_object_get(lim->templates,
-                                              json_string_value(tname));
+                json_t *tpl =
+                    json_object_get(lim->templates, json_string_value(tname));
 
                 if (!tpl)
-                        return reject_as(ans, 404, "NOT_FOUND",
-                                         SIM_REJ_INVALID,
+                        return reject_as(ans, 404, "NOT_FOUND", SIM_REJ_INVALID,
                                          "Inspect template not found: %s "
                                          "(dlp-sim knows the templates of "
                                          "DLP_SIM_TEMPLATES)",
@@ -570,9 +579,8 @@ static json_t *finding_new(const struct inspect_req *rq, const char *text,
 
                 sim_info_type_parse(m->type, &t);
                 json_object_set_new(f, "infoType",
-                                    json_pack("{s:s, s:{s:s}}", "name",
-                                              m->type, "sensitivityScore",
-                                              "score",
+                                    json_pack("{s:s, s:{s:s}}", "name", m->type,
+                                              "sensitivityScore", "score",
                                               sim_info_type_sensitivity(t)));
         } else { /* a custom type has the sensitivity it was given */
                 json_object_set_new(f, "infoType",

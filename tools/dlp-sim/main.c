@@ -59,8 +59,8 @@ int main(int argc, char **argv)
         sim.limits.max_findings = (size_t)conf.max_findings;
         sim.limits.poison = conf.poison;
         if (conf.templates && *conf.templates) {
-                templates = sim_templates_load(conf.templates, errstr,
-                                               sizeof(errstr));
+                templates =
+                    sim_templates_load(conf.templates, errstr, sizeof(errstr));
                 if (!templates) {
                         LOG_ERROR("DLP_SIM_TEMPLATES: %s", errstr);
                         rc = 2;
@@ -76,7 +76,8 @@ int main(int argc, char **argv)
                 LOG_ERROR("out of memory");
                 goto out;
         }
-        sim.delay = sim_delay_start(conf.latency_ms, conf.latency_sigma, errstr, sizeof(errstr));
+        sim.delay = sim_delay_start(conf.latency_ms, conf.latency_sigma, errstr,
+                                    sizeof(errstr));
         if (!sim.delay) {
                 LOG_ERROR("%s", errstr);
                 goto out;

@@ -173,17 +173,16 @@ static void answer_stats(struct sim *sim, struct dlp_http_resp *resp)
                 dlp_http_resp_text(resp, 500, "out of memory\n");
                 return;
         }
-        json_object_set_new(stats, "limits",
-                            json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:I}",
-                                      "rate_limit", (json_int_t)c->rate_limit,
-                                      "max_rows", (json_int_t)c->max_rows,
-                                      "max_bytes", (json_int_t)c->max_bytes,
-                                      "max_values", (json_int_t)c->max_values,
-                                      "max_findings",
-                                      (json_int_t)c->max_findings, "latency_ms",
-                                      (json_int_t)c->latency_ms, "latency_sigma",
-                                      c->latency_sigma, "fail_every",
-                                      (json_int_t)c->fail_every));
+        json_object_set_new(
+            stats, "limits",
+            json_pack(
+                "{s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:I}", "rate_limit",
+                (json_int_t)c->rate_limit, "max_rows", (json_int_t)c->max_rows,
+                "max_bytes", (json_int_t)c->max_bytes, "max_values",
+                (json_int_t)c->max_values, "max_findings",
+                (json_int_t)c->max_findings, "latency_ms",
+                (json_int_t)c->latency_ms, "latency_sigma", c->latency_sigma,
+                "fail_every", (json_int_t)c->fail_every));
         dlp_http_resp_json(resp, 200, stats);
 }
 

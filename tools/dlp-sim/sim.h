@@ -38,7 +38,8 @@
  *      part; a cell holding the poison marker -> 400 naming the row.
  *   7. Otherwise 200 with the findings.
  * Answers to admitted requests leave a latency after the request was
- * judged (median DLP_SIM_LATENCY_MS, lognormal spread DLP_SIM_LATENCY_SIGMA); 401 and 429 leave at once. */
+ * judged (median DLP_SIM_LATENCY_MS, lognormal spread DLP_SIM_LATENCY_SIGMA);
+ * 401 and 429 leave at once. */
 #ifndef DLP_SIM_H
 #define DLP_SIM_H
 
@@ -134,8 +135,8 @@ struct sim_delay;
  * over: \p latency_ms times exp(\p sigma * N(0, 1)), i.e. lognormal with
  * that median (constant when sigma is 0). NULL and errstr filled on
  * failure. */
-struct sim_delay *sim_delay_start(long latency_ms, double sigma,
-                                  char *errstr, size_t errstr_size);
+struct sim_delay *sim_delay_start(long latency_ms, double sigma, char *errstr,
+                                  size_t errstr_size);
 /* One latency drawn as above, in microseconds (at most 600 s). Not
  * thread-safe: sim_delay_respond() calls it under the queue's lock. */
 int64_t sim_delay_draw_us(struct sim_delay *d);
@@ -183,8 +184,7 @@ int sim_inspect(const struct sim_limits *lim, const char *body, size_t len,
  * "inspectConfig": C}, ...]} (the shape of Google's
  * inspectTemplates.list), checking every C; returns a new object N -> C, or
  * NULL with errstr naming the file and the bad part. */
-json_t *sim_templates_load(const char *path, char *errstr,
-                           size_t errstr_size);
+json_t *sim_templates_load(const char *path, char *errstr, size_t errstr_size);
 /* Google's error body {"error":{"code","message","status"}}; a new
  * reference. */
 json_t *sim_google_error(int code, const char *status, const char *fmt, ...)

@@ -64,8 +64,8 @@ static void admin_messages(struct slack_sim *sim, struct dlp_http_req *req,
 static void admin_seed(struct slack_sim *sim, struct dlp_http_req *req,
                        struct dlp_http_resp *resp)
 {
-        json_t *b = json_loadb(req->body ? req->body : "", req->body_len, 0,
-                               NULL);
+        json_t *b =
+            json_loadb(req->body ? req->body : "", req->body_len, 0, NULL);
         const char *channel = json_string_value(json_object_get(b, "channel"));
         const char *user = json_string_value(json_object_get(b, "user"));
         const char *text = json_string_value(json_object_get(b, "text"));

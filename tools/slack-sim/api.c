@@ -25,9 +25,18 @@
 /* The content types downloads are served with (resp->content_type must be
  * a static string); any other mimetype goes as application/octet-stream. */
 static const char *const file_types[] = {
-    "text/plain", "text/csv", "text/tab-separated-values", "text/markdown",
-    "text/html", "application/json", "application/pdf", "image/png",
-    "image/jpeg", "image/bmp", "image/svg+xml", "application/zip",
+    "text/plain",
+    "text/csv",
+    "text/tab-separated-values",
+    "text/markdown",
+    "text/html",
+    "application/json",
+    "application/pdf",
+    "image/png",
+    "image/jpeg",
+    "image/bmp",
+    "image/svg+xml",
+    "application/zip",
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "application/vnd.openxmlformats-officedocument.presentationml."
@@ -341,10 +350,10 @@ static void post_common(struct slack_sim *sim, struct dlp_http_req *req,
                 goto out;
         }
         rec = post_record(req, args, channel, text, blocks, &rec_len);
-        if (!rec || sim_post(sim, channel, rec, rec_len,
-                             args->who == SIM_ADMIN ? SIM_ADMIN_USER
-                                                    : SIM_BOT_USER,
-                             to, 1, &res) != DLP_OK) {
+        if (!rec ||
+            sim_post(sim, channel, rec, rec_len,
+                     args->who == SIM_ADMIN ? SIM_ADMIN_USER : SIM_BOT_USER, to,
+                     1, &res) != DLP_OK) {
                 dlp_http_resp_text(resp, 500, "out of memory\n");
                 goto out;
         }
@@ -359,9 +368,9 @@ static void post_common(struct slack_sim *sim, struct dlp_http_req *req,
                 goto out;
         }
         if (ephemeral) { /* Slack answers with message_ts only */
-                dlp_http_resp_json(resp, 200,
-                                   json_pack("{s:b,s:s}", "ok", 1,
-                                             "message_ts", res.ts));
+                dlp_http_resp_json(
+                    resp, 200,
+                    json_pack("{s:b,s:s}", "ok", 1, "message_ts", res.ts));
                 goto out;
         }
         msg = json_pack("{s:s,s:s,s:s,s:s,s:s}", "type", "message", "text",
@@ -414,7 +423,6 @@ static void chat_get_permalink(struct slack_sim *sim, struct dlp_http_req *req,
 /*
  * conversations.open
  */
-
 
 /* One user: "D" + the user id without its U/W, so each user has one DM
  * channel. Several: a "G" channel named by a hash of the list. */
@@ -471,8 +479,8 @@ static void chat_post_message(struct slack_sim *sim, struct dlp_http_req *req,
         post_common(sim, req, args, resp, 0);
 }
 
-static void chat_post_ephemeral(struct slack_sim *sim,
-                                struct dlp_http_req *req, struct api_args *args,
+static void chat_post_ephemeral(struct slack_sim *sim, struct dlp_http_req *req,
+                                struct api_args *args,
                                 struct dlp_http_resp *resp)
 {
         post_common(sim, req, args, resp, 1);
@@ -511,8 +519,8 @@ static void files_delete(struct slack_sim *sim, struct dlp_http_req *req,
                          struct api_args *args, struct dlp_http_resp *resp)
 {
         const char *file = arg_str(req, args, "file");
-        const char *error = file ? sim_file_delete(sim, file, args->who)
-                                 : "file_not_found";
+        const char *error =
+            file ? sim_file_delete(sim, file, args->who) : "file_not_found";
 
         if (error)
                 answer_error(sim, resp, "files.delete", error, 0);
@@ -547,9 +555,9 @@ static void files_info(struct slack_sim *sim, struct dlp_http_req *req,
                 sim_count_error(sim, "missing_scope", 0);
                 dlp_http_resp_json(resp, 200,
                                    json_pack("{s:b,s:s,s:s,s:s}", "ok", 0,
-                                             "error", "missing_scope",
-                                             "needed", "files:read",
-                                             "provided", "chat:write"));
+                                             "error", "missing_scope", "needed",
+                                             "files:read", "provided",
+                                             "chat:write"));
                 return;
         }
         base_url(req, base, sizeof(base));
@@ -606,8 +614,8 @@ static void file_download(struct slack_sim *sim, struct dlp_http_req *req,
                 resp->content_type = "text/html; charset=utf-8";
                 return;
         }
-        rc = sim_file_download(sim, id, &data, &len, mimetype,
-                               sizeof(mimetype));
+        rc =
+            sim_file_download(sim, id, &data, &len, mimetype, sizeof(mimetype));
         if (rc == DLP_ERR_INVALID) {
                 dlp_http_resp_text(resp, 404, "file not found\n");
                 return;
@@ -622,8 +630,7 @@ static void file_download(struct slack_sim *sim, struct dlp_http_req *req,
         resp->body_len = len;
         /* content_type must outlive the answer: a static string */
         resp->content_type = "application/octet-stream";
-        for (size_t i = 0; i < sizeof(file_types) / sizeof(file_types[0]);
-             i++)
+        for (size_t i = 0; i < sizeof(file_types) / sizeof(file_types[0]); i++)
                 if (!strcmp(mimetype, file_types[i]))
                         resp->content_type = file_types[i];
 }

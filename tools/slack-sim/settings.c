@@ -19,16 +19,16 @@ static const struct dlp_setting sim_settings[] = {
     {"SLACK_SIM_TOKEN", "token", DLP_SET_SECRET, "xoxb-test-token", 0, 0,
      offsetof(CONF, token),
      "bot token every API call must carry (Authorization: Bearer …)"},
-    {"SLACK_SIM_ADMIN_TOKEN", "admin-token", DLP_SET_SECRET,
-     "xoxp-admin-token", 0, 0, offsetof(CONF, admin_token),
+    {"SLACK_SIM_ADMIN_TOKEN", "admin-token", DLP_SET_SECRET, "xoxp-admin-token",
+     0, 0, offsetof(CONF, admin_token),
      "a workspace admin's user token: may delete anyone's messages and "
      "files"},
     {"SLACK_SIM_NOFILES_TOKEN", "nofiles-token", DLP_SET_SECRET,
      "xoxb-nofiles-token", 0, 0, offsetof(CONF, nofiles_token),
      "a bot token without the files:read scope: files.info answers "
      "missing_scope, a download gets Slack's HTML login page (status 200)"},
-    {"SLACK_SIM_TIER4_PER_MIN", "tier4-per-min", DLP_SET_DOUBLE, "100", 0,
-     1e6, offsetof(CONF, tier4_per_min),
+    {"SLACK_SIM_TIER4_PER_MIN", "tier4-per-min", DLP_SET_DOUBLE, "100", 0, 1e6,
+     offsetof(CONF, tier4_per_min),
      "calls/min allowed per Tier 4 method (files.info; bucket of 20; 0 = "
      "no limit)"},
     {"SLACK_SIM_TIER3_PER_MIN", "tier3-per-min", DLP_SET_DOUBLE, "50", 0, 1e6,

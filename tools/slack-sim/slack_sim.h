@@ -99,8 +99,8 @@ struct sim_tier {
 
 /* Who a token belongs to. */
 enum sim_who {
-        SIM_BOT,   /* SLACK_SIM_TOKEN: the app's bot user U0SIM */
-        SIM_ADMIN, /* SLACK_SIM_ADMIN_TOKEN: a workspace admin, U0ADMIN */
+        SIM_BOT,         /* SLACK_SIM_TOKEN: the app's bot user U0SIM */
+        SIM_ADMIN,       /* SLACK_SIM_ADMIN_TOKEN: a workspace admin, U0ADMIN */
         SIM_BOT_NOFILES, /* SLACK_SIM_NOFILES_TOKEN: U0SIM without the
                             files:read scope */
 };
@@ -113,7 +113,7 @@ struct sim_file {
         char *name, *mimetype, *filetype; /* never NULL */
         unsigned char *data;              /* its bytes, owned; may be NULL */
         size_t len;
-        int external; /* hosted elsewhere (Google Drive): no download */
+        int external;        /* hosted elsewhere (Google Drive): no download */
         char deleted_at[32]; /* "" while it exists */
         const char *deleted_by;
         struct sim_file *next;

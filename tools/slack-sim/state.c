@@ -198,10 +198,10 @@ struct slack_sim *sim_new(const struct slack_sim_config *conf, char *errstr,
 
                 t->method = tiered[i].method;
                 t->tier = tiered[i].tier;
-                t->per_min = t->tier == 3 ? conf->tier3_per_min
-                                          : conf->tier4_per_min;
-                t->burst = t->tier == 3 ? (double)conf->tier3_burst
-                                        : SIM_TIER4_BURST;
+                t->per_min =
+                    t->tier == 3 ? conf->tier3_per_min : conf->tier4_per_min;
+                t->burst =
+                    t->tier == 3 ? (double)conf->tier3_burst : SIM_TIER4_BURST;
                 t->tokens = t->burst;
                 t->refill_ms = dlp_mono_ms();
         }
@@ -415,8 +415,9 @@ int sim_post(struct slack_sim *sim, const char *channel, const char *body,
                 ts_us = sim->last_ts_us + 1;
         err = log_append(sim, ch, ts_us, body, body_len);
         if (err == DLP_OK) {
-                struct sim_msg *m = &sim->log[(sim->log_head + sim->log_len -
-                                               1) % sim->log_cap];
+                struct sim_msg *m =
+                    &sim->log[(sim->log_head + sim->log_len - 1) %
+                              sim->log_cap];
                 snprintf(m->user, sizeof(m->user), "%s", user);
                 snprintf(m->ephemeral_to, sizeof(m->ephemeral_to), "%s",
                          ephemeral_to ? ephemeral_to : "");
@@ -454,8 +455,7 @@ int sim_message_exists(struct slack_sim *sim, const char *channel,
         return found;
 }
 
-int sim_tier_take(struct slack_sim *sim, const char *method,
-                  int *retry_after_s)
+int sim_tier_take(struct slack_sim *sim, const char *method, int *retry_after_s)
 {
         int64_t now_ms = dlp_mono_ms();
         int ok = 1;
@@ -574,9 +574,8 @@ json_t *sim_file_info(struct slack_sim *sim, const char *id,
         else if (f->deleted_at[0])
                 *error = "file_deleted";
         else {
-                o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:b,s:s}",
-                              "id", f->id,
-                              "user", f->user, "name", f->name, "title",
+                o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:b,s:s}", "id",
+                              f->id, "user", f->user, "name", f->name, "title",
                               f->name, "mimetype", f->mimetype, "filetype",
                               f->filetype, "size", (json_int_t)f->len,
                               "is_external", f->external, "mode",
@@ -588,16 +587,15 @@ json_t *sim_file_info(struct slack_sim *sim, const char *id,
                 /* Slack links the outside copy; there is nothing to
                  * download from Slack */
                 json_object_set_new(o, "external_type", json_string("gdrive"));
-                snprintf(url, sizeof(url),
-                         "https://docs.google.example/d/%s", f->id);
+                snprintf(url, sizeof(url), "https://docs.google.example/d/%s",
+                         f->id);
                 json_object_set_new(o, "url_private", json_string(url));
         } else if (o) {
-                snprintf(url, sizeof(url), "%s/files-pri/T0SIM-%s/%s",
-                         base_url, f->id, f->name);
+                snprintf(url, sizeof(url), "%s/files-pri/T0SIM-%s/%s", base_url,
+                         f->id, f->name);
                 json_object_set_new(o, "url_private", json_string(url));
-                snprintf(url, sizeof(url),
-                         "%s/files-pri/T0SIM-%s/download/%s", base_url, f->id,
-                         f->name);
+                snprintf(url, sizeof(url), "%s/files-pri/T0SIM-%s/download/%s",
+                         base_url, f->id, f->name);
                 json_object_set_new(o, "url_private_download",
                                     json_string(url));
         }
@@ -669,8 +667,8 @@ json_t *sim_files(struct slack_sim *sim)
 
         pthread_mutex_lock(&sim->lock);
         for (struct sim_file *f = sim->files; f; f = f->next) {
-                json_t *o = json_pack("{s:s,s:s}", "id", f->id, "user",
-                                      f->user);
+                json_t *o =
+                    json_pack("{s:s,s:s}", "id", f->id, "user", f->user);
                 if (o && f->deleted_at[0]) {
                         json_object_set_new(o, "deleted_at",
                                             json_string(f->deleted_at));
@@ -689,7 +687,8 @@ static int seen_by(const struct sim_msg *m, const char *user)
 {
         if (m->ephemeral_to[0])
                 return !strcmp(m->ephemeral_to, user);
-        return m->ch->id[0] == 'D' && user[0] && !strcmp(m->ch->id + 1, user + 1);
+        return m->ch->id[0] == 'D' && user[0] &&
+               !strcmp(m->ch->id + 1, user + 1);
 }
 
 void sim_dump_messages(struct slack_sim *sim, FILE *fp, const char *channel,
@@ -717,9 +716,11 @@ void sim_dump_messages(struct slack_sim *sim, FILE *fp, const char *channel,
                         m->received_at, m->user);
                 /* user ids are checked [A-Z0-9] before they get here */
                 if (m->ephemeral_to[0])
-                        fprintf(fp, "\"ephemeral_to\":\"%s\",", m->ephemeral_to);
+                        fprintf(fp, "\"ephemeral_to\":\"%s\",",
+                                m->ephemeral_to);
                 if (m->deleted_at[0])
-                        fprintf(fp, "\"deleted_at\":\"%s\",\"deleted_by\":\"%s\",",
+                        fprintf(fp,
+                                "\"deleted_at\":\"%s\",\"deleted_by\":\"%s\",",
                                 m->deleted_at, m->deleted_by);
                 fputs("\"body\":", fp);
                 /* the body is a JSON object (it was parsed or built) */

@@ -64,8 +64,8 @@ static int part_add(json_t *parts, const char *where, const char *text)
 {
         if (!text || !*text)
                 return 0;
-        return json_array_append_new(parts, json_pack("{s:s, s:s}", "where",
-                                                      where, "text", text));
+        return json_array_append_new(
+            parts, json_pack("{s:s, s:s}", "where", where, "text", text));
 }
 
 /* Appends \p n bytes of \p t to the growing string *buf. */
@@ -155,7 +155,8 @@ static char *block_text(json_t *b)
                 json_array_foreach(fields, i, v)
                 {
                         const char *ft = str(v, "text");
-                        size_t n = ft ? strlen(ft) : 0, cur = buf ? strlen(buf) : 0;
+                        size_t n = ft ? strlen(ft) : 0,
+                               cur = buf ? strlen(buf) : 0;
                         char *nb;
 
                         if (!n || !(nb = realloc(buf, cur + n + 2)))
@@ -171,7 +172,8 @@ static char *block_text(json_t *b)
                 json_array_foreach(json_object_get(b, "elements"), i, v)
                 {
                         const char *t = str(v, "text");
-                        size_t n = t ? strlen(t) : 0, cur = buf ? strlen(buf) : 0;
+                        size_t n = t ? strlen(t) : 0,
+                               cur = buf ? strlen(buf) : 0;
                         char *nb;
 
                         if (!n || !(nb = realloc(buf, cur + n + 2)))
@@ -223,10 +225,10 @@ json_t *event_parts(json_t *msg)
                 /* the fallback is what notifications show: inspected when
                  * it says something the attachment's text does not */
                 if (str(a, "fallback") &&
-                    (!str(a, "text") || strcmp(str(a, "fallback"),
-                                               str(a, "text")))) {
-                        snprintf(where, sizeof(where), "attachment %zu fallback",
-                                 i + 1);
+                    (!str(a, "text") ||
+                     strcmp(str(a, "fallback"), str(a, "text")))) {
+                        snprintf(where, sizeof(where),
+                                 "attachment %zu fallback", i + 1);
                         err |= part_add(parts, where, str(a, "fallback"));
                 }
         }
@@ -549,8 +551,9 @@ static enum event_verdict map_envelope(json_t *env,
         if (!team)
                 team = str(msg, "team");
         if (!team || strlen(team) > DLP_ID_MAX) {
-                snprintf(why, why_size, team ? "team_id over 255 bytes"
-                                             : "event without team_id");
+                snprintf(why, why_size,
+                         team ? "team_id over 255 bytes"
+                              : "event without team_id");
                 return EVENT_INVALID;
         }
         if (json_is_integer(json_object_get(env, "event_time")))

@@ -29,7 +29,7 @@ enum event_verdict {
         X(SUBTYPE, "subtype")               /* nothing to inspect */           \
         X(BOTS_OFF, "bots_off")             /* DLP_INCLUDE_BOTS=false */       \
         X(UNCHANGED_EDIT, "unchanged_edit") /* an edit changing no part */     \
-        X(TOMBSTONE, "tombstone")           /* "This message was deleted." */ \
+        X(TOMBSTONE, "tombstone")           /* "This message was deleted." */  \
         X(UNKNOWN_SHAPE, "unknown_shape")   /* EVENT_INVALID */
 
 enum event_reason {

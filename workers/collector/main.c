@@ -58,7 +58,7 @@ struct collector {
         atomic_ulong accepted, skipped, retries_seen, duplicates,
             duplicates_in_flight, refused_auth, refused_bad, failed_kafka;
         atomic_ulong skipped_by[EVENT_REASON_CNT]; /* skipped, by reason */
-        struct dedupe *dedupe; /* NULL: off (and in replay) */
+        struct dedupe *dedupe;          /* NULL: off (and in replay) */
         struct dlp_httpd_counters http; /* what the door refused */
         atomic_ulong answered_at_deadline;
         struct dlp_hist ack_latency; /* request in -> answer out */
@@ -376,12 +376,12 @@ static int serve(struct collector *col)
             C(skipped, "events_skipped_total",
               "events with nothing to inspect, answered 200"),
 #define SKIP_METRIC(name, key)                                                 \
-        C(skipped_by[EVENT_R_##name], "events_skipped_" key "_total",            \
+        C(skipped_by[EVENT_R_##name], "events_skipped_" key "_total",          \
           "events answered 200 without a record: " key),
             EVENT_REASONS(SKIP_METRIC)
 #undef SKIP_METRIC
-            C(duplicates, "duplicates_total",
-              "repeated event_ids answered 200 without producing"),
+                C(duplicates, "duplicates_total",
+                  "repeated event_ids answered 200 without producing"),
             C(duplicates_in_flight, "duplicates_in_flight_total",
               "repeated event_ids answered 503 while the first was stored"),
             C(retries_seen, "slack_retries_total",

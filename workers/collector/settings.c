@@ -32,8 +32,8 @@ static const struct dlp_setting collector_settings[] = {
      "larger request bodies are refused with 413"},
     {"DLP_HTTP_THREADS", "http-threads", DLP_SET_INT, "2", 1, 64,
      offsetof(CFG, http_threads), "HTTP server threads"},
-    {"DLP_HTTP_MAX_CONNECTIONS", "http-max-connections", DLP_SET_INT, "4000",
-     1, 1000000, offsetof(CFG, max_connections),
+    {"DLP_HTTP_MAX_CONNECTIONS", "http-max-connections", DLP_SET_INT, "4000", 1,
+     1000000, offsetof(CFG, max_connections),
      "open connections at most (capped below the file descriptor limit, "
      "ulimit -n less 256); more wait in the listen backlog"},
     {"DLP_HTTP_MAX_CONNECTIONS_PER_CLIENT", "http-max-connections-per-client",

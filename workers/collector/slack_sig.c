@@ -83,9 +83,8 @@ int slack_sig_verify(const char *const *secrets, size_t nsecrets,
 {
         int ok = 0;
 
-        if (nsecrets == 0 ||
-            slack_sig_check_head(timestamp, signature, now, tolerance_s) !=
-                DLP_OK)
+        if (nsecrets == 0 || slack_sig_check_head(timestamp, signature, now,
+                                                  tolerance_s) != DLP_OK)
                 return DLP_ERR_AUTH;
         for (size_t i = 0; i < nsecrets; i++) {
                 char expect[SLACK_SIG_LEN + 1];

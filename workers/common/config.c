@@ -274,11 +274,12 @@ static int load_env(const struct dlp_config_spec *spec, void *config,
                                 return err;
                 }
                 if (!strncmp(*e, "DLP_", 4) && !known_setting(spec, *e, len)) {
-                        snprintf(errstr, errstr_size,
-                                 "%.*s: not a dlpfleet setting (a typo? see "
-                                 "--help)",
-                                 (int)dlp_utf8_prefix(*e, len < 100 ? len : 100),
-                                 *e);
+                        snprintf(
+                            errstr, errstr_size,
+                            "%.*s: not a dlpfleet setting (a typo? see "
+                            "--help)",
+                            (int)dlp_utf8_prefix(*e, len < 100 ? len : 100),
+                            *e);
                         return DLP_ERR_CONFIG;
                 }
         }

@@ -166,8 +166,8 @@ static int request(struct dlp_httpc *c, const char *url, const char *bearer,
         }
         cc = curl_easy_perform(c->curl);
         curl_slist_free_all(hdrs);
-        return post_finish(c->curl, cc, body ? "POST" : "GET", url, res,
-                           errstr, errstr_size);
+        return post_finish(c->curl, cc, body ? "POST" : "GET", url, res, errstr,
+                           errstr_size);
 }
 
 int dlp_httpc_post_json(struct dlp_httpc *c, const char *url,
@@ -180,8 +180,7 @@ int dlp_httpc_post_json(struct dlp_httpc *c, const char *url,
 }
 
 int dlp_httpc_get(struct dlp_httpc *c, const char *url, const char *bearer,
-                  struct dlp_http_result *res, char *errstr,
-                  size_t errstr_size)
+                  struct dlp_http_result *res, char *errstr, size_t errstr_size)
 {
         return request(c, url, bearer, NULL, 0, res, errstr, errstr_size);
 }
@@ -262,8 +261,8 @@ int dlp_httpm_post_json(struct dlp_httpm *m, const char *url,
         x->body = body;
         x->url = url;
         x->tag = tag;
-        x->hdrs = post_setup(x->curl, m->timeout_ms, url, bearer, body, len,
-                             &x->res);
+        x->hdrs =
+            post_setup(x->curl, m->timeout_ms, url, bearer, body, len, &x->res);
         if (!x->hdrs) {
                 xfer_free(x);
                 snprintf(errstr, errstr_size, "out of memory");
@@ -314,8 +313,8 @@ static void unlink_xfer(struct dlp_httpm *m, struct httpm_xfer *x)
         m->running--;
 }
 
-void *dlp_httpm_done(struct dlp_httpm *m, struct dlp_http_result *res,
-                     int *rc, char *errstr, size_t errstr_size)
+void *dlp_httpm_done(struct dlp_httpm *m, struct dlp_http_result *res, int *rc,
+                     char *errstr, size_t errstr_size)
 {
         CURLMsg *msg;
         int left;

@@ -66,8 +66,8 @@ void dlp_httpm_wait(struct dlp_httpm *m, int timeout_ms);
 /* A finished transfer: returns its tag and fills \p res (body owned by the
  * caller: dlp_http_result_free) and *rc as dlp_httpc_post_json() returns;
  * NULL when none has finished. */
-void *dlp_httpm_done(struct dlp_httpm *m, struct dlp_http_result *res,
-                     int *rc, char *errstr, size_t errstr_size);
+void *dlp_httpm_done(struct dlp_httpm *m, struct dlp_http_result *res, int *rc,
+                     char *errstr, size_t errstr_size);
 /* Abandons the transfer tagged \p tag, if any (its answer is never read). */
 void dlp_httpm_cancel(struct dlp_httpm *m, void *tag);
 

@@ -26,7 +26,7 @@ typedef enum MHD_Result MHD_RESULT;
 
 /* Descriptors kept out of the connection limit: Kafka's sockets and
  * wake-up pipes, the admin endpoint, logs, the listening socket. */
-#define FD_RESERVE 256
+#define FD_RESERVE   256
 #define REAP_TICK_MS 100
 /* libmicrohttpd's own default limit (FD_SETSIZE - 4), kept when none is
  * asked for */
@@ -106,8 +106,8 @@ static int budget_take(struct dlp_httpd *h, size_t n)
         do {
                 if (n > limit || cur > limit - n)
                         return 0;
-        } while (!atomic_compare_exchange_weak(&h->c->body_bytes, &cur,
-                                               cur + n));
+        } while (
+            !atomic_compare_exchange_weak(&h->c->body_bytes, &cur, cur + n));
         return 1;
 }
 
@@ -151,8 +151,8 @@ static MHD_RESULT on_headers(struct dlp_httpd *h, struct MHD_Connection *conn,
                              const char *method)
 {
         struct dlp_http_resp r = {0};
-        const char *cl =
-            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                     "Content-Length");
         unsigned long long len = cl ? strtoull(cl, NULL, 10) : 0;
 
         if (len > h->o.max_body) {
@@ -202,8 +202,9 @@ static MHD_RESULT on_body(struct dlp_httpd *h, struct conn_state *st,
         }
         if (st->len + n + 1 > st->cap) {
                 /* with a Content-Length, exactly that; chunked, doubling */
-                size_t cap = st->reserved >= st->len + n ? st->reserved + 1
-                                                         : (st->len + n + 1) * 2;
+                size_t cap = st->reserved >= st->len + n
+                                 ? st->reserved + 1
+                                 : (st->len + n + 1) * 2;
                 char *nb;
 
                 if (cap > h->o.max_body + 1)
@@ -389,8 +390,8 @@ static void *reaper_main(void *arg)
 static unsigned cap_connections(const struct dlp_httpd_opts *o)
 {
         struct rlimit rl;
-        unsigned want = o->max_connections ? o->max_connections
-                                           : MHD_DEFAULT_CONNECTIONS;
+        unsigned want =
+            o->max_connections ? o->max_connections : MHD_DEFAULT_CONNECTIONS;
         rlim_t avail;
 
         if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
@@ -483,8 +484,7 @@ struct dlp_httpd *dlp_httpd_start_opts(const struct dlp_httpd_opts *opts,
             MHD_OPTION_URI_LOG_CALLBACK, on_request_line, h,
             MHD_OPTION_CONNECTION_TIMEOUT, h->o.idle_timeout_s,
             MHD_OPTION_CONNECTION_LIMIT, h->o.max_connections,
-            MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-            h->o.max_connections_per_client,
+            MHD_OPTION_PER_IP_CONNECTION_LIMIT, h->o.max_connections_per_client,
             MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_END);
         if (!h->daemon) {
                 snprintf(errstr, errstr_size, "cannot listen on %s",

@@ -99,7 +99,7 @@ struct dlp_httpd_opts {
          * for ordinary requests. Must be 0 or >= 2 * max_body. */
         size_t body_budget;
         size_t body_small;
-        int close_on_error; /* answers >= 400 close the connection */
+        int close_on_error;         /* answers >= 400 close the connection */
         dlp_http_head_handler head; /* may be NULL */
         struct dlp_httpd_counters *counters; /* may be NULL */
 };

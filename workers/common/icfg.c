@@ -14,8 +14,12 @@
 /* ---- names ------------------------------------------------------------- */
 
 static const char *const likelihood_names[] = {
-    "LIKELIHOOD_UNSPECIFIED", "VERY_UNLIKELY", "UNLIKELY",
-    "POSSIBLE",               "LIKELY",        "VERY_LIKELY",
+    "LIKELIHOOD_UNSPECIFIED",
+    "VERY_UNLIKELY",
+    "UNLIKELY",
+    "POSSIBLE",
+    "LIKELY",
+    "VERY_LIKELY",
 };
 
 const char *dlp_likelihood_name(enum dlp_likelihood l)
@@ -520,8 +524,9 @@ static int read_regex(struct rd *rd, const json_t *v, struct dlp_regex *re)
                 return rd->err;
         why = re2_refuses(re->pattern);
         if (why)
-                return fail(rd, "bad regex \"%s\": %s (Google's RE2 syntax "
-                                "has none)",
+                return fail(rd,
+                            "bad regex \"%s\": %s (Google's RE2 syntax "
+                            "has none)",
                             re->pattern, why);
         re->code = pcre2_compile((PCRE2_SPTR)re->pattern, PCRE2_ZERO_TERMINATED,
                                  PCRE2_UTF, &errcode, &erroff, NULL);
@@ -550,8 +555,9 @@ static int read_regex(struct rd *rd, const json_t *v, struct dlp_regex *re)
                 if (read_long(rd, g, &n))
                         return rd->err;
                 if (n < 0 || (unsigned long)n > capture_cnt)
-                        return fail(rd, "group %ld: the pattern has %u "
-                                        "groups",
+                        return fail(rd,
+                                    "group %ld: the pattern has %u "
+                                    "groups",
                                     n, (unsigned)capture_cnt);
                 re->groups[re->ngroups++] = n;
         }
@@ -560,8 +566,7 @@ static int read_regex(struct rd *rd, const json_t *v, struct dlp_regex *re)
 }
 
 int dlp_regex_find(const struct dlp_regex *re, const char *text, size_t len,
-                   size_t start, size_t end, long group, size_t *ms,
-                   size_t *me)
+                   size_t start, size_t end, long group, size_t *ms, size_t *me)
 {
         pcre2_match_data *md;
         PCRE2_SIZE *ov;
@@ -585,8 +590,8 @@ int dlp_regex_find(const struct dlp_regex *re, const char *text, size_t len,
                                 from++;
                         continue;
                 }
-                if (group > 0 && (group >= rc || ov[2 * group] ==
-                                                     PCRE2_UNSET)) {
+                if (group > 0 &&
+                    (group >= rc || ov[2 * group] == PCRE2_UNSET)) {
                         from = ov[1];
                         continue;
                 }
@@ -613,10 +618,9 @@ int dlp_regex_full(const struct dlp_regex *re, const char *text, size_t len,
         (void)len;
         if (!md)
                 return DLP_ERR_NOMEM;
-        rc = pcre2_match(re->code, (PCRE2_SPTR)text, end, start,
-                         PCRE2_NO_UTF_CHECK | PCRE2_ANCHORED |
-                             PCRE2_ENDANCHORED,
-                         md, NULL);
+        rc = pcre2_match(
+            re->code, (PCRE2_SPTR)text, end, start,
+            PCRE2_NO_UTF_CHECK | PCRE2_ANCHORED | PCRE2_ENDANCHORED, md, NULL);
         pcre2_match_data_free(md);
         return rc >= 0;
 }
@@ -775,8 +779,9 @@ static int read_dict(struct rd *rd, const json_t *v, struct dlp_dict *d)
                         return nomem(rd);
                 d->phrases[d->cnt++] = tok;
                 if (!tok[0])
-                        return fail(rd, "word %zu (\"%s\") has no letter or "
-                                        "digit",
+                        return fail(rd,
+                                    "word %zu (\"%s\") has no letter or "
+                                    "digit",
                                     i, json_string_value(w));
         }
         leave(rd, old);
@@ -859,8 +864,9 @@ static int check_ref(struct rd *rd, const struct dlp_icfg *cfg,
                 return DLP_OK;
         if ((rd->flags & ICFG_OPEN_REFS) && dlp_infotype_name_ok(name))
                 return DLP_OK;
-        return fail(rd, "unknown info type \"%s\" (neither a Google built-in "
-                        "nor a custom type of this config)",
+        return fail(rd,
+                    "unknown info type \"%s\" (neither a Google built-in "
+                    "nor a custom type of this config)",
                     name);
 }
 
@@ -876,15 +882,15 @@ static void rule_free(struct dlp_icfg_rule *r)
 
 /* Reads hotwordRegex, proximity and (if \p adjust) likelihoodAdjustment of
  * a HotwordRule or ExcludeByHotword. */
-static int read_hotword(struct rd *rd, const json_t *v,
-                        struct dlp_icfg_rule *r, int adjust)
+static int read_hotword(struct rd *rd, const json_t *v, struct dlp_icfg_rule *r,
+                        int adjust)
 {
-        static const char *const hw_fields[] = {
-            "hotwordRegex", "proximity", "likelihoodAdjustment", NULL};
+        static const char *const hw_fields[] = {"hotwordRegex", "proximity",
+                                                "likelihoodAdjustment", NULL};
         static const char *const ex_fields[] = {"hotwordRegex", "proximity",
                                                 NULL};
-        static const char *const prox_fields[] = {"windowBefore",
-                                                  "windowAfter", NULL};
+        static const char *const prox_fields[] = {"windowBefore", "windowAfter",
+                                                  NULL};
         static const char *const adj_fields[] = {"fixedLikelihood",
                                                  "relativeLikelihood", NULL};
         json_t *re = get(v, "hotwordRegex"), *prox = get(v, "proximity");
@@ -906,8 +912,7 @@ static int read_hotword(struct rd *rd, const json_t *v,
                      r->window_before < 0))
                         return fail(rd, "windowBefore must be >= 0");
                 if ((x = get(prox, "windowAfter")) &&
-                    (read_long(rd, x, &r->window_after) ||
-                     r->window_after < 0))
+                    (read_long(rd, x, &r->window_after) || r->window_after < 0))
                         return fail(rd, "windowAfter must be >= 0");
                 leave(rd, old);
         }
@@ -960,8 +965,8 @@ static int read_exclusion(struct rd *rd, const struct dlp_icfg *cfg,
                 for (k = 0; k < 3; k++)
                         if (!strcmp(json_string_value(mt), match_names[k]))
                                 break;
-                if (k == 3 && strcmp(json_string_value(mt),
-                                     "MATCHING_TYPE_UNSPECIFIED"))
+                if (k == 3 &&
+                    strcmp(json_string_value(mt), "MATCHING_TYPE_UNSPECIFIED"))
                         return fail(rd, "unknown matchingType \"%s\"",
                                     json_string_value(mt));
                 r->match = k == 3 ? DLP_MATCH_FULL : (enum dlp_icfg_match)k;
@@ -1063,8 +1068,8 @@ static int read_custom(struct rd *rd, struct dlp_icfg *cfg, const json_t *v,
                        struct dlp_icfg_custom *c)
 {
         static const char *const fields[] = {
-            "infoType", "likelihood",     "dictionary",    "regex",
-            "surrogateType", "storedType", "detectionRules", "exclusionType",
+            "infoType",         "likelihood", "dictionary",     "regex",
+            "surrogateType",    "storedType", "detectionRules", "exclusionType",
             "sensitivityScore", NULL};
         static const char *const st_fields[] = {"name", "createTime", NULL};
         json_t *x;
@@ -1081,8 +1086,9 @@ static int read_custom(struct rd *rd, struct dlp_icfg *cfg, const json_t *v,
         if (read_infotype(rd, x, &name))
                 return rd->err;
         if (!dlp_infotype_name_ok(name))
-                return fail(rd, "bad custom info type name \"%s\" (1 to 64 "
-                                "of A-Z a-z 0-9 _ -)",
+                return fail(rd,
+                            "bad custom info type name \"%s\" (1 to 64 "
+                            "of A-Z a-z 0-9 _ -)",
                             name);
         if (is_custom(cfg, name))
                 return fail(rd, "custom info type \"%s\" is defined twice",
@@ -1120,8 +1126,8 @@ static int read_custom(struct rd *rd, struct dlp_icfg *cfg, const json_t *v,
                         return rd->err;
                 if (!json_is_string(json_object_get(x, "name")))
                         return fail(rd, "needs a name");
-                c->stored = dup_or_fail(rd, json_string_value(
-                                                json_object_get(x, "name")));
+                c->stored = dup_or_fail(
+                    rd, json_string_value(json_object_get(x, "name")));
                 if (!c->stored)
                         return rd->err;
                 leave(rd, old);
@@ -1170,9 +1176,9 @@ static void custom_free(struct dlp_icfg_custom *c)
 
 static int read_limits(struct rd *rd, struct dlp_icfg *cfg, const json_t *v)
 {
-        static const char *const fields[] = {
-            "maxFindingsPerItem", "maxFindingsPerRequest",
-            "maxFindingsPerInfoType", NULL};
+        static const char *const fields[] = {"maxFindingsPerItem",
+                                             "maxFindingsPerRequest",
+                                             "maxFindingsPerInfoType", NULL};
         json_t *x;
 
         if (check_object(rd, v, fields))
@@ -1192,8 +1198,7 @@ static int read_limits(struct rd *rd, struct dlp_icfg *cfg, const json_t *v)
 
 static int read_mins(struct rd *rd, struct dlp_icfg *cfg, const json_t *arr)
 {
-        static const char *const fields[] = {"infoType", "minLikelihood",
-                                             NULL};
+        static const char *const fields[] = {"infoType", "minLikelihood", NULL};
         json_t *v;
         size_t i;
 
@@ -1225,8 +1230,7 @@ static int read_mins(struct rd *rd, struct dlp_icfg *cfg, const json_t *arr)
         return DLP_OK;
 }
 
-static int read_rulesets(struct rd *rd, struct dlp_icfg *cfg,
-                         const json_t *arr)
+static int read_rulesets(struct rd *rd, struct dlp_icfg *cfg, const json_t *arr)
 {
         static const char *const fields[] = {"infoTypes", "rules", NULL};
         json_t *v;
@@ -1234,8 +1238,8 @@ static int read_rulesets(struct rd *rd, struct dlp_icfg *cfg,
 
         if (!json_is_array(arr))
                 return fail(rd, "not an array");
-        cfg->rulesets = calloc(json_array_size(arr) + 1,
-                               sizeof(*cfg->rulesets));
+        cfg->rulesets =
+            calloc(json_array_size(arr) + 1, sizeof(*cfg->rulesets));
         if (!cfg->rulesets)
                 return nomem(rd);
         json_array_foreach(arr, i, v)
@@ -1271,14 +1275,18 @@ static int read_rulesets(struct rd *rd, struct dlp_icfg *cfg,
 int dlp_icfg_parse(const json_t *json, int flags, struct dlp_icfg *cfg,
                    char *errstr, size_t errstr_size)
 {
-        static const char *const fields[] = {
-            "infoTypes",      "minLikelihood",    "minLikelihoodPerInfoType",
-            "limits",         "includeQuote",     "excludeInfoTypes",
-            "customInfoTypes", "contentOptions",  "ruleSet",
-            NULL};
-        struct rd rd = {.flags = flags,
-                        .errstr = errstr,
-                        .errstr_size = errstr_size};
+        static const char *const fields[] = {"infoTypes",
+                                             "minLikelihood",
+                                             "minLikelihoodPerInfoType",
+                                             "limits",
+                                             "includeQuote",
+                                             "excludeInfoTypes",
+                                             "customInfoTypes",
+                                             "contentOptions",
+                                             "ruleSet",
+                                             NULL};
+        struct rd rd = {
+            .flags = flags, .errstr = errstr, .errstr_size = errstr_size};
         json_t *x;
         size_t old;
 
@@ -1292,8 +1300,8 @@ int dlp_icfg_parse(const json_t *json, int flags, struct dlp_icfg *cfg,
 
                 if (!json_is_array(x))
                         return fail(&rd, "customInfoTypes is not an array");
-                cfg->customs = calloc(json_array_size(x) + 1,
-                                      sizeof(*cfg->customs));
+                cfg->customs =
+                    calloc(json_array_size(x) + 1, sizeof(*cfg->customs));
                 if (!cfg->customs)
                         return nomem(&rd);
                 json_array_foreach(x, i, v)

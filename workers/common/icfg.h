@@ -112,8 +112,8 @@ struct dlp_icfg_custom {
         } kind;
         struct dlp_regex regex;
         struct dlp_dict dict;
-        char *stored; /* storedType.name */
-        int exclude_only; /* exclusionType EXCLUSION_TYPE_EXCLUDE */
+        char *stored;                /* storedType.name */
+        int exclude_only;            /* exclusionType EXCLUSION_TYPE_EXCLUDE */
         struct dlp_icfg_rule *rules; /* detectionRules: hotword rules */
         size_t nrules;
 };
@@ -126,7 +126,7 @@ struct dlp_icfg_min {
 struct dlp_icfg {
         char **types; /* infoTypes, in order */
         size_t ntypes;
-        enum dlp_likelihood min; /* POSSIBLE when unset */
+        enum dlp_likelihood min;   /* POSSIBLE when unset */
         struct dlp_icfg_min *mins; /* minLikelihoodPerInfoType */
         size_t nmins;
         struct dlp_icfg_custom *customs;
@@ -139,7 +139,8 @@ struct dlp_icfg {
 };
 
 /* Flags of dlp_icfg_parse(). */
-#define ICFG_OPEN_REFS 0x1 /* info types may be defined elsewhere (template) */
+#define ICFG_OPEN_REFS 0x1 /* info types may be defined elsewhere (template)   \
+                            */
 
 /* Reads InspectConfig \p json (borrowed) into \p cfg (zero it first).
  * Returns DLP_OK, DLP_ERR_INVALID with errstr "path: what is wrong", or

@@ -268,12 +268,12 @@ static char *deadletter_json(const char *stage, const rd_kafka_message_t *orig,
         if (!b64)
                 return NULL;
         dlp_rfc3339_now(ts, sizeof(ts));
-        rec = json_pack("{s:s, s:s, s:s, s:s, s:i, s:I, s:s, s:s, s:O}",
-                        "schema", DLP_SCHEMA_DEADLETTER, "stage", stage, "reason",
-                        reason, "topic", otopic, "partition",
-                        (int)orig->partition, "offset",
-                        (json_int_t)orig->offset, "original_base64", b64,
-                        "failed_at", ts, "key", key);
+        rec =
+            json_pack("{s:s, s:s, s:s, s:s, s:i, s:I, s:s, s:s, s:O}", "schema",
+                      DLP_SCHEMA_DEADLETTER, "stage", stage, "reason", reason,
+                      "topic", otopic, "partition", (int)orig->partition,
+                      "offset", (json_int_t)orig->offset, "original_base64",
+                      b64, "failed_at", ts, "key", key);
         free(b64);
         if (!rec)
                 return NULL;
@@ -302,7 +302,8 @@ int dlp_deadletter_build(struct dlp_deadletter *dl, const char *stage,
                 dl->key_len = orig->key_len;
         }
         n = dlp_utf8_sanitize(dl->reason, DEADLETTER_REASON_MAX,
-                              reason ? reason : "", reason ? strlen(reason) : 0);
+                              reason ? reason : "",
+                              reason ? strlen(reason) : 0);
         if (n == 0)
                 n = dlp_fmt(dl->reason, sizeof(dl->reason), "%s",
                             DEADLETTER_FALLBACK_REASON);
@@ -337,17 +338,16 @@ static rd_kafka_resp_err_t deadletter_send(rd_kafka_t *producer,
 
         snprintf(part, sizeof(part), "%d", (int)orig->partition);
         snprintf(off, sizeof(off), "%lld", (long long)orig->offset);
-        err = rd_kafka_producev(
-            producer, RD_KAFKA_V_TOPIC(topic),
-            RD_KAFKA_V_KEY(dl->key, dl->key_len),
-            RD_KAFKA_V_VALUE(dl->value, strlen(dl->value)),
-            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE),
-            RD_KAFKA_V_HEADER("dlp-stage", stage, -1),
-            RD_KAFKA_V_HEADER("dlp-reason", dl->reason, -1),
-            RD_KAFKA_V_HEADER("dlp-topic", otopic, -1),
-            RD_KAFKA_V_HEADER("dlp-partition", part, -1),
-            RD_KAFKA_V_HEADER("dlp-offset", off, -1),
-            RD_KAFKA_V_OPAQUE(msg_opaque), RD_KAFKA_V_END);
+        err = rd_kafka_producev(producer, RD_KAFKA_V_TOPIC(topic),
+                                RD_KAFKA_V_KEY(dl->key, dl->key_len),
+                                RD_KAFKA_V_VALUE(dl->value, strlen(dl->value)),
+                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE),
+                                RD_KAFKA_V_HEADER("dlp-stage", stage, -1),
+                                RD_KAFKA_V_HEADER("dlp-reason", dl->reason, -1),
+                                RD_KAFKA_V_HEADER("dlp-topic", otopic, -1),
+                                RD_KAFKA_V_HEADER("dlp-partition", part, -1),
+                                RD_KAFKA_V_HEADER("dlp-offset", off, -1),
+                                RD_KAFKA_V_OPAQUE(msg_opaque), RD_KAFKA_V_END);
         if (err) {
                 free(dl->value);
                 dl->value = NULL;
@@ -387,9 +387,8 @@ int dlp_kafka_deadletter(rd_kafka_t *producer, const char *topic,
 }
 
 int dlp_kafka_produce_json(rd_kafka_t *producer, const char *topic,
-                           const char *key, const json_t *rec,
-                           void *msg_opaque, char *errstr,
-                           size_t errstr_size)
+                           const char *key, const json_t *rec, void *msg_opaque,
+                           char *errstr, size_t errstr_size)
 {
         char *value = json_dumps(rec, JSON_COMPACT);
         rd_kafka_resp_err_t err;

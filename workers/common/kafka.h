@@ -78,7 +78,7 @@ void dlp_kafka_consumer_destroy(rd_kafka_t *consumer);
 
 struct dlp_deadletter {
         char reason[DEADLETTER_REASON_MAX + 96]; /* valid UTF-8, not empty */
-        char *value; /* the dlp.deadletter/1 JSON text (free()) */
+        char *value;     /* the dlp.deadletter/1 JSON text (free()) */
         const void *key; /* the Kafka key: orig's, or NULL */
         size_t key_len;
 };
@@ -106,9 +106,8 @@ int dlp_kafka_deadletter(rd_kafka_t *producer, const char *topic,
  * the producer's queue is full (poll, then try again); DLP_ERR_KAFKA
  * otherwise. On failure \p errstr says why and nothing was queued. */
 int dlp_kafka_produce_json(rd_kafka_t *producer, const char *topic,
-                           const char *key, const json_t *rec,
-                           void *msg_opaque, char *errstr,
-                           size_t errstr_size);
+                           const char *key, const json_t *rec, void *msg_opaque,
+                           char *errstr, size_t errstr_size);
 
 /* Counts the delivery reports of what a worker produced: pass
  * dlp_delivery_report as the producer's dr_msg_cb with a struct

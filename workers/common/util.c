@@ -289,10 +289,10 @@ size_t dlp_json_error(const json_error_t *e, char *out, size_t size)
             [json_error_out_of_memory] = "out of memory",
         };
         enum json_error_code code = json_error_code(e);
-        const char *w = (size_t)code < sizeof(what) / sizeof(what[0]) &&
-                                what[code]
-                            ? what[code]
-                            : "invalid JSON";
+        const char *w =
+            (size_t)code < sizeof(what) / sizeof(what[0]) && what[code]
+                ? what[code]
+                : "invalid JSON";
 
         return dlp_fmt(out, size, "%s at byte %d (line %d, column %d)", w,
                        e->position, e->line, e->column);

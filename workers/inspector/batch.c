@@ -16,9 +16,9 @@ static size_t char_start(const char *text, size_t pos)
         return pos;
 }
 
-int batch_plan_chunks(const struct backend *be, const char *text, size_t len, size_t cell_budget,
-                      size_t overlap, struct chunk *out, size_t max_chunks,
-                      size_t *n)
+int batch_plan_chunks(const struct backend *be, const char *text, size_t len,
+                      size_t cell_budget, size_t overlap, struct chunk *out,
+                      size_t max_chunks, size_t *n)
 {
         size_t base = 0;
 
@@ -139,8 +139,8 @@ static size_t sources_of(json_t *event, struct source *out, size_t max)
         json_t *jt = json_object_get(event, "text"), *p;
         size_t n = 0, i;
 
-        out[n++] = (struct source){json_string_value(jt),
-                                   json_string_length(jt), -1};
+        out[n++] =
+            (struct source){json_string_value(jt), json_string_length(jt), -1};
         json_array_foreach(json_object_get(event, "parts"), i, p)
         {
                 json_t *pt = json_object_get(p, "text");
@@ -148,9 +148,9 @@ static size_t sources_of(json_t *event, struct source *out, size_t max)
                 if (n == max)
                         break;
                 if (json_is_string(pt) && json_string_length(pt) > 0)
-                        out[n++] = (struct source){json_string_value(pt),
-                                                   json_string_length(pt),
-                                                   (int)i};
+                        out[n++] =
+                            (struct source){json_string_value(pt),
+                                            json_string_length(pt), (int)i};
         }
         return n;
 }
@@ -193,11 +193,10 @@ int batch_add(struct batch *b, rd_kafka_message_t *rkm, json_t *event)
                         bytes += b->be->ops->row_bytes(src[s].text, src[s].len);
                 } else {
                         own_batch = 1;
-                        err = batch_plan_chunks(b->be, src[s].text, src[s].len,
-                                                cell_budget,
-                                                BATCH_CHUNK_OVERLAP,
-                                                chunks + n, b->max_items - n,
-                                                &k);
+                        err =
+                            batch_plan_chunks(b->be, src[s].text, src[s].len,
+                                              cell_budget, BATCH_CHUNK_OVERLAP,
+                                              chunks + n, b->max_items - n, &k);
                 }
                 for (size_t c = 0; c < k; c++)
                         chunk_src[n + c] = (int)s;
@@ -238,11 +237,14 @@ int batch_add(struct batch *b, rd_kafka_message_t *rkm, json_t *event)
                 const struct source *sr = &src[chunk_src[i]];
 
                 b->rows[b->n_rows++] = (struct batch_row){
-                    b->n_entries, chunks[i].base, chunks[i].len,
-                    row_overhead + b->be->ops->cell_bytes(
-                                       sr->text + chunks[i].base,
-                                       chunks[i].len),
-                    sr->text, sr->part};
+                    b->n_entries,
+                    chunks[i].base,
+                    chunks[i].len,
+                    row_overhead +
+                        b->be->ops->cell_bytes(sr->text + chunks[i].base,
+                                               chunks[i].len),
+                    sr->text,
+                    sr->part};
         }
         b->bytes =
             b->bytes + bytes > b->max_bytes ? b->max_bytes : b->bytes + bytes;

@@ -21,7 +21,7 @@
 #include "backend.h"
 
 #define BATCH_CHUNK_OVERLAP 256 /* bytes shared by neighbouring chunks */
-#define BATCH_MAX_SOURCES 257   /* an event's text and up to 256 parts */
+#define BATCH_MAX_SOURCES   257 /* an event's text and up to 256 parts */
 
 struct batch_entry {
         rd_kafka_message_t *rkm; /* owned */
@@ -63,9 +63,9 @@ struct chunk {
  * bytes, neighbours overlapping by up to \p overlap bytes, never splitting a
  * UTF-8 character. Returns DLP_OK, or DLP_ERR_TOOBIG when more than
  * \p max_chunks would be needed. An empty text has zero chunks. */
-int batch_plan_chunks(const struct backend *be, const char *text, size_t len, size_t cell_budget,
-                      size_t overlap, struct chunk *out, size_t max_chunks,
-                      size_t *n);
+int batch_plan_chunks(const struct backend *be, const char *text, size_t len,
+                      size_t cell_budget, size_t overlap, struct chunk *out,
+                      size_t max_chunks, size_t *n);
 
 void batch_init(struct batch *b, const struct backend *be, size_t max_items,
                 size_t max_bytes);

@@ -137,7 +137,8 @@ static int add_info_types(json_t *cfg, const char *list, char *errstr,
                         return DLP_ERR_CONFIG;
                 }
                 if (len && !names_type(arr, name, 0) &&
-                    json_array_append_new(arr, json_pack("{s:s}", "name", name)))
+                    json_array_append_new(arr,
+                                          json_pack("{s:s}", "name", name)))
                         return DLP_ERR_NOMEM;
                 p = end ? end + 1 : NULL;
         }
@@ -170,8 +171,8 @@ static int add_pipeline_needs(json_t *cfg, const char *source, char *errstr,
                         return DLP_ERR_NOMEM;
         }
         if (json_is_array(customs) && !names_type(customs, "SLACK_TOKEN", 1) &&
-            json_array_append_new(customs, json_loads(SLACK_TOKEN_TYPE, 0,
-                                                      NULL)))
+            json_array_append_new(customs,
+                                  json_loads(SLACK_TOKEN_TYPE, 0, NULL)))
                 return DLP_ERR_NOMEM;
         if (!quote && json_object_set_new(cfg, "includeQuote", json_true()))
                 return DLP_ERR_NOMEM;

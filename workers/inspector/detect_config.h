@@ -29,7 +29,7 @@
 /* Google's built-ins the inspector asked for before these settings: the
  * default of DLP_INFO_TYPES. */
 #define DETECT_DEFAULT_INFO_TYPES                                              \
-        "CREDIT_CARD_NUMBER,US_SOCIAL_SECURITY_NUMBER,EMAIL_ADDRESS,"         \
+        "CREDIT_CARD_NUMBER,US_SOCIAL_SECURITY_NUMBER,EMAIL_ADDRESS,"          \
         "AWS_CREDENTIALS"
 
 struct detect_config {

@@ -13,8 +13,8 @@ static int is_continuation(unsigned char c)
         return (c & 0xC0) == 0x80;
 }
 
-int file_chunk_plan(const char *text, size_t len, size_t budget,
-                    size_t overlap, struct file_chunks *out)
+int file_chunk_plan(const char *text, size_t len, size_t budget, size_t overlap,
+                    struct file_chunks *out)
 {
         struct file_chunk *v = NULL;
         size_t cnt = 0, cap = 0, start = 0;
@@ -51,7 +51,8 @@ int file_chunk_plan(const char *text, size_t len, size_t budget,
                 /* back to a character boundary: the overlap only grows,
                  * and start still moves on (end - start >= budget - 3) */
                 next = end - overlap;
-                while (next > start && is_continuation((unsigned char)text[next]))
+                while (next > start &&
+                       is_continuation((unsigned char)text[next]))
                         next--;
                 v[cnt - 1].own_hi = next + (end - next) / 2;
                 start = next;

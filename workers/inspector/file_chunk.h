@@ -37,8 +37,8 @@ struct file_chunks {
  * cuts meet. An empty text gives
  * no chunks. Returns DLP_OK, DLP_ERR_INVALID (bad budget/overlap) or
  * DLP_ERR_NOMEM; free with file_chunks_free(). */
-int file_chunk_plan(const char *text, size_t len, size_t budget,
-                    size_t overlap, struct file_chunks *out);
+int file_chunk_plan(const char *text, size_t len, size_t budget, size_t overlap,
+                    struct file_chunks *out);
 void file_chunks_free(struct file_chunks *c);
 
 /* Whether a finding that starts at \p local bytes into chunk \p c is

@@ -59,7 +59,8 @@ static int utf8_valid(const unsigned char *s, size_t len)
                                 return 0;
                         cp = (cp << 6) | (s[i + k] & 0x3F);
                 }
-                if ((n == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+                if ((n == 3 &&
+                     (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
                     (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
                         return 0;
                 i += n;
@@ -95,17 +96,23 @@ static const struct {
 /* Slack filetypes of text (snippets and posts included), for files whose
  * mimetype says little (application/octet-stream for a .env). */
 static const char *const text_filetypes[] = {
-    "text",     "csv",   "tsv",  "json",   "markdown", "post",
-    "javascript", "python", "c", "cpp",   "csharp",   "go",
-    "java",     "ruby",  "rust", "shell",  "sql",      "yaml",
-    "xml",      "diff",  "php",  "kotlin", "swift",    "typescript",
-    "dockerfile", "toml", "ini", "dotenv", "html",     "css",
+    "text",       "csv",    "tsv",  "json",   "markdown", "post",
+    "javascript", "python", "c",    "cpp",    "csharp",   "go",
+    "java",       "ruby",   "rust", "shell",  "sql",      "yaml",
+    "xml",        "diff",   "php",  "kotlin", "swift",    "typescript",
+    "dockerfile", "toml",   "ini",  "dotenv", "html",     "css",
 };
 
 static const char *const text_mimetypes[] = {
-    "text/",           "application/json",       "application/xml",
-    "application/javascript", "application/x-yaml", "application/yaml",
-    "application/x-sh", "application/sql",       "application/toml",
+    "text/",
+    "application/json",
+    "application/xml",
+    "application/javascript",
+    "application/x-yaml",
+    "application/yaml",
+    "application/x-sh",
+    "application/sql",
+    "application/toml",
 };
 
 static int is_text_type(const char *mimetype, const char *filetype)
@@ -400,7 +407,8 @@ int file_fetch(struct file_fetcher *f, const char *url, const char *token,
                 outcome(res, FILE_FETCH_RETRY, "out of memory");
                 return DLP_ERR_NOMEM;
         }
-        if (st.login_page || (cc == CURLE_OK && is_login_page(f->curl, mimetype))) {
+        if (st.login_page ||
+            (cc == CURLE_OK && is_login_page(f->curl, mimetype))) {
                 outcome(res, FILE_FETCH_SETUP_ERROR,
                         "Slack answered its sign-in page (HTML, status 200) "
                         "instead of the file: the bot token lacks the "
@@ -429,8 +437,7 @@ int file_fetch(struct file_fetcher *f, const char *url, const char *token,
         curl_easy_getinfo(f->curl, CURLINFO_CONTENT_TYPE, &ct);
         res->sniff = file_sniff(ct, mimetype, filetype, res->data, res->len);
         if (res->sniff.kind == FILE_KIND_UNSUPPORTED) {
-                outcome(res, FILE_FETCH_UNINSPECTABLE,
-                        "unsupported type: %s%s",
+                outcome(res, FILE_FETCH_UNINSPECTABLE, "unsupported type: %s%s",
                         mimetype ? mimetype : (ct ? ct : "unknown"),
                         is_text_type(mimetype, filetype)
                             ? " (text not in UTF-8)"

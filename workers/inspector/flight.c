@@ -46,8 +46,7 @@ size_t flights_out(const struct flights *fs)
         return n;
 }
 
-struct flight *flights_start(struct flights *fs, struct batch *b,
-                             long long seq)
+struct flight *flights_start(struct flights *fs, struct batch *b, long long seq)
 {
         struct flight *f = calloc(1, sizeof(*f));
         struct flight **nv;
@@ -154,8 +153,7 @@ static void backoff(struct flights *fs, struct flight *f, double now,
 {
         f->retries++;
         f->retry_at = now + dlp_backoff(f->retries - 1, 0.5, fs->retry_max_s,
-                                        retry_after,
-                                        (double)rand() / RAND_MAX);
+                                        retry_after, (double)rand() / RAND_MAX);
 }
 
 static void no_finding(void *ctx, const struct backend_finding *gf)
@@ -184,8 +182,8 @@ static enum flight_outcome answer_ok(struct flights *fs, struct flight *f,
                 if (++f->unusable >= fs->max_tries) {
                         char reason[400];
                         dlp_fmt(reason, sizeof(reason),
-                                "DLP answer unusable %d times: %s",
-                                f->unusable, why);
+                                "DLP answer unusable %d times: %s", f->unusable,
+                                why);
                         batch_kill_rows(&f->batch, r.lo, r.hi, reason);
                         plan_done(&f->plan);
                         f->unusable = 0;
@@ -217,10 +215,10 @@ static enum flight_outcome answer_ok(struct flights *fs, struct flight *f,
         return FLIGHT_ANSWERED;
 }
 
-enum flight_outcome flight_answer(struct flights *fs, struct flight *f,
-                                  int rc, const struct dlp_http_result *res,
-                                  double now, struct backend_answer *info,
-                                  char *msg, size_t msg_size)
+enum flight_outcome flight_answer(struct flights *fs, struct flight *f, int rc,
+                                  const struct dlp_http_result *res, double now,
+                                  struct backend_answer *info, char *msg,
+                                  size_t msg_size)
 {
         struct plan_range r = plan_head(&f->plan);
         enum backend_error kind;
@@ -238,8 +236,8 @@ enum flight_outcome flight_answer(struct flights *fs, struct flight *f,
         kind = f->batch.be->ops->classify(res->status, res->body, res->body_len,
                                           err, sizeof(err));
         if (kind == BACKEND_INVALID) {
-                /* some row is poison (Google: 400 INVALID_ARGUMENT). Halve the range
-                 * until the culprit is alone; its event is dead-lettered
+                /* some row is poison (Google: 400 INVALID_ARGUMENT). Halve the
+                 * range until the culprit is alone; its event is dead-lettered
                  * with the service's message, the rest proceed. */
                 f->retries = 0;
                 switch (plan_bisect(&f->plan)) {

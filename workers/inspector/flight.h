@@ -44,14 +44,14 @@ struct flights {
 
 /* What an answer did, for the worker's counters and logs. */
 enum flight_outcome {
-        FLIGHT_ANSWERED,  /* findings merged, the head is done */
-        FLIGHT_SPLIT,     /* findingsTruncated: inspected again in halves */
-        FLIGHT_BISECTED,  /* 400: the range is halved to find the poison */
-        FLIGHT_POISON,    /* 400 on one row: it is a dead letter */
-        FLIGHT_RETRY,     /* 429, 5xx, transport error: later, same rows */
-        FLIGHT_REFUSED,   /* 401/403/404...: a set-up problem, retried */
-        FLIGHT_UNUSABLE,  /* a 200 we cannot use: retried a bounded time */
-        FLIGHT_GAVE_UP,   /* unusable max_tries times: the rows are dead */
+        FLIGHT_ANSWERED, /* findings merged, the head is done */
+        FLIGHT_SPLIT,    /* findingsTruncated: inspected again in halves */
+        FLIGHT_BISECTED, /* 400: the range is halved to find the poison */
+        FLIGHT_POISON,   /* 400 on one row: it is a dead letter */
+        FLIGHT_RETRY,    /* 429, 5xx, transport error: later, same rows */
+        FLIGHT_REFUSED,  /* 401/403/404...: a set-up problem, retried */
+        FLIGHT_UNUSABLE, /* a 200 we cannot use: retried a bounded time */
+        FLIGHT_GAVE_UP,  /* unusable max_tries times: the rows are dead */
         FLIGHT_NOMEM
 };
 
@@ -89,10 +89,10 @@ char *flight_request(struct flight *f, double slot_start, size_t *len,
 /* The answer to \p f's request out: \p rc and \p res as from
  * dlp_httpm_done(); \p now is the wall time. \p msg gets a line for the
  * log (never a quote), \p info what a 200 said. */
-enum flight_outcome flight_answer(struct flights *fs, struct flight *f,
-                                  int rc, const struct dlp_http_result *res,
-                                  double now, struct backend_answer *info,
-                                  char *msg, size_t msg_size);
+enum flight_outcome flight_answer(struct flights *fs, struct flight *f, int rc,
+                                  const struct dlp_http_result *res, double now,
+                                  struct backend_answer *info, char *msg,
+                                  size_t msg_size);
 /* The request built by flight_request() did not go out (its slot was
  * missed, or the client refused it): the same range goes again later. */
 void flight_unsend(struct flight *f);

@@ -162,9 +162,12 @@ static int int64_field(json_t *obj, const char *key, long long *out)
 /* proto3 enums come as names or as numbers: Likelihood's numbers. */
 static const char *likelihood_name(json_t *v)
 {
-        static const char *const names[] = {
-            "LIKELIHOOD_UNSPECIFIED", "VERY_UNLIKELY", "UNLIKELY",
-            "POSSIBLE",               "LIKELY",        "VERY_LIKELY"};
+        static const char *const names[] = {"LIKELIHOOD_UNSPECIFIED",
+                                            "VERY_UNLIKELY",
+                                            "UNLIKELY",
+                                            "POSSIBLE",
+                                            "LIKELY",
+                                            "VERY_LIKELY"};
 
         if (json_is_string(v))
                 return json_string_value(v);
@@ -175,8 +178,9 @@ static const char *likelihood_name(json_t *v)
 }
 
 int gdlp_parse_result(const char *body, size_t len, size_t nrows,
-                      backend_finding_fn fn, void *ctx, struct backend_answer *info,
-                      char *errstr, size_t errstr_size)
+                      backend_finding_fn fn, void *ctx,
+                      struct backend_answer *info, char *errstr,
+                      size_t errstr_size)
 {
         json_error_t jerr;
         json_t *root = json_loadb(body, len, 0, &jerr), *result, *findings, *f;
@@ -218,8 +222,8 @@ int gdlp_parse_result(const char *body, size_t len, size_t nrows,
                 if (int64_field(table, "rowIndex", &row) < 0 || row < 0 ||
                     (unsigned long long)row >= nrows) {
                         snprintf(errstr, errstr_size,
-                                 "finding %zu names no row of the %zu sent",
-                                 i, nrows);
+                                 "finding %zu names no row of the %zu sent", i,
+                                 nrows);
                         json_decref(root);
                         return DLP_ERR_PARSE;
                 }
@@ -274,8 +278,10 @@ void gdlp_error_message(const char *body, size_t len, char *out,
                 dlp_fmt(out, out_size, "%s: %s", status ? status : "ERROR",
                         msg);
         else
-                dlp_fmt(out, out_size, "an error answer of %zu bytes without "
-                        "an error message", len);
+                dlp_fmt(out, out_size,
+                        "an error answer of %zu bytes without "
+                        "an error message",
+                        len);
         json_decref(root);
 }
 
@@ -283,8 +289,7 @@ void gdlp_error_message(const char *body, size_t len, char *out,
  * refuses; RESOURCE_EXHAUSTED (429) and the 5xx are transient; the rest
  * (401 UNAUTHENTICATED, 403 PERMISSION_DENIED, 404 NOT_FOUND) is set-up. */
 static enum backend_error gdlp_classify(long status, const char *body,
-                                        size_t len, char *msg,
-                                        size_t msg_size)
+                                        size_t len, char *msg, size_t msg_size)
 {
         gdlp_error_message(body, len, msg, msg_size);
         if (status == 400)
@@ -317,10 +322,10 @@ static int gdlp_init(struct backend *be, char *errstr, size_t errstr_size)
                         return DLP_ERR_NOMEM;
                 }
         }
-        len = sizeof(req_rows_end) - 1 + 1 +
-              (members ? strlen(members) - 2
-                       : sizeof(default_member) - 1 + sizeof(default_config) -
-                             1);
+        len =
+            sizeof(req_rows_end) - 1 + 1 +
+            (members ? strlen(members) - 2
+                     : sizeof(default_member) - 1 + sizeof(default_config) - 1);
         be->envelope_tail = malloc(len + 1);
         if (!be->envelope_tail) {
                 free(members);

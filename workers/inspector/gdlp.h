@@ -35,8 +35,9 @@ char *gdlp_request_build(const struct backend *be, const char *const *cells,
  * info type or with a bad byte range is dropped and counted in
  * info->dropped. */
 int gdlp_parse_result(const char *body, size_t len, size_t nrows,
-                      backend_finding_fn fn, void *ctx, struct backend_answer *info,
-                      char *errstr, size_t errstr_size);
+                      backend_finding_fn fn, void *ctx,
+                      struct backend_answer *info, char *errstr,
+                      size_t errstr_size);
 
 /* Extracts "error.status: error.message" of an error answer into \p out. */
 void gdlp_error_message(const char *body, size_t len, char *out,

@@ -42,9 +42,9 @@ struct inspector {
         struct timespec token_mtime;
         char instance[96];
         struct pace pace;
-        struct backend backend;  /* the DLP service's wire format */
-        struct batch batch;      /* the open batch, filling until sealed */
-        struct flights flights;  /* sealed batches, requests in flight */
+        struct backend backend; /* the DLP service's wire format */
+        struct batch batch;     /* the open batch, filling until sealed */
+        struct flights flights; /* sealed batches, requests in flight */
         /* messages polled while the open batch could take no more */
         rd_kafka_message_t **carry;
         size_t n_carry, cap_carry;
@@ -81,7 +81,6 @@ static int in_parts(const rd_kafka_topic_partition_list_t *parts,
                         return 1;
         return 0;
 }
-
 
 static void carry_drop_partitions(struct inspector *ins,
                                   const rd_kafka_topic_partition_list_t *parts)
@@ -444,7 +443,8 @@ static rd_kafka_topic_partition_list_t *commit_points(struct inspector *ins)
 
         for (int p = 0; p < PACE_MAX_PARTITIONS; p++) {
                 int64_t at;
-                if (!ins->wm[p] || (at = watermark_commit_point(ins->wm[p])) < 0)
+                if (!ins->wm[p] ||
+                    (at = watermark_commit_point(ins->wm[p])) < 0)
                         continue;
                 if (!offsets)
                         offsets = rd_kafka_topic_partition_list_new(4);
@@ -643,8 +643,8 @@ static void on_answer(struct inspector *ins, struct flight *f, int rc,
                         ins->late_sends++;
         }
         dlp_hist_observe(&ins->request_latency, res->elapsed_s);
-        out = flight_answer(&ins->flights, f, rc, res, dlp_wall_s(), &info,
-                            msg, sizeof(msg));
+        out = flight_answer(&ins->flights, f, rc, res, dlp_wall_s(), &info, msg,
+                            sizeof(msg));
         ins->dropped_findings += info.dropped;
         switch (out) {
         case FLIGHT_ANSWERED:
@@ -1026,7 +1026,6 @@ static void run(struct inspector *ins)
         }
 }
 
-
 /* What to look for (detect_config.h): the detection settings become the
  * members of every request, checked before anything is consumed. A config
  * that leaves no room for a row in DLP_BATCH_MAX_BYTES is refused too. */
@@ -1039,10 +1038,9 @@ static int detection_init(struct inspector *ins, char *errstr,
         size_t envelope;
         int rc;
 
-        rc = detect_config_init(&dc, ins->cfg.info_types,
-                                ins->cfg.inspect_template,
-                                ins->cfg.inspect_config_file, errstr,
-                                errstr_size);
+        rc = detect_config_init(
+            &dc, ins->cfg.info_types, ins->cfg.inspect_template,
+            ins->cfg.inspect_config_file, errstr, errstr_size);
         if (rc)
                 return rc;
         wrapped = malloc(dc.fragment_len + 3);

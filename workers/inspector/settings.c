@@ -61,16 +61,16 @@ static const struct dlp_setting inspector_settings[] = {
      offsetof(CFG, revoke_wait_ms),
      "on revocation or stop, how long requests in flight may still be "
      "answered (then their batches are dropped for the next owner)"},
-    {"DLP_INFO_TYPES", "info-types", DLP_SET_STR, DETECT_DEFAULT_INFO_TYPES,
-     0, 0, offsetof(CFG, info_types),
+    {"DLP_INFO_TYPES", "info-types", DLP_SET_STR, DETECT_DEFAULT_INFO_TYPES, 0,
+     0, offsetof(CFG, info_types),
      "comma-separated Google built-in info types to look for (empty: none "
      "of ours; see \"What is detected\")"},
     {"DLP_INSPECT_TEMPLATE", "inspect-template", DLP_SET_STR, NULL, 0, 0,
      offsetof(CFG, inspect_template),
      "inspect template sent as inspectTemplateName: projects/P/"
      "inspectTemplates/T or projects/P/locations/L/inspectTemplates/T"},
-    {"DLP_INSPECT_CONFIG_FILE", "inspect-config-file", DLP_SET_STR, NULL, 0,
-     0, offsetof(CFG, inspect_config_file),
+    {"DLP_INSPECT_CONFIG_FILE", "inspect-config-file", DLP_SET_STR, NULL, 0, 0,
+     offsetof(CFG, inspect_config_file),
      "JSON file holding a Google InspectConfig (custom regex and dictionary "
      "types, rule sets, likelihoods), merged with the two above and checked "
      "at start"},

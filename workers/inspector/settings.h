@@ -24,7 +24,7 @@ struct inspector_config {
         long max_in_flight;
         long answer_max_tries;
         long revoke_wait_ms;
-        char *info_types;       /* detect_config.h */
+        char *info_types; /* detect_config.h */
         char *inspect_template;
         char *inspect_config_file;
 };

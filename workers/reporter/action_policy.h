@@ -47,12 +47,11 @@ struct action_policy {
  * when \p path is NULL or "". Returns DLP_OK, or DLP_ERR_CONFIG with
  * errstr naming the setting, the file and the bad rule ("rules[2]
  * (\"cards\"): ..."). */
-int action_policy_load(struct action_policy *ap, const char *path,
-                       char *errstr, size_t errstr_size);
+int action_policy_load(struct action_policy *ap, const char *path, char *errstr,
+                       size_t errstr_size);
 /* The same from \p text (\p len bytes); \p origin names it in errors. */
-int action_policy_parse(struct action_policy *ap, const char *text,
-                        size_t len, const char *origin, char *errstr,
-                        size_t errstr_size);
+int action_policy_parse(struct action_policy *ap, const char *text, size_t len,
+                        const char *origin, char *errstr, size_t errstr_size);
 void action_policy_free(struct action_policy *ap);
 
 /* The first rule matching a finding of \p info_type at \p likelihood in
@@ -68,10 +67,9 @@ const struct action_rule *action_policy_match(const struct action_policy *ap,
  * NULL on success); *rule the name of the first matching rule with
  * actions (borrowed from ap, "" if unnamed). Returns the union of actions,
  * 0 when nothing is to be done. */
-unsigned action_policy_decide(const struct action_policy *ap,
-                              const json_t *ins, const json_t *findings,
-                              json_t **alerted, json_t **acted,
-                              const char **rule);
+unsigned action_policy_decide(const struct action_policy *ap, const json_t *ins,
+                              const json_t *findings, json_t **alerted,
+                              json_t **acted, const char **rule);
 
 /* "alert,notify,remove" for \p actions, into \p out. */
 void action_policy_describe(unsigned actions, char *out, size_t out_size);

@@ -136,10 +136,10 @@ json_t *alert_message(const json_t *ins, const json_t *findings,
                       const char *channel, const char *permalink)
 {
         json_t *blocks, *f;
-        char summary[512], lines[ALERT_SECTION_MAX + 1] = "", who[128],
-                                                     where[128], when[192],
-                                                     text[1024], context[768],
-                                                     id[128], link[512];
+        char summary[512],
+            lines[ALERT_SECTION_MAX + 1] = "", who[128], where[128], when[192],
+                                      text[1024], context[768], id[128],
+                                      link[512];
         size_t i, shown = 0, n = json_array_size(findings), len = 0;
 
         if (n == 0)
@@ -147,8 +147,7 @@ json_t *alert_message(const json_t *ins, const json_t *findings,
         type_counts(findings, summary, sizeof(summary));
         json_array_foreach(findings, i, f)
         {
-                char line[700], type[96], likelihood[48], quote[256],
-                    in[240];
+                char line[700], type[96], likelihood[48], quote[256], in[240];
 
                 if (shown == ALERT_MAX_FINDING_LINES)
                         break;
@@ -205,8 +204,8 @@ json_t *alert_message(const json_t *ins, const json_t *findings,
 void alert_permalink(const char *link_base, const char *channel, const char *ts,
                      char *out, size_t out_size)
 {
-        size_t n = dlp_fmt(out, out_size, "%s/archives/%s/p", link_base,
-                           channel);
+        size_t n =
+            dlp_fmt(out, out_size, "%s/archives/%s/p", link_base, channel);
 
         for (; ts && *ts && n + 1 < out_size; ts++)
                 if (*ts != '.')
@@ -253,8 +252,8 @@ json_t *alert_digest(json_t *const *ins, json_t *const *findings, size_t n,
                                 break; /* the rest goes in the next digest */
                         /* a section that cannot be added fails the digest:
                          * its items must not count as alerted */
-                        failed |= json_array_append_new(blocks,
-                                                        section(text)) != 0;
+                        failed |=
+                            json_array_append_new(blocks, section(text)) != 0;
                         sections++;
                         len = 0;
                         text[0] = '\0';
@@ -290,14 +289,14 @@ json_t *alert_record(const json_t *ins, const json_t *findings,
                      const char *channel, const char *slack_ts,
                      const char *posted_at)
 {
-        json_t *rec =
-            json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:I, s:s, s:s}",
-                      "schema", DLP_SCHEMA_ALERT, "event_id", str(ins, "event_id"),
-                      "team_id", str(ins, "team_id"), "source_channel",
-                      str(ins, "channel"), "alert_channel", channel, "slack_ts",
-                      slack_ts, "info_types", info_types(findings),
-                      "findings_count", (json_int_t)json_array_size(findings),
-                      "posted_at", posted_at, "event_ts", str(ins, "ts"));
+        json_t *rec = json_pack(
+            "{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:I, s:s, s:s}", "schema",
+            DLP_SCHEMA_ALERT, "event_id", str(ins, "event_id"), "team_id",
+            str(ins, "team_id"), "source_channel", str(ins, "channel"),
+            "alert_channel", channel, "slack_ts", slack_ts, "info_types",
+            info_types(findings), "findings_count",
+            (json_int_t)json_array_size(findings), "posted_at", posted_at,
+            "event_ts", str(ins, "ts"));
 
         if (rec && *str(ins, "user"))
                 json_object_set_new(rec, "user", json_string(str(ins, "user")));

@@ -514,8 +514,7 @@ static void take(struct reporter *rep, rd_kafka_message_t *rkm)
         id = json_string_value(json_object_get(ins, "event_id"));
         if (!json_is_object(ins) || !schema ||
             strcmp(schema, DLP_SCHEMA_INSPECTION) != 0 || !id ||
-            !json_is_array(json_object_get(ins, "findings")) ||
-            !ids_fit(ins)) {
+            !json_is_array(json_object_get(ins, "findings")) || !ids_fit(ins)) {
                 json_decref(ins);
                 dead_letter(rep, rkm,
                             "not a valid dlp.inspection/1 record (or an id "

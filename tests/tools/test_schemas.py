@@ -62,6 +62,9 @@ INVALID_BECAUSE = {
     "inspection-bad-likelihood.json": ("enum", "findings/1/likelihood"),
     "inspection-negative-offset.json": ("minimum", "findings/0/byte_start"),
     "inspection-missing-findings.json": ("required", ""),
+    "inspection-file-not-inspected-without-reason.json": ("required", "files/3"),
+    "inspection-file-line-zero.json": ("minimum", "findings/0/line"),
+    "inspection-file-has-bytes.json": ("additionalProperties", "files/0"),
     "alert-empty-info-types.json": ("minItems", "info_types"),
     "alert-zero-findings.json": ("minimum", "findings_count"),
     "alert-missing-slack-ts.json": ("required", ""),
@@ -291,7 +294,7 @@ def validator_accepts_kcat_output_of_good_records():
         rc, s, err = run_validator(kcat_stream(good), "--expect-count", str(len(good)), "--dump", dump)
         assert rc == 0, err
         assert s["records"] == s["valid"] == len(good) and s["invalid"] == 0, s
-        assert s["by_schema"]["dlp.inspection/1"]["valid"] == 3, s
+        assert s["by_schema"]["dlp.inspection/1"]["valid"] == 4, s
         with open(dump, encoding="utf-8") as f:
             dumped = [json.loads(x) for x in f]
         assert dumped == [load(p) for p in good]

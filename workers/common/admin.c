@@ -2,6 +2,9 @@
 #include "admin.h"
 #include "err.h"
 #include "httpd.h"
+#include "kafka.h"
+#include "log.h"
+#include "util.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -33,6 +36,15 @@ struct dlp_admin {
         int stopping;
         int is_ready;
         char why[128];
+        struct consumer_table *owned; /* dlp_admin_start_consumer's */
+};
+
+/* A consumer worker's table: its own rows, then the consumer's statistics
+ * rows, whose names and help are kept here. */
+struct consumer_table {
+        char names[3][64];
+        char lag_help[160];
+        struct dlp_metric rows[];
 };
 
 void dlp_hist_observe(struct dlp_hist *h, double seconds)
@@ -259,6 +271,54 @@ struct dlp_admin *dlp_admin_start(const char *addr, const char *worker,
                            consumer, errstr, errstr_size);
 }
 
+struct dlp_admin *dlp_admin_start_consumer(const char *addr, const char *worker,
+                                           const struct dlp_metric *m,
+                                           size_t n, rd_kafka_t *producer,
+                                           rd_kafka_t *consumer,
+                                           const char *lag_help)
+{
+        const struct dlp_kafka_stats *ks = dlp_kafka_consumer_stats(consumer);
+        struct consumer_table *t;
+        struct dlp_admin *a = NULL;
+        char errstr[256] = "out of memory";
+
+        if (!addr)
+                return NULL;
+        t = calloc(1, sizeof(*t) + (n + 3) * sizeof(t->rows[0]));
+        if (t) {
+                snprintf(t->names[0], sizeof(t->names[0]),
+                         "dlp_%s_consumer_lag", worker);
+                snprintf(t->names[1], sizeof(t->names[1]),
+                         "dlp_%s_kafka_rx_msgs", worker);
+                snprintf(t->names[2], sizeof(t->names[2]),
+                         "dlp_%s_kafka_brokers_up", worker);
+                snprintf(t->lag_help, sizeof(t->lag_help),
+                         "%s (librdkafka statistics, every 5 s)", lag_help);
+                if (n)
+                        memcpy(t->rows, m, n * sizeof(*m));
+                t->rows[n] = (struct dlp_metric){
+                    t->names[0], t->lag_help, DLP_GAUGE, &ks->consumer_lag,
+                    NULL};
+                t->rows[n + 1] = (struct dlp_metric){
+                    t->names[1], "messages fetched from Kafka", DLP_COUNTER,
+                    &ks->rx_msgs, NULL};
+                t->rows[n + 2] = (struct dlp_metric){
+                    t->names[2], "brokers connected", DLP_GAUGE,
+                    &ks->brokers_up, NULL};
+                a = admin_start(addr, worker, t->rows, n + 3, kafka_ready,
+                                NULL, producer, consumer, errstr,
+                                sizeof(errstr));
+        }
+        if (!a) {
+                LOG_ERROR("DLP_ADMIN_ADDR: %s", errstr);
+                dlp_stop_failure();
+                free(t);
+                return NULL;
+        }
+        a->owned = t; /* the endpoint's from now on */
+        return a;
+}
+
 int dlp_admin_port(const struct dlp_admin *a)
 {
         return dlp_httpd_port(a->httpd);
@@ -285,5 +345,6 @@ void dlp_admin_stop(struct dlp_admin *a)
         pthread_join(a->checker, NULL);
         pthread_cond_destroy(&a->cond);
         pthread_mutex_destroy(&a->lock);
+        free(a->owned);
         free(a);
 }

@@ -50,6 +50,20 @@ struct dlp_admin *dlp_admin_start(const char *addr, const char *worker,
                                   const struct dlp_metric *metrics, size_t n,
                                   rd_kafka_t *producer, rd_kafka_t *consumer,
                                   char *errstr, size_t errstr_size);
+/* A consumer worker's endpoint (inspector, reporter), or NULL when there is
+ * none. With \p addr NULL (DLP_ADMIN_ADDR unset) there is none to start.
+ * /metrics shows \p metrics followed by what librdkafka's statistics say of
+ * \p consumer (made by dlp_kafka_consumer_new()): dlp_<worker>_consumer_lag
+ * with \p lag_help saying what the lag counts, dlp_<worker>_kafka_rx_msgs
+ * and dlp_<worker>_kafka_brokers_up; readiness is dlp_admin_start()'s.
+ * An endpoint that cannot start is said (log, naming DLP_ADMIN_ADDR) and
+ * stops the worker as a failure (dlp_stop_failure): its probes would never
+ * answer. The tables and \p lag_help must outlive the endpoint. */
+struct dlp_admin *dlp_admin_start_consumer(const char *addr, const char *worker,
+                                           const struct dlp_metric *metrics,
+                                           size_t n, rd_kafka_t *producer,
+                                           rd_kafka_t *consumer,
+                                           const char *lag_help);
 /* Readiness: 1 when ready, else 0 with \p why filled ("...\n"). May
  * block (it runs on the admin's checker thread, never on a request). */
 typedef int (*dlp_ready_fn)(void *opaque, char *why, size_t why_size);

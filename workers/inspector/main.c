@@ -1189,8 +1189,6 @@ int main(int argc, char **argv)
                  ins->cfg.batch_max_items, ins->cfg.batch_max_bytes,
                  ins->cfg.exactly_once ? "exactly once" : "at least once");
 
-        struct dlp_kafka_stats *kstats =
-            dlp_kafka_consumer_stats(ins->consumer);
 #define C(field, name, help)                                                   \
         {                                                                      \
                 "dlp_inspector_" name, help, DLP_COUNTER, &ins->field, NULL    \
@@ -1230,14 +1228,6 @@ int main(int argc, char **argv)
              DLP_GAUGE, &ins->owned, NULL},
             {"dlp_inspector_partitions", "partitions of the events topic",
              DLP_GAUGE, &ins->partitions, NULL},
-            {"dlp_inspector_consumer_lag",
-             "events of its partitions not yet committed (librdkafka "
-             "statistics, every 5 s)",
-             DLP_GAUGE, &kstats->consumer_lag, NULL},
-            {"dlp_inspector_kafka_rx_msgs", "messages fetched from Kafka",
-             DLP_COUNTER, &kstats->rx_msgs, NULL},
-            {"dlp_inspector_kafka_brokers_up", "brokers connected", DLP_GAUGE,
-             &kstats->brokers_up, NULL},
             {"dlp_inspector_request_seconds", "DLP request latency",
              DLP_HISTOGRAM, NULL, &ins->request_latency},
             {"dlp_inspector_send_lateness_seconds",
@@ -1245,15 +1235,10 @@ int main(int argc, char **argv)
              DLP_HISTOGRAM, NULL, &ins->send_lateness},
         };
 #undef C
-        struct dlp_admin *admin = NULL;
-        if (ins->cfg.common.admin_addr &&
-            !(admin = dlp_admin_start(
-                  ins->cfg.common.admin_addr, "inspector", metrics,
-                  sizeof(metrics) / sizeof(metrics[0]), ins->producer,
-                  ins->consumer, errstr, sizeof(errstr)))) {
-                LOG_ERROR("DLP_ADMIN_ADDR: %s", errstr);
-                dlp_stop_failure();
-        }
+        struct dlp_admin *admin = dlp_admin_start_consumer(
+            ins->cfg.common.admin_addr, "inspector", metrics,
+            sizeof(metrics) / sizeof(metrics[0]), ins->producer, ins->consumer,
+            "events of its partitions not yet committed");
         dlp_admin_unready_when(admin, &ins->out_of_group,
                                "out of the consumer group after a failed "
                                "commit: rejoining");

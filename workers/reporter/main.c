@@ -855,8 +855,6 @@ int main(int argc, char **argv)
                  rep->cfg.common.topic_inspected, rep->cfg.channel,
                  rep->cfg.workers);
 
-        struct dlp_kafka_stats *kstats =
-            dlp_kafka_consumer_stats(rep->consumer);
         struct actions_counters *acnt = actions_counters(rep->actions);
 #define C(field, name, help)                                                   \
         {                                                                      \
@@ -893,12 +891,6 @@ int main(int argc, char **argv)
             {"dlp_reporter_actions_skipped_total",
              "actions already done or under way (ledger)", DLP_COUNTER,
              &acnt->skipped, NULL},
-            {"dlp_reporter_consumer_lag",
-             "inspection records not yet committed (librdkafka statistics, "
-             "every 5 s)",
-             DLP_GAUGE, &kstats->consumer_lag, NULL},
-            {"dlp_reporter_kafka_brokers_up", "brokers connected", DLP_GAUGE,
-             &kstats->brokers_up, NULL},
             {"dlp_reporter_queued", "alerts queued or being posted", DLP_GAUGE,
              &rep->queued, NULL},
             {"dlp_reporter_post_seconds", "Slack post latency", DLP_HISTOGRAM,
@@ -911,15 +903,10 @@ int main(int argc, char **argv)
              &rep->remove_delay},
         };
 #undef C
-        struct dlp_admin *admin = NULL;
-        if (rep->cfg.common.admin_addr &&
-            !(admin = dlp_admin_start(
-                  rep->cfg.common.admin_addr, "reporter", metrics,
-                  sizeof(metrics) / sizeof(metrics[0]), rep->producer,
-                  rep->consumer, errstr, sizeof(errstr)))) {
-                LOG_ERROR("DLP_ADMIN_ADDR: %s", errstr);
-                dlp_stop_failure();
-        }
+        struct dlp_admin *admin = dlp_admin_start_consumer(
+            rep->cfg.common.admin_addr, "reporter", metrics,
+            sizeof(metrics) / sizeof(metrics[0]), rep->producer, rep->consumer,
+            "inspection records not yet committed");
 
         run(rep);
         dlp_admin_stop(admin);

@@ -16,6 +16,9 @@ PACKAGES=(
         build-essential cmake ninja-build pkg-config git curl ca-certificates
         librdkafka-dev libjansson-dev libcurl4-openssl-dev libmicrohttpd-dev
         libssl-dev libcmocka-dev libpcre2-dev
+        # dlp-sim reads PDF byteItems with poppler (optional for dlp-sim,
+        # required by the tests)
+        libpoppler-glib-dev
         # the fuzz harnesses (fuzz/): clang with libFuzzer and sanitizers
         clang-14 libclang-rt-14-dev
         python3 python3-jsonschema kcat

@@ -111,6 +111,9 @@ int main(int argc, char **argv)
                  conf.max_bytes, conf.max_values, conf.max_findings,
                  conf.latency_ms, conf.latency_sigma,
                  conf.token && *conf.token ? ", token required" : "");
+        if (!sim_pdf_available())
+                LOG_WARN("built without poppler: PDF byteItems are accepted "
+                         "and answered with no findings");
 
         while (dlp_sleep_ms(1000) == DLP_OK)
                 ;

@@ -153,6 +153,8 @@ static int handle_inspect(struct sim *sim, const char *project,
         }
         sim_stats_count(sim->stats, ans.outcome, ans.rows, ans.findings,
                         ans.truncated);
+        if (ans.outcome == SIM_ACCEPTED)
+                sim_stats_count_byte_item(sim->stats, ans.byte_type);
         LOG_DEBUG("request %llu: %d %s, %zu bytes, %zu rows, %zu findings",
                   (unsigned long long)adm.serial, ans.status,
                   sim_outcome_key(ans.outcome), req->body_len, ans.rows,

@@ -7,6 +7,7 @@
  *              /healthz, and the admin routes
  *   inspect.c  one content:inspect body -> Google's answer (no HTTP, no
  *              shared state)
+ *   pdf.c      the text of a PDF byteItem (poppler), one PDF at a time
  *   engine.c   an InspectConfig run over one text (engine.h; pure)
  *   detect.c   the built-in detectors (detect.h; pure functions)
  *   stats.c    the strict sliding-window rate limiter and the counters
@@ -127,6 +128,60 @@ json_t *sim_stats_json(struct sim_stats *st);
 char *sim_stats_metrics(struct sim_stats *st);
 const char *sim_outcome_key(enum sim_outcome o);
 
+/* The ByteContentItem types dlp-sim accepts and how it reads each: as
+ * UTF-8 text, as a PDF's text (pdf.c), or not at all (accepted, counted in
+ * /_sim/stats "byte_items_by_type", answered with no findings). The second
+ * column is Google's name (ByteContentItem.BytesType). */
+#define SIM_BYTE_TYPES(X)                                                      \
+        X(UNSPECIFIED, "BYTES_TYPE_UNSPECIFIED", SIM_READ_NONE)                \
+        X(IMAGE, "IMAGE", SIM_READ_NONE)                                       \
+        X(IMAGE_JPEG, "IMAGE_JPEG", SIM_READ_NONE)                             \
+        X(IMAGE_BMP, "IMAGE_BMP", SIM_READ_NONE)                               \
+        X(IMAGE_PNG, "IMAGE_PNG", SIM_READ_NONE)                               \
+        X(IMAGE_SVG, "IMAGE_SVG", SIM_READ_NONE)                               \
+        X(TEXT_UTF8, "TEXT_UTF8", SIM_READ_TEXT)                               \
+        X(WORD_DOCUMENT, "WORD_DOCUMENT", SIM_READ_NONE)                       \
+        X(PDF, "PDF", SIM_READ_PDF)                                            \
+        X(POWERPOINT_DOCUMENT, "POWERPOINT_DOCUMENT", SIM_READ_NONE)           \
+        X(EXCEL_DOCUMENT, "EXCEL_DOCUMENT", SIM_READ_NONE)                     \
+        X(AVRO, "AVRO", SIM_READ_NONE)                                         \
+        X(CSV, "CSV", SIM_READ_TEXT)                                           \
+        X(TSV, "TSV", SIM_READ_TEXT)                                           \
+        X(AUDIO, "AUDIO", SIM_READ_NONE)                                       \
+        X(VIDEO, "VIDEO", SIM_READ_NONE)                                       \
+        X(EXECUTABLE, "EXECUTABLE", SIM_READ_NONE)
+
+enum sim_read { SIM_READ_NONE, SIM_READ_TEXT, SIM_READ_PDF };
+
+enum sim_byte_type {
+        SIM_BT_NOT_BYTES = 0, /* the item is a table or a value */
+#define SIM_BYTE_TYPE_ENUM(name, key, read) SIM_BT_##name,
+        SIM_BYTE_TYPES(SIM_BYTE_TYPE_ENUM)
+#undef SIM_BYTE_TYPE_ENUM
+            SIM_BYTE_TYPE_CNT
+};
+
+/* Google's name of \p t ("?" for SIM_BT_NOT_BYTES). */
+const char *sim_byte_type_name(enum sim_byte_type t);
+
+/* Counts one accepted byteItem of type \p t. */
+void sim_stats_count_byte_item(struct sim_stats *st, enum sim_byte_type t);
+
+/* ---- pdf.c ------------------------------------------------------------- */
+
+/* The textual representation of the PDF \p data (\p len bytes): each
+ * page's text, pages joined by '\f'. On DLP_OK *text is a new
+ * NUL-terminated string (free()) of *text_len bytes and *pages the page
+ * count. DLP_ERR_INVALID when poppler cannot read it, DLP_ERR_TOOBIG when
+ * the text exceeds \p max_text bytes (a small compressed PDF can hold a
+ * great deal of text), DLP_ERR_NOMEM, DLP_ERR_CONFIG when dlp-sim was built
+ * without poppler; errstr says which. Thread-safe (one PDF at a time). */
+int sim_pdf_text(const unsigned char *data, size_t len, size_t max_text,
+                 char **text, size_t *text_len, int *pages, char *errstr,
+                 size_t errstr_size);
+/* 1 when dlp-sim was built with poppler, else 0 (PDFs get no findings). */
+int sim_pdf_available(void);
+
 /* ---- delay.c ----------------------------------------------------------- */
 
 struct sim_delay;
@@ -173,6 +228,7 @@ struct sim_answer {
         size_t rows;
         size_t findings;
         int truncated;
+        enum sim_byte_type byte_type; /* SIM_BT_NOT_BYTES unless a byteItem */
 };
 
 /* Answers the content:inspect request \p body (\p len bytes) under \p lim.

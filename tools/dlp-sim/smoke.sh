@@ -152,7 +152,7 @@ cat >"$WORK/templates.json" <<'EOF'
  "inspectConfig":{"infoTypes":[{"name":"EMAIL_ADDRESS"}],
   "customInfoTypes":[{"infoType":{"name":"TICKET"},"regex":{"pattern":"TCK-[0-9]{3}"}}]}}]}
 EOF
-start tpl DLP_SIM_LATENCY_MS=0 "DLP_SIM_TEMPLATES=$WORK/templates.json"
+start tpl DLP_SIM_LATENCY_MS=0 DLP_SIM_RATE_LIMIT=100 "DLP_SIM_TEMPLATES=$WORK/templates.json"
 INSPECT="$BASE_tpl/v2/projects/demo/content:inspect"
 curl -s -o "$WORK/r.json" --data-binary '{"inspectTemplateName":"projects/demo/inspectTemplates/secrets",
  "inspectConfig":{"includeQuote":true},"item":{"value":"TCK-123 a@b.co 4111111111111111"}}' "$INSPECT"
@@ -170,16 +170,39 @@ code=$(curl -s -o "$WORK/r.json" -w '%{http_code}' --data-binary '{"inspectConfi
 [ "$code" = 400 ] && json "$WORK/r.json" 'd["error"]["message"]' | grep -q 'customInfoTypes\[0\].regex.pattern: bad regex' ||
         fail "bad regex: $code $(cat "$WORK/r.json")"
 ok "bad regex: 400 $(json "$WORK/r.json" 'd["error"]["message"]')"
-# byteItem: the text types are read as text, the other types accepted
-# with no findings (dlp-sim extracts no text from documents or images)
+# byteItem: the text types are read as text, a PDF's text is extracted
+# (poppler), the other types are accepted with no findings
 B64=$(printf 'name,card\nZo\xc3\xab,4111 1111 1111 1111\n' | base64 -w0)
 curl -s -o "$WORK/r.json" --data-binary "{\"inspectConfig\":{\"includeQuote\":true},\"item\":{\"byteItem\":{\"type\":\"CSV\",\"data\":\"$B64\"}}}" "$INSPECT"
 got=$(json "$WORK/r.json" '" ".join(f["infoType"]["name"] + "@" + f["location"]["byteRange"]["start"] for f in d["result"]["findings"])')
 [ "$got" = "CREDIT_CARD_NUMBER@15" ] || fail "byteItem CSV: $got $(cat "$WORK/r.json")"
 ok "byteItem CSV: read as text: $got"
+# PDFs made here, deterministically (tests/tools/make_pdf.py)
+MKPDF=$(dirname "$0")/../../tests/tools/make_pdf.py
+python3 "$MKPDF" "$WORK/ssn.pdf" "Quarterly report|Nothing to see on this page." "Employee record|SSN 838-35-4680, start date 2025-12-03"
+python3 "$MKPDF" "$WORK/clean.pdf" "Quarterly report|Nothing to see on this page." "Page two|Still nothing sensitive here."
+pdf_item() { printf '{"inspectConfig":{"includeQuote":true},"item":{"byteItem":{"type":"%s","data":"%s"}}}' "$1" "$(base64 -w0 "$2")" >"$WORK/pdf.json"; }
+pdf_item PDF "$WORK/ssn.pdf"
+code=$(post "$INSPECT" "$WORK/pdf.json" "$WORK/r.json")
+got=$(json "$WORK/r.json" '" ".join(f["infoType"]["name"] + "|" + f["quote"] + "|" + json.dumps(f["location"], sort_keys=True) for f in d["result"].get("findings", []))')
+[ "$code" = 200 ] && [ "$got" = 'US_SOCIAL_SECURITY_NUMBER|838-35-4680|{"byteRange": {"end": "77", "start": "66"}, "contentLocations": [{"documentLocation": {"fileOffset": "62"}}]}' ] ||
+        fail "byteItem PDF with an SSN on page 2: $code $got $(cat "$WORK/r.json")"
+ok "byteItem PDF: the SSN on page 2 found in the PDF's text: $got"
+pdf_item PDF "$WORK/clean.pdf"
+code=$(post "$INSPECT" "$WORK/pdf.json" "$WORK/r.json")
+[ "$code" = 200 ] && [ "$(json "$WORK/r.json" 'len(d["result"].get("findings", []))')" = 0 ] || fail "byteItem PDF without: $code $(cat "$WORK/r.json")"
+ok "byteItem PDF without an SSN: no findings"
+pdf_item IMAGE_PNG "$WORK/ssn.pdf"
+code=$(post "$INSPECT" "$WORK/pdf.json" "$WORK/r.json")
+[ "$code" = 200 ] && [ "$(json "$WORK/r.json" 'len(d["result"].get("findings", []))')" = 0 ] || fail "byteItem IMAGE_PNG: $code $(cat "$WORK/r.json")"
+ok "byteItem IMAGE_PNG: accepted, no findings (dlp-sim reads no images)"
 code=$(curl -s -o "$WORK/r.json" -w '%{http_code}' --data-binary "{\"item\":{\"byte_item\":{\"type\":\"PDF\",\"data\":\"$B64\"}}}" "$INSPECT")
-[ "$code" = 200 ] && [ "$(json "$WORK/r.json" 'len(d["result"].get("findings", []))')" = 0 ] || fail "byteItem PDF: $code $(cat "$WORK/r.json")"
-ok "byteItem PDF: accepted, no findings (no text extraction in dlp-sim)"
+[ "$code" = 400 ] && json "$WORK/r.json" 'd["error"]["message"]' | grep -q 'could not read the PDF' || fail "byteItem PDF not a PDF: $code $(cat "$WORK/r.json")"
+ok "byteItem PDF that is no PDF: 400 $(json "$WORK/r.json" 'd["error"]["message"]')"
+curl -s -o "$WORK/s.json" "$BASE_tpl/_sim/stats"
+got=$(json "$WORK/s.json" 'json.dumps(d["byte_items_by_type"], sort_keys=True)')
+[ "$got" = '{"CSV": 1, "IMAGE_PNG": 1, "PDF": 2}' ] || fail "byte_items_by_type: $got"
+ok "stats: accepted byteItems counted by type: $got"
 code=$(curl -s -o "$WORK/r.json" -w '%{http_code}' --data-binary '{"item":{"byteItem":{"type":"ZIP","data":""}}}' "$INSPECT")
 [ "$code" = 400 ] || fail "byteItem unknown type: $code"
 code=$(curl -s -o "$WORK/r.json" -w '%{http_code}' --data-binary '{"item":{"byteItem":{"type":"TEXT_UTF8","data":"@@"}}}' "$INSPECT")

@@ -53,7 +53,8 @@ struct sim_stats {
         uint64_t max_window, max_offered;
         uint64_t rows_total, findings_total, truncated_total;
         uint64_t rows_min, rows_max;
-        uint64_t *rows_hist; /* [0, max_rows] */
+        uint64_t *rows_hist;                    /* [0, max_rows] */
+        uint64_t byte_items[SIM_BYTE_TYPE_CNT]; /* accepted, by type */
         size_t rows_hist_len;
         int64_t since; /* unix second of start or reset */
         struct series_slot series[SERIES_LEN];
@@ -231,9 +232,19 @@ void sim_stats_count(struct sim_stats *st, enum sim_outcome outcome,
         pthread_mutex_unlock(&st->lock);
 }
 
+void sim_stats_count_byte_item(struct sim_stats *st, enum sim_byte_type t)
+{
+        if ((unsigned)t >= SIM_BYTE_TYPE_CNT || t == SIM_BT_NOT_BYTES)
+                return;
+        pthread_mutex_lock(&st->lock);
+        st->byte_items[t]++;
+        pthread_mutex_unlock(&st->lock);
+}
+
 void sim_stats_reset(struct sim_stats *st)
 {
         pthread_mutex_lock(&st->lock);
+        memset(st->byte_items, 0, sizeof(st->byte_items));
         st->admitted = 0;
         memset(st->outcomes, 0, sizeof(st->outcomes));
         st->max_window = st->max_offered = 0;
@@ -259,11 +270,12 @@ json_t *sim_stats_json(struct sim_stats *st)
 {
         json_t *root = json_object(), *reasons = json_object();
         json_t *rpr = json_object(), *hist = json_object();
-        json_t *series = json_array();
+        json_t *series = json_array(), *bytes = json_object();
         int64_t now = (int64_t)time(NULL), from;
         uint64_t accepted;
 
-        if (!root || !reasons || !rpr || !hist || !series) {
+        if (!root || !reasons || !rpr || !hist || !series || !bytes) {
+                json_decref(bytes);
                 json_decref(root);
                 json_decref(reasons);
                 json_decref(rpr);
@@ -310,6 +322,12 @@ json_t *sim_stats_json(struct sim_stats *st)
                             json_integer((json_int_t)st->findings_total));
         json_object_set_new(root, "findings_truncated_requests",
                             json_integer((json_int_t)st->truncated_total));
+        for (int t = SIM_BT_NOT_BYTES + 1; t < SIM_BYTE_TYPE_CNT; t++)
+                if (st->byte_items[t])
+                        json_object_set_new(
+                            bytes, sim_byte_type_name((enum sim_byte_type)t),
+                            json_integer((json_int_t)st->byte_items[t]));
+        json_object_set_new(root, "byte_items_by_type", bytes);
         from = now - (SERIES_LEN - 1) > st->since ? now - (SERIES_LEN - 1)
                                                   : st->since;
         for (int64_t t = from; t <= now; t++) {
@@ -358,6 +376,13 @@ char *sim_stats_metrics(struct sim_stats *st)
                 (unsigned long long)st->findings_total,
                 (unsigned long long)st->max_window,
                 (unsigned long long)st->max_offered);
+        fprintf(fp, "# HELP dlp_sim_byte_items_total accepted byteItem "
+                    "requests by type\n# TYPE dlp_sim_byte_items_total "
+                    "counter\n");
+        for (int t = SIM_BT_NOT_BYTES + 1; t < SIM_BYTE_TYPE_CNT; t++)
+                fprintf(fp, "dlp_sim_byte_items_total{type=\"%s\"} %llu\n",
+                        sim_byte_type_name((enum sim_byte_type)t),
+                        (unsigned long long)st->byte_items[t]);
         pthread_mutex_unlock(&st->lock);
         if (fclose(fp) != 0) {
                 free(buf);

@@ -16,6 +16,7 @@
 #include "err.h"
 #include "plan.h"
 #include "gdlp.h"
+#include "oom.h"
 
 #include "gdlp_fixture.h"
 
@@ -47,9 +48,17 @@ static size_t run(struct batch *b, const int *poison, size_t *inspected)
                 if (!bad) {
                         *inspected += r.hi - r.lo;
                         plan_done(&p);
-                } else if (plan_bisect(&p) == 0) {
+                } else if (plan_head_alone(&p)) {
+                        /* alone, it cannot be cut: said, and left as is */
+                        assert_int_equal(plan_bisect(&p), DLP_ERR_INVALID);
+                        assert_true(plan_head(&p).lo == r.lo &&
+                                    plan_head(&p).hi == r.hi);
                         batch_kill_rows(b, r.lo, r.hi, "INVALID_ARGUMENT");
                         plan_done(&p);
+                } else {
+                        assert_int_equal(plan_bisect(&p), DLP_OK);
+                        assert_true(plan_head(&p).lo == r.lo &&
+                                    plan_head(&p).hi < r.hi);
                 }
         }
         plan_free(&p);
@@ -140,6 +149,40 @@ static void test_long_text_planned_as_several_requests(void **state)
         batch_clear(&b);
 }
 
+/* Out of memory while bisecting: said, and the plan is as it was. The
+ * head is halved with every allocation failing until one was needed. */
+static void test_bisect_out_of_memory(void **state)
+{
+        struct batch b;
+        struct plan p = {0};
+        int failed = 0;
+
+        batch_init(&b, &be, 100, 524288);
+        fill(&b, 100);
+        assert_int_equal(plan_make(&p, &b), DLP_OK);
+        while (!failed && !plan_head_alone(&p)) {
+                struct plan_range head = plan_head(&p);
+                size_t before = p.n;
+                oom_fail_nth(1);
+                int rc = plan_bisect(&p);
+                failed = oom_failures();
+                oom_off();
+                if (!failed) {
+                        assert_int_equal(rc, DLP_OK);
+                        continue;
+                }
+                assert_int_equal(rc, DLP_ERR_NOMEM);
+                assert_int_equal(p.n, before);
+                assert_true(plan_head(&p).lo == head.lo &&
+                            plan_head(&p).hi == head.hi);
+                assert_int_equal(plan_bisect(&p), DLP_OK);
+                assert_int_equal(p.n, before + 1);
+        }
+        assert_true(failed); /* the growth was reached */
+        plan_free(&p);
+        batch_clear(&b);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -147,6 +190,7 @@ int main(void)
             cmocka_unit_test(test_poison_isolated),
             cmocka_unit_test(test_all_poison),
             cmocka_unit_test(test_long_text_planned_as_several_requests),
+            cmocka_unit_test(test_bisect_out_of_memory),
         };
         return cmocka_run_group_tests(tests, gdlp_setup, gdlp_teardown);
 }

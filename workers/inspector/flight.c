@@ -197,9 +197,8 @@ static enum flight_outcome answer_ok(struct flights *fs, struct flight *f,
         }
         f->unusable = 0;
         f->retries = 0;
-        if (info->truncated && r.hi - r.lo > 1) {
-                int rc = plan_bisect(&f->plan);
-                if (rc < 0)
+        if (info->truncated && !plan_head_alone(&f->plan)) {
+                if (plan_bisect(&f->plan) != DLP_OK)
                         return FLIGHT_NOMEM;
                 dlp_fmt(msg, msg_size,
                         "findings of rows %zu..%zu truncated: inspecting "
@@ -240,21 +239,19 @@ enum flight_outcome flight_answer(struct flights *fs, struct flight *f, int rc,
                  * range until the culprit is alone; its event is dead-lettered
                  * with the service's message, the rest proceed. */
                 f->retries = 0;
-                switch (plan_bisect(&f->plan)) {
-                case 0:
+                if (plan_head_alone(&f->plan)) {
                         batch_kill_rows(&f->batch, r.lo, r.hi, err);
                         plan_done(&f->plan);
                         dlp_fmt(msg, msg_size, "row %zu is poison: %s", r.lo,
                                 err);
                         return FLIGHT_POISON;
-                case 1:
-                        dlp_fmt(msg, msg_size,
-                                "DLP rejected rows %zu..%zu (%s): bisecting",
-                                r.lo, r.hi, err);
-                        return FLIGHT_BISECTED;
-                default:
-                        return FLIGHT_NOMEM;
                 }
+                if (plan_bisect(&f->plan) != DLP_OK)
+                        return FLIGHT_NOMEM;
+                dlp_fmt(msg, msg_size,
+                        "DLP rejected rows %zu..%zu (%s): bisecting", r.lo,
+                        r.hi, err);
+                return FLIGHT_BISECTED;
         }
         /* the service's own word to come back later (429, 5xx), or a
          * set-up problem (401/403/404) that may be fixed while we wait:

@@ -21,6 +21,7 @@
 #include "kafka.h"
 #include "log.h"
 #include "pace.h"
+#include "schema.h"
 #include "settings.h"
 #include "util.h"
 #include "watermark.h"
@@ -227,7 +228,7 @@ static void take(struct inspector *ins, rd_kafka_message_t *rkm)
                 return;
         }
         schema = json_string_value(json_object_get(ev, "schema"));
-        if (!schema || strcmp(schema, "dlp.event/1") != 0) {
+        if (!schema || strcmp(schema, DLP_SCHEMA_EVENT) != 0) {
                 schema = schema ? schema : "missing";
                 snprintf(why, sizeof(why), "schema is %.*s, not dlp.event/1",
                          (int)dlp_utf8_prefix(schema, 40), schema);
@@ -350,7 +351,7 @@ static json_t *inspection_record(const struct flight *f,
                                              "bot_id",   "event_time"};
         json_t *rec = json_object();
 
-        json_object_set_new(rec, "schema", json_string("dlp.inspection/1"));
+        json_object_set_new(rec, "schema", json_string(DLP_SCHEMA_INSPECTION));
         for (size_t i = 0; i < sizeof(copied) / sizeof(copied[0]); i++) {
                 json_t *v = json_object_get(e->event, copied[i]);
                 if (v)

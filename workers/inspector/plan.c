@@ -53,18 +53,23 @@ void plan_done(struct plan *p)
         p->n--;
 }
 
+int plan_head_alone(const struct plan *p)
+{
+        return p->ranges[0].hi - p->ranges[0].lo <= 1;
+}
+
 int plan_bisect(struct plan *p)
 {
         struct plan_range r = p->ranges[0];
         size_t mid = r.lo + (r.hi - r.lo) / 2;
 
-        if (r.hi - r.lo <= 1)
-                return 0;
+        if (plan_head_alone(p))
+                return DLP_ERR_INVALID;
         if (reserve(p, 1) != DLP_OK)
                 return DLP_ERR_NOMEM;
         memmove(p->ranges + 2, p->ranges + 1, (p->n - 1) * sizeof(*p->ranges));
         p->ranges[0] = (struct plan_range){r.lo, mid};
         p->ranges[1] = (struct plan_range){mid, r.hi};
         p->n++;
-        return 1;
+        return DLP_OK;
 }

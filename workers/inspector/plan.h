@@ -30,9 +30,13 @@ int plan_empty(const struct plan *p);
 struct plan_range plan_head(const struct plan *p);
 /* The head was answered: drop it. */
 void plan_done(struct plan *p);
-/* The head was rejected as invalid: returns 1 after splitting it into two
- * halves (sent next, in order), or 0 if it is a single row — the caller
- * kills that row and calls plan_done(). DLP_ERR_NOMEM on failure. */
+/* Whether the head is a single row: rejected as invalid, that row is the
+ * poison — the caller kills it and calls plan_done() — and it cannot be
+ * bisected. */
+int plan_head_alone(const struct plan *p);
+/* The head (of two rows or more) was rejected as invalid, or its findings
+ * were truncated: splits it into two halves, sent next, in order. DLP_OK,
+ * DLP_ERR_NOMEM, or DLP_ERR_INVALID for a single row (plan unchanged). */
 int plan_bisect(struct plan *p);
 
 #endif

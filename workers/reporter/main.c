@@ -661,7 +661,7 @@ static void learn(const char *key, const json_t *value, void *opaque)
         /* only a real alert record says its event was alerted: garbage
          * keyed like an event would suppress that event's alert */
         const char *id = json_string_value(json_object_get(value, "event_id"));
-        if (!schema || strcmp(schema, "dlp.alert/1") != 0 || !id ||
+        if (!schema || strcmp(schema, DLP_SCHEMA_ALERT) != 0 || !id ||
             strcmp(id, key) != 0) {
                 if (rep->history_skipped++ == 0)
                         LOG_WARN("%s: a record that is not a dlp.alert/1 "

@@ -43,7 +43,8 @@ static void check_blocks(const json_t *msg)
         }
 }
 
-static void digest(json_t *const *ins, json_t *const *findings, size_t n)
+static void digest(json_t *const *ins, json_t *const *findings,
+                   json_t *const *uninspected, size_t n)
 {
         size_t done = 0;
 
@@ -51,9 +52,9 @@ static void digest(json_t *const *ins, json_t *const *findings, size_t n)
          * must take at least one record */
         while (done < n) {
                 size_t used = 0;
-                json_t *msg =
-                    alert_digest(ins + done, findings + done, n - done,
-                                 "C0ALERTS", "https://acme.slack.com", &used);
+                json_t *msg = alert_digest(
+                    ins + done, findings + done, uninspected + done, n - done,
+                    "C0ALERTS", "https://acme.slack.com", &used);
                 FUZZ_CHECK(msg != NULL);
                 FUZZ_CHECK(used > 0 && used <= n - done);
                 check_blocks(msg);
@@ -65,32 +66,45 @@ static void digest(json_t *const *ins, json_t *const *findings, size_t n)
 static void alert_one(json_t *ins)
 {
         json_t *findings = json_object_get(ins, "findings");
-        json_t *copies[DIGEST_COPIES], *fcopies[DIGEST_COPIES];
+        json_t *copies[DIGEST_COPIES], *fcopies[DIGEST_COPIES],
+            *ucopies[DIGEST_COPIES];
+        json_t *uninspected = json_array(), *file;
         char link[512];
         json_t *msg, *rec;
+        size_t i;
+
+        /* the files said not inspected, as the policy passes them */
+        json_array_foreach(json_object_get(ins, "files"), i, file)
+        {
+                if (json_is_false(json_object_get(file, "inspected")))
+                        json_array_append(uninspected, file);
+        }
 
         alert_permalink("https://acme.slack.com",
                         json_string_value(json_object_get(ins, "channel")),
                         json_string_value(json_object_get(ins, "ts")), link,
                         sizeof(link));
         for (int with_link = 0; with_link < 2; with_link++) {
-                msg = alert_message(ins, findings, "C0ALERTS",
+                msg = alert_message(ins, findings, uninspected, "C0ALERTS",
                                     with_link ? link : NULL);
                 /* no message only when there is nothing to say */
-                FUZZ_CHECK((msg != NULL) == (json_array_size(findings) > 0));
+                FUZZ_CHECK((msg != NULL) == (json_array_size(findings) > 0 ||
+                                             json_array_size(uninspected) > 0));
                 if (msg)
                         check_blocks(msg);
                 json_decref(msg);
         }
-        rec = alert_record(ins, findings, "C0ALERTS", "1763900413.000100",
-                           "2026-11-23T14:50:00.123Z");
+        rec = alert_record(ins, findings, uninspected, "C0ALERTS",
+                           "1763900413.000100", "2026-11-23T14:50:00.123Z");
         FUZZ_CHECK(rec != NULL);
         json_decref(rec);
-        for (size_t i = 0; i < DIGEST_COPIES; i++) {
+        for (i = 0; i < DIGEST_COPIES; i++) {
                 copies[i] = ins;
                 fcopies[i] = findings;
+                ucopies[i] = uninspected;
         }
-        digest(copies, fcopies, DIGEST_COPIES);
+        digest(copies, fcopies, ucopies, DIGEST_COPIES);
+        json_decref(uninspected);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -103,15 +117,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 size_t n = json_array_size(root);
                 json_t **ins = calloc(n, sizeof(*ins));
                 json_t **findings = calloc(n, sizeof(*findings));
+                json_t **none = calloc(n, sizeof(*none)); /* NULL: none */
 
-                FUZZ_CHECK(ins && findings);
+                FUZZ_CHECK(ins && findings && none);
                 for (size_t i = 0; i < n; i++) {
                         ins[i] = json_array_get(root, i);
                         findings[i] = json_object_get(ins[i], "findings");
                 }
-                digest(ins, findings, n);
+                digest(ins, findings, none, n);
                 free(ins);
                 free(findings);
+                free(none);
         }
         json_decref(root);
         return 0;

@@ -69,6 +69,7 @@ INVALID_BECAUSE = {
     "alert-zero-findings.json": ("minimum", "findings_count"),
     "alert-missing-slack-ts.json": ("required", ""),
     "alert-raw-value.json": ("additionalProperties", ""),
+    "alert-file-id-not-an-id.json": ("pattern", "file_ids/0"),
     "deadletter-bad-stage.json": ("enum", "stage"),
     "deadletter-not-base64.json": ("pattern", "original_base64"),
     "deadletter-empty-reason.json": ("minLength", "reason"),
@@ -315,7 +316,7 @@ def validator_counts_and_expectations():
     rc, s, _ = run_validator(kcat_stream(good), "--min-count", str(len(good)))
     assert rc == 0, s
     rc, s, _ = run_validator(kcat_stream(good), "--expect-schema", "dlp.alert/1")
-    assert rc == 1 and s["valid"] == 2, s
+    assert rc == 1 and s["valid"] == 4, s
     rc, s, _ = run_validator("", "--min-count", "1")
     assert rc == 1 and s["records"] == 0, s
     rc, s, _ = run_validator("")

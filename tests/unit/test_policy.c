@@ -79,6 +79,46 @@ static void test_channels_and_bots(void **state)
         policy_free(&p);
 }
 
+/* Files whose contents were not inspected, when the setting is on and the
+ * source is alerted on at all. */
+static size_t uninspected(const struct policy *p, const char *channel, int bot)
+{
+        json_t *r = record(channel, bot), *u;
+        size_t n;
+
+        json_object_set_new(
+            r, "files",
+            json_pack("[{s:s, s:b}, {s:s, s:b, s:s}, {s:s, s:b, s:s}]", "id",
+                      "F1", "inspected", 1, "id", "F2", "inspected", 0,
+                      "reason", "external file", "id", "F3", "inspected", 0,
+                      "reason", "download timed out"));
+        u = policy_uninspected(p, r);
+        n = json_array_size(u);
+        if (n)
+                assert_string_equal(json_string_value(json_object_get(
+                                        json_array_get(u, 0), "id")),
+                                    "F2");
+        json_decref(u);
+        json_decref(r);
+        return n;
+}
+
+static void test_uninspected_files(void **state)
+{
+        struct policy p;
+        char err[128];
+
+        (void)state;
+        policy_init(&p, "POSSIBLE", NULL, NULL, NULL, "C2", 0, err,
+                    sizeof(err));
+        assert_int_equal(uninspected(&p, "C1", 0), 0); /* setting off */
+        p.uninspected_files = 1;
+        assert_int_equal(uninspected(&p, "C1", 0), 2);
+        assert_int_equal(uninspected(&p, "C2", 0), 0); /* skipped */
+        assert_int_equal(uninspected(&p, "C1", 1), 0); /* bots off */
+        policy_free(&p);
+}
+
 static void test_bad_setting_named(void **state)
 {
         struct policy p;
@@ -97,6 +137,7 @@ int main(void)
             cmocka_unit_test(test_likelihood_and_types),
             cmocka_unit_test(test_channels_and_bots),
             cmocka_unit_test(test_bad_setting_named),
+            cmocka_unit_test(test_uninspected_files),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -49,6 +49,7 @@ struct item {
         rd_kafka_message_t *rkm; /* owned */
         json_t *ins;             /* the record */
         json_t *findings;        /* what the policy kept */
+        json_t *uninspected;     /* files not inspected, alerted on */
         const char *event_id;    /* borrowed from ins */
         char ts[40];             /* the alert's Slack ts, once posted */
         char error[128];         /* a permanent refusal */
@@ -208,6 +209,7 @@ static void dead_letter(struct reporter *rep, const rd_kafka_message_t *rkm,
 static void item_free(struct item *it)
 {
         json_decref(it->findings);
+        json_decref(it->uninspected);
         json_decref(it->ins);
         if (it->rkm)
                 rd_kafka_message_destroy(it->rkm);
@@ -253,7 +255,8 @@ static struct chan *next_ready(struct reporter *rep, int64_t now,
 static json_t *digest_of(struct reporter *rep, struct chan *c,
                          struct item *batch, size_t n, size_t *used)
 {
-        json_t *ins[ALERT_DIGEST_MAX], *findings[ALERT_DIGEST_MAX];
+        json_t *ins[ALERT_DIGEST_MAX], *findings[ALERT_DIGEST_MAX],
+            *uninspected[ALERT_DIGEST_MAX];
         size_t k = 0;
 
         /* never read past the n-th item: the main thread may be appending
@@ -261,10 +264,12 @@ static json_t *digest_of(struct reporter *rep, struct chan *c,
         for (struct item *it = batch; k < n; k++) {
                 ins[k] = it->ins;
                 findings[k] = it->findings;
+                uninspected[k] = it->uninspected;
                 if (k + 1 < n)
                         it = it->next;
         }
-        return alert_digest(ins, findings, k, c->id, rep->cfg.link_base, used);
+        return alert_digest(ins, findings, uninspected, k, c->id,
+                            rep->cfg.link_base, used);
 }
 
 /* Posts what a channel has queued: one alert, or a digest of several. */
@@ -293,7 +298,8 @@ static void post_batch(struct reporter *rep, struct dlp_httpc *http,
                                         json_string_value(
                                             json_object_get(batch->ins, "ts")),
                                         link, sizeof(link));
-                msg = alert_message(batch->ins, batch->findings, c->id, link);
+                msg = alert_message(batch->ins, batch->findings,
+                                    batch->uninspected, c->id, link);
                 *used = 1;
         }
         if (!msg) {
@@ -411,7 +417,7 @@ static void drain_done(struct reporter *rep)
                         dead_letter(rep, it->rkm, it->error, it->ref);
                 } else {
                         json_t *rec =
-                            alert_record(it->ins, it->findings,
+                            alert_record(it->ins, it->findings, it->uninspected,
                                          rep->cfg.channel, it->ts, now);
                         dedupe_finish(rep->dedupe, it->event_id, 1);
                         double born = dlp_rfc3339_parse(json_string_value(
@@ -493,7 +499,7 @@ static void drain_actions(struct reporter *rep)
 static void take(struct reporter *rep, rd_kafka_message_t *rkm)
 {
         struct part *pt = part_of(rep, rkm->partition);
-        json_t *ins, *findings, *alerted = NULL, *acted = NULL;
+        json_t *ins, *findings, *alerted = NULL, *acted = NULL, *uninspected;
         const char *schema, *id, *rule;
         struct rec_ref *ref;
         unsigned acts;
@@ -527,10 +533,13 @@ static void take(struct reporter *rep, rd_kafka_message_t *rkm)
         acts = action_policy_decide(&rep->action_policy, ins, findings,
                                     &alerted, &acted, &rule);
         json_decref(findings);
-        if (!acts)
+        /* files not inspected are alerted on with the findings, or alone:
+         * one alert per event either way, so the dedupe set keeps it once */
+        uninspected = policy_uninspected(&rep->policy, ins);
+        if (!acts && !json_array_size(uninspected))
                 rep->below_policy++;
         /* ref->left holds 1 until every output is counted in */
-        if (acts & ACTION_ALERT) {
+        if ((acts & ACTION_ALERT) || json_array_size(uninspected)) {
                 if (dedupe_claim(rep->dedupe, id, dlp_wall_s()) == DEDUPE_NEW) {
                         it = calloc(1, sizeof(*it));
                         if (!it) {
@@ -540,7 +549,9 @@ static void take(struct reporter *rep, rd_kafka_message_t *rkm)
                                 it->ref = ref;
                                 it->rkm = rkm;
                                 it->ins = json_incref(ins);
-                                it->findings = json_incref(alerted);
+                                it->findings = alerted ? json_incref(alerted)
+                                                       : json_array();
+                                it->uninspected = json_incref(uninspected);
                                 it->event_id = id;
                                 rkm = NULL; /* now owned by it */
                                 ref->left++;
@@ -571,6 +582,7 @@ static void take(struct reporter *rep, rd_kafka_message_t *rkm)
                                                  rule, ref);
         json_decref(alerted);
         json_decref(acted);
+        json_decref(uninspected);
         json_decref(ins);
         if (rkm)
                 rd_kafka_message_destroy(rkm);
@@ -774,6 +786,7 @@ int main(int argc, char **argv)
                                rep->cfg.watch_channels, rep->cfg.skip_channels,
                                rep->cfg.bots, errstr, sizeof(errstr)))
                 rc = DLP_ERR_CONFIG;
+        rep->policy.uninspected_files = rep->cfg.uninspected_files;
         if (!rc &&
             action_policy_load(&rep->action_policy, rep->cfg.actions_file,
                                errstr, sizeof(errstr)))

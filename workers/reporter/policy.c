@@ -110,18 +110,41 @@ static int in(const char *const *list, size_t n, const char *s)
         return 0;
 }
 
-json_t *policy_filter(const struct policy *p, const json_t *ins)
+/* Whether the record's source (channel, bot or person) is alerted on. */
+static int source_ok(const struct policy *p, const json_t *ins)
 {
         const char *channel =
             json_string_value(json_object_get(ins, "channel"));
+
+        return !((p->n_watch_channels &&
+                  !in(p->watch_channels, p->n_watch_channels, channel)) ||
+                 in(p->skip_channels, p->n_skip_channels, channel) ||
+                 (!p->bots && json_object_get(ins, "bot_id") &&
+                  !json_object_get(ins, "user")));
+}
+
+json_t *policy_uninspected(const struct policy *p, const json_t *ins)
+{
+        json_t *out = json_array(), *file;
+        size_t i;
+
+        if (!p->uninspected_files || !source_ok(p, ins))
+                return out;
+        json_array_foreach(json_object_get(ins, "files"), i, file)
+        {
+                if (json_is_false(json_object_get(file, "inspected")) &&
+                    json_is_string(json_object_get(file, "id")))
+                        json_array_append(out, file);
+        }
+        return out;
+}
+
+json_t *policy_filter(const struct policy *p, const json_t *ins)
+{
         json_t *kept = json_array(), *f;
         size_t i;
 
-        if ((p->n_watch_channels &&
-             !in(p->watch_channels, p->n_watch_channels, channel)) ||
-            in(p->skip_channels, p->n_skip_channels, channel) ||
-            (!p->bots && json_object_get(ins, "bot_id") &&
-             !json_object_get(ins, "user")))
+        if (!source_ok(p, ins))
                 return kept;
         json_array_foreach(json_object_get(ins, "findings"), i, f)
         {

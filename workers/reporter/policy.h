@@ -25,7 +25,9 @@ struct policy {
         const char *skip_channels[POLICY_MAX_LIST];
         size_t n_skip_channels;
         int bots;
-        char *copies[4]; /* own the strings of the four lists */
+        int uninspected_files; /* DLP_ALERT_UNINSPECTED_FILES (set after
+                                * policy_init) */
+        char *copies[4];       /* own the strings of the four lists */
 };
 
 /* Fills \p p from settings (comma-separated lists; NULL or "" = empty).
@@ -43,5 +45,11 @@ int policy_likelihood_index(const char *s);
 /* The findings of inspection record \p ins that pass (new reference; an
  * empty array when none does). */
 json_t *policy_filter(const struct policy *p, const json_t *ins);
+
+/* The entries of ins.files whose contents were not inspected
+ * ("inspected": false), when the policy alerts on them and on the record's
+ * source (channel, bots) at all (new reference; an empty array
+ * otherwise). */
+json_t *policy_uninspected(const struct policy *p, const json_t *ins);
 
 #endif

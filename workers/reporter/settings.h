@@ -22,6 +22,7 @@ struct reporter_config {
         char *watch_channels;
         char *skip_channels;
         int bots;
+        int uninspected_files;
         char *link_base;
         long dedupe_capacity;
         double dedupe_window_s;

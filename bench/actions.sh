@@ -20,33 +20,20 @@ CHANNELS=${BENCH_CHANNELS:-50}
 RATE=${BENCH_RATE:-50}
 TIER3=${BENCH_TIER3_PER_MIN:-600}
 KILL_AT=${BENCH_KILL_AT:-0.4} # fraction of removals recorded when killed
-OUT=${BENCH_OUT:-$ROOT/bench/results}
 ADMIN_TOKEN=xoxp-bench-admin-token
-mkdir -p "$OUT"
 
-fleet_bench_prepare
-fleet_init "$ROOT/.run/bench-actions"
-rm -f "$FLEET_RUN"/*
-id=bench.$(date +%s)-$$
-export DLP_TOPIC_INSPECTED=$id.inspected DLP_TOPIC_ALERTS=$id.alerts DLP_TOPIC_DEADLETTER=$id.deadletter
-"$ROOT/scripts/kafka.sh" create-topics 12 "$DLP_TOPIC_INSPECTED" "$DLP_TOPIC_ALERTS" \
-        "$DLP_TOPIC_DEADLETTER" >/dev/null
-fleet_start slack-sim SLACK_SIM_LISTEN_ADDR=127.0.0.1:0 "SLACK_SIM_TOKEN=$FLEET_SLACK_TOKEN" \
-        "SLACK_SIM_ADMIN_TOKEN=$ADMIN_TOKEN" "SLACK_SIM_TIER3_PER_MIN=$TIER3" \
-        -- "$FLEET_BIN/slack-sim"
-SLACK=http://$(fleet_listen_addr slack-sim)
+fleet_bench_prepare actions
+fleet_reporter_side "$WORK" "bench.$(date +%s)-$$" 12 \
+        "SLACK_SIM_ADMIN_TOKEN=$ADMIN_TOKEN" "SLACK_SIM_TIER3_PER_MIN=$TIER3"
 cat >"$FLEET_RUN/actions.json" <<JSON
 {"schema": "dlp.action-policy/1", "notify": {"via": "ephemeral"},
  "rules": [{"name": "cards", "info_types": ["CREDIT_CARD_NUMBER"],
             "actions": ["alert", "notify", "remove"]}]}
 JSON
-fleet_common_env "$BOOTSTRAP"
 reporter() {
-        fleet_start "$1" "${FLEET_ENV[@]}" "SLACK_API_URL=$SLACK/api" \
-                "SLACK_BOT_TOKEN=$FLEET_SLACK_TOKEN" "DLP_ALERT_CHANNEL=$FLEET_ALERT_CHANNEL" \
-                "DLP_REPORTER_GROUP_ID=$id" "SLACK_ADMIN_TOKEN=$ADMIN_TOKEN" \
+        fleet_start_reporter "$1" "SLACK_ADMIN_TOKEN=$ADMIN_TOKEN" \
                 "DLP_ACTIONS_FILE=$FLEET_RUN/actions.json" "DLP_TIER3_PER_MIN=$TIER3" \
-                KAFKA_SESSION_TIMEOUT_MS=6000 -- "$FLEET_BIN/dlp-reporter"
+                KAFKA_SESSION_TIMEOUT_MS=6000
 }
 count() { # SCHEMA-OR-ACTION: records on the alerts topic mentioning it
         kcat -C -b "$BOOTSTRAP" -t "$DLP_TOPIC_ALERTS" -o beginning -e -q -f '%s\n' 2>/dev/null |

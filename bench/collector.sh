@@ -15,28 +15,15 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 . "$ROOT/scripts/lib/fleet.sh"
 SECONDS_PER_RUN=${BENCH_SECONDS:-10}
-OUT=${BENCH_OUT:-$ROOT/bench/results}
-WORK=$ROOT/.run/bench-collector
-mkdir -p "$OUT" "$WORK"
 
-fleet_bench_prepare
-: >"$WORK/runs.jsonl"
+fleet_bench_prepare collector
 
 run() { # NAME CONCURRENCY [VAR=VALUE...]
-        local name=$1 conc=$2 id port pid cpu0 cpu1 t0 t1 stored
+        local name=$1 conc=$2 port pid cpu0 cpu1 t0 t1 stored
         shift 2
         local slug=${name// /-}
-        fleet_init "$WORK/$slug-c$conc"
-        rm -f "$FLEET_RUN"/*
-        id=bench.$(date +%s)-$$-$slug-$conc
-        export DLP_TOPIC_EVENTS=$id.events
-        "$ROOT/scripts/kafka.sh" create-topics 12 "$DLP_TOPIC_EVENTS" >/dev/null
-        fleet_common_env "$BOOTSTRAP"
-        port=$(fleet_free_port)
-        fleet_start collector "${FLEET_ENV[@]}" "DLP_LISTEN_ADDR=127.0.0.1:$port" \
-                "SLACK_SIGNING_SECRET=$FLEET_SIGNING_SECRET" "$@" -- "$FLEET_BIN/dlp-collector"
-        fleet_wait_http "http://127.0.0.1:$port/slack/events"
-        pid=$(fleet_pid collector)
+        fleet_bench_collector "$WORK/$slug-c$conc" "bench.$(date +%s)-$$-$slug-$conc" "$@"
+        port=$COLLECTOR_PORT pid=$COLLECTOR_PID
         # warm-up: connections, metadata, the topic's leaders
         "$FLEET_BIN/dlp-loadgen" --addr "127.0.0.1:$port" --secret "$FLEET_SIGNING_SECRET" \
                 --concurrency 4 --duration 1 --prefix "EvW$conc" >/dev/null

@@ -21,28 +21,16 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 . "$ROOT/scripts/lib/fleet.sh"
 HOLD=${BENCH_HOLD_S:-12}
-OUT=${BENCH_OUT:-$ROOT/bench/results}
-WORK=$ROOT/.run/bench-door
-mkdir -p "$OUT" "$WORK"
 
-fleet_bench_prepare
-: >"$WORK/runs.jsonl"
+fleet_bench_prepare door
 n=0
 
 run() { # NAME PROBE-ARGS...
         local name=$1 port pid rss0
         shift
         n=$((n + 1))
-        fleet_init "$WORK/run$n"
-        rm -f "$FLEET_RUN"/*
-        export DLP_TOPIC_EVENTS=bench.$(date +%s)-$$-door$n.events
-        "$ROOT/scripts/kafka.sh" create-topics 12 "$DLP_TOPIC_EVENTS" >/dev/null
-        fleet_common_env "$BOOTSTRAP"
-        port=$(fleet_free_port)
-        fleet_start collector "${FLEET_ENV[@]}" "DLP_LISTEN_ADDR=127.0.0.1:$port" \
-                "SLACK_SIGNING_SECRET=$FLEET_SIGNING_SECRET" -- "$FLEET_BIN/dlp-collector"
-        fleet_wait_http "http://127.0.0.1:$port/slack/events"
-        pid=$(fleet_pid collector)
+        fleet_bench_collector "$WORK/run$n" "bench.$(date +%s)-$$-door$n"
+        port=$COLLECTOR_PORT pid=$COLLECTOR_PID
         "$FLEET_PY" "$ROOT/tests/tools/gen_load.py" 20 --envelopes --prefix "EvBD$n" >"$FLEET_RUN/events.jsonl"
         # warm-up: the topic's leaders, the first connection to Kafka
         "$FLEET_PY" "$ROOT/tests/tools/gen_load.py" 1 --envelopes --prefix "EvBW$n" >"$FLEET_RUN/warm.jsonl"

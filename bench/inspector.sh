@@ -28,11 +28,8 @@ CEILING_EVENTS=${BENCH_CEILING_EVENTS:-100000}
 COUNTS=${BENCH_COUNTS:-1 3 6}
 LATENCIES=${BENCH_LATENCIES:-20 200 400 1000}
 SIGMA=${BENCH_SIGMA:-0.5}
-OUT=${BENCH_OUT:-$ROOT/bench/results}
-WORK=$ROOT/.run/bench-inspector
-mkdir -p "$OUT" "$WORK"
 
-fleet_bench_prepare
+fleet_bench_prepare inspector
 
 setup() { # RUN RATE LATENCY_MS EVENTS: topics, dlp-sim, loaded events
         local run=$1 rate=$2 latency=$3 events=$4 id
@@ -183,7 +180,6 @@ ceiling_run() {
         "$FLEET_PY" -c "import json; print(json.dumps(dict(run='kcat -C same topic', events=$CEILING_EVENTS, events_per_s=$CEILING_EVENTS/$wall, cpu_s=$user+$sys, rss_mib=$maxrss/1024, seconds=$wall)))" >>"$WORK/runs.jsonl"
 }
 
-: >"$WORK/runs.jsonl"
 case $WHAT in
 all | scale)
         for lat in $LATENCIES; do

@@ -12,23 +12,10 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 . "$ROOT/scripts/lib/fleet.sh"
 N=${BENCH_RECORDS:-10000}
 RATE=${BENCH_RATE:-400}
-OUT=${BENCH_OUT:-$ROOT/bench/results}
-mkdir -p "$OUT"
 
-fleet_bench_prepare
-fleet_init "$ROOT/.run/bench-reporter"
-rm -f "$FLEET_RUN"/*
-id=bench.$(date +%s)-$$
-export DLP_TOPIC_INSPECTED=$id.inspected DLP_TOPIC_ALERTS=$id.alerts DLP_TOPIC_DEADLETTER=$id.deadletter
-"$ROOT/scripts/kafka.sh" create-topics 12 "$DLP_TOPIC_INSPECTED" "$DLP_TOPIC_ALERTS" \
-        "$DLP_TOPIC_DEADLETTER" >/dev/null
-fleet_start slack-sim SLACK_SIM_LISTEN_ADDR=127.0.0.1:0 "SLACK_SIM_TOKEN=$FLEET_SLACK_TOKEN" \
-        -- "$FLEET_BIN/slack-sim"
-SLACK=http://$(fleet_listen_addr slack-sim)
-fleet_common_env "$BOOTSTRAP"
-fleet_start reporter "${FLEET_ENV[@]}" "SLACK_API_URL=$SLACK/api" \
-        "SLACK_BOT_TOKEN=$FLEET_SLACK_TOKEN" "DLP_ALERT_CHANNEL=$FLEET_ALERT_CHANNEL" \
-        "DLP_REPORTER_GROUP_ID=$id" -- "$FLEET_BIN/dlp-reporter"
+fleet_bench_prepare reporter
+fleet_reporter_side "$WORK" "bench.$(date +%s)-$$" 12
+fleet_start_reporter reporter
 sleep 2 # joined and assigned
 pid=$(fleet_pid reporter)
 cpu0=$(awk '{print $14+$15}' "/proc/$pid/stat")

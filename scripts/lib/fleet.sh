@@ -229,14 +229,70 @@ wait_until() {
         return 1
 }
 
-# For the benchmarks: install, build, start the real broker, set BOOTSTRAP,
-# and stop whatever the fleet started when the script exits.
+# The benchmarks' one prologue: fleet_bench_prepare NAME sets OUT (where
+# the figures go: BENCH_OUT, else bench/results/) and WORK (.run/bench-NAME)
+# and makes both, with WORK/runs.jsonl empty (where runs append their
+# figures); installs, builds, starts the real broker, sets BOOTSTRAP, and
+# stops whatever the fleet started when the script exits.
 fleet_bench_prepare() {
+        OUT=${BENCH_OUT:-$FLEET_ROOT/bench/results}
+        WORK=$FLEET_ROOT/.run/bench-$1
+        mkdir -p "$OUT" "$WORK"
+        : >"$WORK/runs.jsonl"
         "$FLEET_ROOT/scripts/install-deps.sh"
         "$FLEET_ROOT/scripts/build.sh" "$FLEET_ROOT/build" >/dev/null
         "$FLEET_ROOT/scripts/kafka.sh" start >/dev/null
         BOOTSTRAP=$("$FLEET_ROOT/scripts/kafka.sh" bootstrap)
         trap 'fleet_down >/dev/null 2>&1 || true' EXIT
+}
+
+# A benchmark run's collector (bench/collector.sh, bench/door.sh) on an
+# events topic of its own, ID.events (exported as DLP_TOPIC_EVENTS), logs
+# in RUNDIR; VAR=VALUE... go to the collector. Returns once it answers
+# HTTP; sets COLLECTOR_PORT and COLLECTOR_PID.
+fleet_bench_collector() { # RUNDIR ID [VAR=VALUE...]
+        local dir=$1 id=$2
+        shift 2
+        fleet_init "$dir"
+        rm -f "$FLEET_RUN"/*
+        export DLP_TOPIC_EVENTS=$id.events
+        "$FLEET_ROOT/scripts/kafka.sh" create-topics 12 "$DLP_TOPIC_EVENTS" >/dev/null
+        fleet_common_env "$BOOTSTRAP"
+        COLLECTOR_PORT=$(fleet_free_port)
+        fleet_start collector "${FLEET_ENV[@]}" "DLP_LISTEN_ADDR=127.0.0.1:$COLLECTOR_PORT" \
+                "SLACK_SIGNING_SECRET=$FLEET_SIGNING_SECRET" "$@" -- "$FLEET_BIN/dlp-collector"
+        fleet_wait_http "http://127.0.0.1:$COLLECTOR_PORT/slack/events"
+        COLLECTOR_PID=$(fleet_pid collector)
+}
+
+# What a reporter runs against (the reporter's benchmarks and e2e tests):
+# inspected, alerts and dead-letter topics of their own, ID.inspected ...
+# with PARTITIONS partitions, and group ID (exported as DLP_TOPIC_* and
+# DLP_REPORTER_GROUP_ID); slack-sim with the test token and VAR=VALUE...;
+# logs in RUNDIR. Sets SLACK (slack-sim's base URL) and FLEET_ENV.
+fleet_reporter_side() { # RUNDIR ID PARTITIONS [SLACK_SIM_VAR=VALUE...]
+        local dir=$1 id=$2 partitions=$3
+        shift 3
+        fleet_init "$dir"
+        rm -f "$FLEET_RUN"/*
+        export DLP_TOPIC_INSPECTED=$id.inspected DLP_TOPIC_ALERTS=$id.alerts \
+                DLP_TOPIC_DEADLETTER=$id.deadletter DLP_REPORTER_GROUP_ID=$id
+        "$FLEET_ROOT/scripts/kafka.sh" create-topics "$partitions" "$DLP_TOPIC_INSPECTED" \
+                "$DLP_TOPIC_ALERTS" "$DLP_TOPIC_DEADLETTER" >/dev/null
+        fleet_start slack-sim SLACK_SIM_LISTEN_ADDR=127.0.0.1:0 "SLACK_SIM_TOKEN=$FLEET_SLACK_TOKEN" \
+                "$@" -- "$FLEET_BIN/slack-sim"
+        SLACK=http://$(fleet_listen_addr slack-sim)
+        fleet_common_env "$BOOTSTRAP"
+}
+
+# A reporter NAME on fleet_reporter_side's topics, group and slack-sim,
+# alerting into the test channel; VAR=VALUE... go to it.
+fleet_start_reporter() { # NAME [VAR=VALUE...]
+        local name=$1
+        shift
+        fleet_start "$name" "${FLEET_ENV[@]}" "SLACK_API_URL=$SLACK/api" \
+                "SLACK_BOT_TOKEN=$FLEET_SLACK_TOKEN" "DLP_ALERT_CHANNEL=$FLEET_ALERT_CHANNEL" \
+                "DLP_REPORTER_GROUP_ID=$DLP_REPORTER_GROUP_ID" "$@" -- "$FLEET_BIN/dlp-reporter"
 }
 
 # Test bookkeeping: check CMD... DESCRIPTION runs CMD and prints ok/FAILED;

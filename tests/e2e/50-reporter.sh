@@ -14,30 +14,8 @@
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 RUN_BASE=${FLEET_RUN_DIR:-$ROOT/.run/e2e-reporter}
 
-phase() { # NAME [slack-sim VAR=VALUE...]
-        local id
-        echo "--- phase $1"
-        fleet_init "$RUN_BASE/$1"
-        rm -f "$FLEET_RUN"/*
-        id=$(date +%s)-$$-$1
-        export DLP_TOPIC_INSPECTED=e2e.$id.inspected DLP_TOPIC_ALERTS=e2e.$id.alerts \
-                DLP_TOPIC_DEADLETTER=e2e.$id.deadletter DLP_REPORTER_GROUP_ID=e2e-$id
-        "$ROOT/scripts/kafka.sh" create-topics 12 "$DLP_TOPIC_INSPECTED" \
-                "$DLP_TOPIC_ALERTS" "$DLP_TOPIC_DEADLETTER" >/dev/null
-        shift
-        fleet_start slack-sim SLACK_SIM_LISTEN_ADDR=127.0.0.1:0 \
-                "SLACK_SIM_TOKEN=$FLEET_SLACK_TOKEN" "$@" -- "$FLEET_BIN/slack-sim"
-        SLACK=http://$(fleet_listen_addr slack-sim)
-        fleet_common_env "$BOOTSTRAP"
-}
-reporter() { # NAME [VAR=VALUE...]
-        local name=$1
-        shift
-        fleet_start "$name" "${FLEET_ENV[@]}" "SLACK_API_URL=$SLACK/api" \
-                "SLACK_BOT_TOKEN=$FLEET_SLACK_TOKEN" "DLP_ALERT_CHANNEL=$FLEET_ALERT_CHANNEL" \
-                "DLP_REPORTER_GROUP_ID=$DLP_REPORTER_GROUP_ID" KAFKA_SESSION_TIMEOUT_MS=6000 \
-                "$@" -- "$FLEET_BIN/dlp-reporter"
-}
+phase() { reporter_phase "$1" 12 "${@:2}"; } # NAME [slack-sim VAR=VALUE...]
+reporter() { fleet_start_reporter "$1" KAFKA_SESSION_TIMEOUT_MS=6000 "${@:2}"; } # NAME [VAR=VALUE...]
 load() { "$FLEET_PY" "$ROOT/tests/tools/gen_inspections.py" "$@" |
         kcat -P -b "$BOOTSTRAP" -t "$DLP_TOPIC_INSPECTED" -K '\t'; }
 alert_ids() { kcat -C -b "$BOOTSTRAP" -t "$DLP_TOPIC_ALERTS" -o beginning -e -q -f '%k\n' 2>/dev/null; }

@@ -19,22 +19,8 @@ RUN_BASE=${FLEET_RUN_DIR:-$ROOT/.run/e2e-actions}
 ADMIN_TOKEN=xoxp-e2e-admin-token
 
 phase() { # NAME [slack-sim VAR=VALUE...]
-        local id
-        echo "--- phase $1"
-        fleet_init "$RUN_BASE/$1"
-        rm -f "$FLEET_RUN"/*
-        id=$(date +%s)-$$-$1
+        reporter_phase "$1" 6 "SLACK_SIM_ADMIN_TOKEN=$ADMIN_TOKEN" "${@:2}"
         PREFIX=Ev${1}ACT
-        export DLP_TOPIC_INSPECTED=e2e.$id.inspected DLP_TOPIC_ALERTS=e2e.$id.alerts \
-                DLP_TOPIC_DEADLETTER=e2e.$id.deadletter DLP_REPORTER_GROUP_ID=e2e-$id
-        "$ROOT/scripts/kafka.sh" create-topics 6 "$DLP_TOPIC_INSPECTED" \
-                "$DLP_TOPIC_ALERTS" "$DLP_TOPIC_DEADLETTER" >/dev/null
-        shift
-        fleet_start slack-sim SLACK_SIM_LISTEN_ADDR=127.0.0.1:0 \
-                "SLACK_SIM_TOKEN=$FLEET_SLACK_TOKEN" "SLACK_SIM_ADMIN_TOKEN=$ADMIN_TOKEN" \
-                "$@" -- "$FLEET_BIN/slack-sim"
-        SLACK=http://$(fleet_listen_addr slack-sim)
-        fleet_common_env "$BOOTSTRAP"
 }
 policy() { # VIA: alert+notify+remove on cards anywhere, else alert
         cat >"$FLEET_RUN/actions.json" <<JSON
@@ -45,12 +31,8 @@ policy() { # VIA: alert+notify+remove on cards anywhere, else alert
 JSON
 }
 reporter() { # NAME [VAR=VALUE...]
-        local name=$1
-        shift
-        fleet_start "$name" "${FLEET_ENV[@]}" "SLACK_API_URL=$SLACK/api" \
-                "SLACK_BOT_TOKEN=$FLEET_SLACK_TOKEN" "DLP_ALERT_CHANNEL=$FLEET_ALERT_CHANNEL" \
-                "DLP_REPORTER_GROUP_ID=$DLP_REPORTER_GROUP_ID" KAFKA_SESSION_TIMEOUT_MS=6000 \
-                "DLP_ACTIONS_FILE=$FLEET_RUN/actions.json" "$@" -- "$FLEET_BIN/dlp-reporter"
+        fleet_start_reporter "$1" KAFKA_SESSION_TIMEOUT_MS=6000 \
+                "DLP_ACTIONS_FILE=$FLEET_RUN/actions.json" "${@:2}"
 }
 seed() { "$FLEET_PY" "$ROOT/tests/tools/seed_messages.py" "$SLACK" "$@" --prefix "$PREFIX" |
         kcat -P -b "$BOOTSTRAP" -t "$DLP_TOPIC_INSPECTED" -K '\t'; }

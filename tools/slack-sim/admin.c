@@ -52,11 +52,8 @@ static void admin_messages(struct slack_sim *sim, struct dlp_http_req *req,
                 dlp_http_resp_text(resp, 500, "out of memory\n");
                 return;
         }
-        free(resp->body);
-        resp->status = 200;
-        resp->body = buf; /* now owned by resp */
-        resp->body_len = len;
-        resp->content_type = "application/json; charset=utf-8";
+        dlp_http_resp_take(resp, 200, buf, len,
+                           "application/json; charset=utf-8");
 }
 
 /* POST /_sim/messages {"channel","user","text"}: a message by a user, as

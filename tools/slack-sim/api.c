@@ -624,15 +624,12 @@ static void file_download(struct slack_sim *sim, struct dlp_http_req *req,
                 dlp_http_resp_text(resp, 500, "out of memory\n");
                 return;
         }
-        free(resp->body);
-        resp->status = 200;
-        resp->body = data; /* now owned by resp */
-        resp->body_len = len;
         /* content_type must outlive the answer: a static string */
-        resp->content_type = "application/octet-stream";
+        const char *type = "application/octet-stream";
         for (size_t i = 0; i < sizeof(file_types) / sizeof(file_types[0]); i++)
                 if (!strcmp(mimetype, file_types[i]))
-                        resp->content_type = file_types[i];
+                        type = file_types[i];
+        dlp_http_resp_take(resp, 200, data, len, type);
 }
 
 /*

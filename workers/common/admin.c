@@ -118,10 +118,8 @@ static void metrics(struct dlp_admin *a, struct dlp_http_resp *resp)
                     (double)atomic_load(&m->hist->sum_us) / 1e6, m->name,
                     atomic_load(&m->hist->count));
         }
-        resp->status = 200;
-        resp->body = t.p ? t.p : strdup("");
-        resp->body_len = t.len;
-        resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
+        dlp_http_resp_take(resp, 200, t.p ? t.p : strdup(""), t.len,
+                           "text/plain; version=0.0.4; charset=utf-8");
 }
 
 /* Ready: Kafka answers, and a consumer has partitions. */

@@ -581,23 +581,31 @@ void dlp_http_complete(struct dlp_http_pending *pending,
         MHD_resume_connection(st->conn);
 }
 
-void dlp_http_resp_text(struct dlp_http_resp *resp, int status,
-                        const char *text)
+void dlp_http_resp_take(struct dlp_http_resp *resp, int status, char *body,
+                        size_t len, const char *content_type)
 {
         free(resp->body);
         resp->status = status;
-        resp->body = strdup(text);
-        resp->body_len = resp->body ? strlen(resp->body) : 0;
-        resp->content_type = "text/plain; charset=utf-8";
+        resp->body = body; /* now owned by resp */
+        resp->body_len = body ? len : 0;
+        resp->content_type = content_type;
+}
+
+void dlp_http_resp_text(struct dlp_http_resp *resp, int status,
+                        const char *text)
+{
+        char *body = strdup(text);
+
+        dlp_http_resp_take(resp, status, body, body ? strlen(body) : 0,
+                           "text/plain; charset=utf-8");
 }
 
 void dlp_http_resp_json(struct dlp_http_resp *resp, int status, json_t *json)
 {
-        free(resp->body);
-        resp->status = status;
-        resp->body = json_dumps(json, JSON_COMPACT);
-        resp->body_len = resp->body ? strlen(resp->body) : 0;
-        resp->content_type = "application/json; charset=utf-8";
+        char *body = json_dumps(json, JSON_COMPACT);
+
+        dlp_http_resp_take(resp, status, body, body ? strlen(body) : 0,
+                           "application/json; charset=utf-8");
         json_decref(json);
 }
 

@@ -135,7 +135,11 @@ struct dlp_http_pending *dlp_http_req_suspend(struct dlp_http_req *req);
 void dlp_http_complete(struct dlp_http_pending *pending,
                        struct dlp_http_resp *resp);
 
-/* Response helpers: the text is copied; the json is stolen. */
+/* Response helpers: the text is copied; the json is stolen; so is the
+ * \p body (malloc'd, may be NULL for none) given to dlp_http_resp_take(),
+ * whose \p content_type must be a static string. */
+void dlp_http_resp_take(struct dlp_http_resp *resp, int status, char *body,
+                        size_t len, const char *content_type);
 void dlp_http_resp_text(struct dlp_http_resp *resp, int status,
                         const char *text);
 void dlp_http_resp_json(struct dlp_http_resp *resp, int status, json_t *json);

@@ -502,8 +502,10 @@ static void regex_free(struct dlp_regex *re)
         memset(re, 0, sizeof(*re));
 }
 
-/* A Regex object {"pattern", "groupIndexes"}. */
-static int read_regex(struct rd *rd, const json_t *v, struct dlp_regex *re)
+/* A Regex object {"pattern", "groupIndexes"}, member \p field of the
+ * object being read (for the path). */
+static int read_regex(struct rd *rd, const json_t *v, const char *field,
+                      struct dlp_regex *re)
 {
         static const char *const fields[] = {"pattern", "groupIndexes", NULL};
         json_t *pat, *groups, *g;
@@ -511,7 +513,7 @@ static int read_regex(struct rd *rd, const json_t *v, struct dlp_regex *re)
         int errcode;
         PCRE2_SIZE erroff;
         uint32_t capture_cnt = 0;
-        size_t i, old;
+        size_t i, old, at = enter(rd, field, -1);
 
         if (check_object(rd, v, fields))
                 return rd->err;
@@ -540,8 +542,10 @@ static int read_regex(struct rd *rd, const json_t *v, struct dlp_regex *re)
         pcre2_pattern_info(re->code, PCRE2_INFO_CAPTURECOUNT, &capture_cnt);
         leave(rd, old);
         groups = get(v, "groupIndexes");
-        if (!groups)
+        if (!groups) {
+                leave(rd, at);
                 return DLP_OK;
+        }
         old = enter(rd, "groupIndexes", -1);
         if (!json_is_array(groups))
                 return fail(rd, "not an array");
@@ -561,7 +565,7 @@ static int read_regex(struct rd *rd, const json_t *v, struct dlp_regex *re)
                                     n, (unsigned)capture_cnt);
                 re->groups[re->ngroups++] = n;
         }
-        leave(rd, old);
+        leave(rd, at);
         return DLP_OK;
 }
 
@@ -732,15 +736,17 @@ static char **phrase_tokens(const char *s)
 }
 
 /* A Dictionary object {"wordList": {"words": [...]}} or
- * {"cloudStoragePath": {"path": ...}}. */
-static int read_dict(struct rd *rd, const json_t *v, struct dlp_dict *d)
+ * {"cloudStoragePath": {"path": ...}}, member \p field of the object being
+ * read (for the path). */
+static int read_dict(struct rd *rd, const json_t *v, const char *field,
+                     struct dlp_dict *d)
 {
         static const char *const fields[] = {"wordList", "cloudStoragePath",
                                              NULL};
         static const char *const wl_fields[] = {"words", NULL};
         static const char *const cs_fields[] = {"path", NULL};
         json_t *wl, *cs, *words, *w;
-        size_t i, old;
+        size_t i, at = enter(rd, field, -1);
 
         if (check_object(rd, v, fields))
                 return rd->err;
@@ -750,16 +756,16 @@ static int read_dict(struct rd *rd, const json_t *v, struct dlp_dict *d)
                 return fail(rd, "a dictionary needs exactly one of wordList "
                                 "or cloudStoragePath");
         if (cs) {
-                old = enter(rd, "cloudStoragePath", -1);
+                enter(rd, "cloudStoragePath", -1);
                 if (check_object(rd, cs, cs_fields))
                         return rd->err;
                 if (!json_is_string(json_object_get(cs, "path")))
                         return fail(rd, "needs a path");
-                leave(rd, old);
+                leave(rd, at);
                 d->cloud_storage = 1;
                 return DLP_OK;
         }
-        old = enter(rd, "wordList", -1);
+        enter(rd, "wordList", -1);
         if (check_object(rd, wl, wl_fields))
                 return rd->err;
         words = json_object_get(wl, "words");
@@ -784,30 +790,7 @@ static int read_dict(struct rd *rd, const json_t *v, struct dlp_dict *d)
                                     "digit",
                                     i, json_string_value(w));
         }
-        leave(rd, old);
-        return DLP_OK;
-}
-
-/* read_regex() and read_dict() of member \p field (for the path). */
-static int read_regex_in(struct rd *rd, const json_t *v, const char *field,
-                         struct dlp_regex *re)
-{
-        size_t old = enter(rd, field, -1);
-
-        if (read_regex(rd, v, re))
-                return rd->err;
-        leave(rd, old);
-        return DLP_OK;
-}
-
-static int read_dict_in(struct rd *rd, const json_t *v, const char *field,
-                        struct dlp_dict *d)
-{
-        size_t old = enter(rd, field, -1);
-
-        if (read_dict(rd, v, d))
-                return rd->err;
-        leave(rd, old);
+        leave(rd, at);
         return DLP_OK;
 }
 
@@ -901,7 +884,7 @@ static int read_hotword(struct rd *rd, const json_t *v, struct dlp_icfg_rule *r,
                 return rd->err;
         if (!re)
                 return fail(rd, "needs a hotwordRegex");
-        if (read_regex_in(rd, re, "hotwordRegex", &r->hotword))
+        if (read_regex(rd, re, "hotwordRegex", &r->hotword))
                 return rd->err;
         if (prox) {
                 old = enter(rd, "proximity", -1);
@@ -976,13 +959,13 @@ static int read_exclusion(struct rd *rd, const struct dlp_icfg *cfg,
         if ((x = get(v, "regex"))) {
                 kinds++;
                 r->excl = DLP_EXCL_REGEX;
-                if (read_regex_in(rd, x, "regex", &r->regex))
+                if (read_regex(rd, x, "regex", &r->regex))
                         return rd->err;
         }
         if ((x = get(v, "dictionary"))) {
                 kinds++;
                 r->excl = DLP_EXCL_DICT;
-                if (read_dict_in(rd, x, "dictionary", &r->dict))
+                if (read_dict(rd, x, "dictionary", &r->dict))
                         return rd->err;
         }
         if ((x = get(v, "excludeInfoTypes"))) {
@@ -1109,13 +1092,13 @@ static int read_custom(struct rd *rd, struct dlp_icfg *cfg, const json_t *v,
         if ((x = get(v, "regex"))) {
                 kinds++;
                 c->kind = DLP_CUSTOM_REGEX;
-                if (read_regex_in(rd, x, "regex", &c->regex))
+                if (read_regex(rd, x, "regex", &c->regex))
                         return rd->err;
         }
         if ((x = get(v, "dictionary"))) {
                 kinds++;
                 c->kind = DLP_CUSTOM_DICT;
-                if (read_dict_in(rd, x, "dictionary", &c->dict))
+                if (read_dict(rd, x, "dictionary", &c->dict))
                         return rd->err;
         }
         if ((x = get(v, "storedType"))) {

@@ -4,7 +4,10 @@
 #
 #   A. a card in #general, policy alert+notify+remove (ephemeral notice):
 #      one alert, one notice seen by the author only, the message deleted
-#      by the admin token, a tombstone in #general; the records validate
+#      by the admin token, a tombstone in #general; the records validate;
+#      and a card in a file shared in #random: the alert names the file and
+#      the line, the notice names it, the file is deleted once with
+#      files.delete besides the message
 #   B. the "admin" token is the bot's, which may not delete a user's
 #      message: the remove record says cant_delete_message, no tombstone,
 #      and a note in the security channel says it could not be removed
@@ -34,15 +37,38 @@ reporter() { # NAME [VAR=VALUE...]
         fleet_start_reporter "$1" KAFKA_SESSION_TIMEOUT_MS=6000 \
                 "DLP_ACTIONS_FILE=$FLEET_RUN/actions.json" "${@:2}"
 }
-seed() { "$FLEET_PY" "$ROOT/tests/tools/seed_messages.py" "$SLACK" "$@" --prefix "$PREFIX" |
+files_check() { # the file deleted once by the admin, alert and notice name it
+        topic_dump "$BOOTSTRAP" "$DLP_TOPIC_ALERTS" "$FLEET_RUN/alerts.json"
+        "$FLEET_PY" - "$FLEET_RUN/alerts.json" "$SLACK" <<'PY'
+import json, sys, urllib.request
+recs = [json.loads(json.loads(l)["payload"]) for l in open(sys.argv[1]) if l.strip()]
+recs = [r for r in recs if r["event_id"].startswith("EvAFILE")]
+get = lambda path: json.load(urllib.request.urlopen(sys.argv[2] + path, timeout=10))
+acts = sorted(r["action"] for r in recs if r["schema"] == "dlp.action/1")
+assert acts == ["notify", "remove", "remove_file", "tombstone"], acts
+rf = [r for r in recs if r.get("action") == "remove_file"][0]
+assert rf["outcome"] == "ok" and rf["file_id"] == "F0ACT0000000", rf
+alert = [r for r in recs if r["schema"] == "dlp.alert/1"]
+assert len(alert) == 1 and alert[0]["file_ids"] == ["F0ACT0000000"], alert
+files = get("/_sim/files")["files"]
+assert [f["id"] for f in files if f.get("deleted_at")] == ["F0ACT0000000"], files
+msgs = json.dumps(get("/_sim/messages")["messages"], ensure_ascii=False)
+assert "in file <https://acme.slack.com/files/U0ACT000/F0ACT0000000/report.csv|report.csv> (text/csv, " in msgs, msgs
+# a lone alert or a digest line: either way the file, its type and the line
+assert "report.csv> (text/csv, 42 B), line 5" in msgs, msgs
+assert "in the file report.csv" in msgs, msgs
+assert "4111 1111 1111 1111" not in msgs.replace("my value is 4111 1111 1111 1111", "")
+PY
+}
+seed() { "$FLEET_PY" "$ROOT/tests/tools/seed_messages.py" "$SLACK" --prefix "$PREFIX" "$@" |
         kcat -P -b "$BOOTSTRAP" -t "$DLP_TOPIC_INSPECTED" -K '\t'; }
 actions_recorded() { kcat -C -b "$BOOTSTRAP" -t "$DLP_TOPIC_ALERTS" -o beginning -e -q -f '%s\n' 2>/dev/null |
         grep -c '"dlp.action/1"' || true; }
 at_least() { [ "$(actions_recorded)" -ge "$1" ]; }
-verify() { # N EXPECT
+verify() { # N EXPECT [actions_check.py options]
         topic_dump "$BOOTSTRAP" "$DLP_TOPIC_ALERTS" "$FLEET_RUN/alerts.json"
         "$FLEET_PY" "$ROOT/tests/tools/actions_check.py" "$FLEET_RUN/alerts.json" "$SLACK" \
-                "$1" "$PREFIX" "$FLEET_ALERT_CHANNEL" --expect "$2"
+                "$1" "$PREFIX" "$FLEET_ALERT_CHANNEL" --expect "$2" "${@:3}"
 }
 validate() {
         "$FLEET_PY" "$ROOT/tests/tools/validate_records.py" --expect-schema dlp.alert/1 \
@@ -55,11 +81,14 @@ phase A
 policy ephemeral
 reporter reporter SLACK_ADMIN_TOKEN=$ADMIN_TOKEN
 seed 1 --channel C0GENERAL --users 1
-# alert record + notify, remove, tombstone records
-check wait_until 60 "3 action records" at_least 3 "phase A: notify, remove and tombstone recorded"
+seed 1 --channel C0RANDOM --users 1 --file --prefix EvAFILE
+# alert records + notify, remove, tombstone records; for the file's event
+# a remove_file record too
+check wait_until 60 "7 action records" at_least 7 "phase A: notify, remove, remove_file and tombstone recorded"
 sleep 1
-check verify 1 removed "phase A: one alert, one notice to the author only, message deleted, one tombstone"
-check validate 4 "phase A: the alert and action records validate (dlp.alert/1, dlp.action/1)"
+check verify 1 removed --other-channel C0RANDOM "phase A: one alert, one notice to the author only, message deleted, one tombstone"
+check files_check "phase A: a card in a shared file: the file deleted once (files.delete), the alert names file and line, the notice the file"
+check validate 9 "phase A: the alert and action records validate (dlp.alert/1, dlp.action/1)"
 check fleet_down "phase A: stopped cleanly"
 
 # --- B: a token that may not delete -------------------------------------------

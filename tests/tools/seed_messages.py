@@ -9,7 +9,10 @@ and delete them.
                    [--rate R] [--info-type CREDIT_CARD_NUMBER]
 
 Channels are C0ACT00.., users U0ACT000..; with --rate, records are written
-at that pace, each message posted just before its record."""
+at that pace, each message posted just before its record. With --file, each
+message shares a file (seeded with POST /_sim/files, F0ACT<i>, report.csv,
+owned by the user) and the finding is in its contents, on line 5 (the
+record's files[] and the finding's file_id, line and part)."""
 import argparse
 import datetime
 import json
@@ -36,6 +39,16 @@ def seed(url, channel, user, text):
         return json.load(r)["ts"]
 
 
+def seed_file(url, fid, user, raw):
+    body = {"id": fid, "user": user, "name": "report.csv", "mimetype": "text/csv",
+            "filetype": "csv", "content": "id,card\n1,x\n2,x\n3,x\n4,%s\n" % raw}
+    req = urllib.request.Request(url + "/_sim/files", method="POST",
+                                 data=json.dumps(body).encode())
+    with urllib.request.urlopen(req, timeout=10) as r:
+        r.read()
+    return len(body["content"].encode())
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("slack")
@@ -46,6 +59,7 @@ def main():
     ap.add_argument("--users", type=int, default=20)
     ap.add_argument("--rate", type=float)
     ap.add_argument("--info-type", default="CREDIT_CARD_NUMBER", choices=sorted(QUOTES))
+    ap.add_argument("--file", action="store_true", help="the finding is in a shared file")
     a = ap.parse_args()
     start = time.monotonic()
     for i in range(a.count):
@@ -66,6 +80,14 @@ def main():
                              "quote_masked": QUOTES[a.info_type]}],
                "inspected_at": now_rfc3339(), "backend": "google-dlp-v2",
                "batch_id": "seed-1", "attempt": 1}
+        if a.file:
+            fid = "F0ACT%07d" % i
+            size = seed_file(a.slack, fid, user, RAW[a.info_type])
+            rec["kind"] = "file_share"
+            rec["findings"][0].update({"file_id": fid, "line": 5, "part": "file report.csv"})
+            rec["files"] = [{"id": fid, "name": "report.csv", "mimetype": "text/csv",
+                             "size": size, "inspected": True, "as": "text", "requests": 1,
+                             "link": "https://acme.slack.com/files/%s/%s/report.csv" % (user, fid)}]
         sys.stdout.write(eid + "\t" + json.dumps(rec, ensure_ascii=False, separators=(",", ":")) + "\n")
     sys.stdout.flush()
 

@@ -70,6 +70,7 @@ INVALID_BECAUSE = {
     "alert-missing-slack-ts.json": ("required", ""),
     "alert-raw-value.json": ("additionalProperties", ""),
     "alert-file-id-not-an-id.json": ("pattern", "file_ids/0"),
+    "action-remove-file-without-file.json": ("required", ""),
     "deadletter-bad-stage.json": ("enum", "stage"),
     "deadletter-not-base64.json": ("pattern", "original_base64"),
     "deadletter-empty-reason.json": ("minLength", "reason"),

@@ -177,12 +177,104 @@ static void test_records(void **state)
         json_decref(ins);
 }
 
+/* An event with findings in two files (twice in one) and in its text. */
+static json_t *with_files(const char *id)
+{
+        json_t *ins = inspection(id);
+        json_t *fs = json_object_get(ins, "findings");
+
+        json_array_append_new(fs, json_pack("{s:s,s:s,s:s,s:s}", "info_type",
+                                            "CREDIT_CARD_NUMBER", "likelihood",
+                                            "LIKELY", "file_id", "F0CSV",
+                                            "part", "file customers.csv"));
+        json_array_append_new(fs, json_pack("{s:s,s:s,s:s,s:s}", "info_type",
+                                            "EMAIL_ADDRESS", "likelihood",
+                                            "LIKELY", "file_id", "F0CSV",
+                                            "part", "file customers.csv"));
+        json_array_append_new(
+            fs, json_pack("{s:s,s:s,s:s,s:s}", "info_type",
+                          "US_SOCIAL_SECURITY_NUMBER", "likelihood", "LIKELY",
+                          "file_id", "F0PDF", "part", "file contract.pdf"));
+        return ins;
+}
+
+/* Removing an event whose findings are in files deletes each file once
+ * (files.delete), besides the message; a file's removal read back from
+ * its record is not done again. */
+static void test_files_removed_once(void **state)
+{
+        struct actions *a = actions_new(&cfg);
+        json_t *ins = with_files("Ev8"), *fs = json_object_get(ins, "findings");
+        json_t *rec;
+
+        (void)state;
+        /* chat.delete, files.delete F0CSV, files.delete F0PDF */
+        assert_int_equal(actions_submit(a, ins, fs, ACTION_REMOVE, "r", NULL),
+                         3);
+        assert_int_equal(actions_submit(a, ins, fs, ACTION_REMOVE, "r", NULL),
+                         0);
+        assert_int_equal(drop(a), 3);
+        /* after a crash: the message and F0CSV were done */
+        learn(a, "Ev8", "remove", "ok");
+        learn(a, "Ev8", "tombstone", "ok");
+        rec = json_pack("{s:s,s:s,s:s,s:s,s:s}", "schema", "dlp.action/1",
+                        "event_id", "Ev8", "action", "remove_file", "outcome",
+                        "ok", "file_id", "F0CSV");
+        actions_learn(a, rec);
+        json_decref(rec);
+        assert_int_equal(actions_submit(a, ins, fs, ACTION_REMOVE, "r", NULL),
+                         1);
+        assert_int_equal(drop(a), 1);
+        /* notify alone deletes nothing */
+        json_decref(ins);
+        ins = with_files("Ev9");
+        assert_int_equal(actions_submit(a, ins,
+                                        json_object_get(ins, "findings"),
+                                        ACTION_NOTIFY, "r", NULL),
+                         1);
+        assert_int_equal(drop(a), 1);
+        json_decref(ins);
+        actions_free(a);
+}
+
+static void test_file_removal_record(void **state)
+{
+        struct action_task t = {0};
+        json_t *rec, *ins = with_files("Ev10");
+
+        (void)state;
+        t.kind = ACT_REMOVE_FILE;
+        t.ins = ins;
+        t.findings = json_object_get(ins, "findings");
+        t.event_id = "Ev10";
+        t.ok = 1;
+        snprintf(t.file_id, sizeof(t.file_id), "F0PDF");
+        snprintf(t.method, sizeof(t.method), "files.delete");
+        rec = actions_record(&t, NOTIFY_EPHEMERAL);
+        assert_string_equal(json_string_value(json_object_get(rec, "action")),
+                            "remove_file");
+        assert_string_equal(json_string_value(json_object_get(rec, "file_id")),
+                            "F0PDF");
+        assert_string_equal(json_string_value(json_object_get(
+                                json_object_get(rec, "slack"), "method")),
+                            "files.delete");
+        json_decref(rec);
+        /* a message's removal names no file */
+        t.kind = ACT_REMOVE;
+        rec = actions_record(&t, NOTIFY_EPHEMERAL);
+        assert_null(json_object_get(rec, "file_id"));
+        json_decref(rec);
+        json_decref(ins);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_fresh_event_queues_each_action_once),
             cmocka_unit_test(test_learned_records_skip_what_is_done),
             cmocka_unit_test(test_records),
+            cmocka_unit_test(test_files_removed_once),
+            cmocka_unit_test(test_file_removal_record),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

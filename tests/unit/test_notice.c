@@ -100,12 +100,46 @@ static void test_long_text_is_valid_utf8(void **state)
         json_decref(ins);
 }
 
+/* Findings in files' contents: the author and the tombstone name the
+ * files (escaped: a file name is the sharer's text). */
+static void test_files_named(void **state)
+{
+        json_t *ins = record(), *f = json_object_get(ins, "findings");
+        json_t *m, *t;
+
+        (void)state;
+        json_object_set_new(json_array_get(f, 0), "file_id",
+                            json_string("F0CSV"));
+        json_object_set_new(ins, "files",
+                            json_pack("[{s:s,s:s,s:b}]", "id", "F0CSV", "name",
+                                      "<!here>customers.csv", "inspected", 1));
+        m = notice_author(ins, f, 1);
+        t = notice_tombstone(ins, f);
+        assert_non_null(strstr(text(m), " in the file &lt;!here&gt;customers"
+                                        ".csv. It has been removed"));
+        assert_string_equal(text(t), ":no_entry: A message from <@U0ALICE> was "
+                                     "removed: it contained "
+                                     "CREDIT_CARD_NUMBER, EMAIL_ADDRESS in the "
+                                     "file &lt;!here&gt;customers.csv.");
+        json_decref(m);
+        json_decref(t);
+        /* two files; one without a files entry goes by its id */
+        json_object_set_new(json_array_get(f, 2), "file_id",
+                            json_string("F0PDF"));
+        m = notice_author(ins, f, 0);
+        assert_non_null(strstr(text(m), " in the files &lt;!here&gt;customers"
+                                        ".csv, F0PDF. Please delete it"));
+        json_decref(m);
+        json_decref(ins);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_author_notice),
             cmocka_unit_test(test_tombstone_and_note),
             cmocka_unit_test(test_long_text_is_valid_utf8),
+            cmocka_unit_test(test_files_named),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,7 +17,7 @@
 #include <time.h>
 
 static const char *const kind_names[] = {"notify", "remove", "tombstone",
-                                         "note"};
+                                         "note", "remove_file"};
 
 /* A queue of tasks that share a Slack limit: one call in flight, then
  * interval_ms before the next; a 429 or a transient error holds only it. */
@@ -99,6 +99,16 @@ static int ledger_done(struct actions *a, const char *event_id,
         return dedupe_peek(a->ledger, key) == DEDUPE_DONE;
 }
 
+/* The ledger's name of a task's step: its kind, and for a file's removal
+ * the file too ("remove_file:F123"), so each file is deleted once. */
+static const char *step_of(const struct action_task *t, char *buf, size_t size)
+{
+        if (t->kind != ACT_REMOVE_FILE)
+                return kind_names[t->kind];
+        snprintf(buf, size, "remove_file:%s", t->file_id);
+        return buf;
+}
+
 /* ---- lanes and tasks ----------------------------------------------------- */
 
 static void task_free(struct action_task *t)
@@ -156,6 +166,10 @@ static struct lane *lane_of(struct actions *a, const struct action_task *t)
         if (t->kind == ACT_REMOVE) {
                 snprintf(key, sizeof(key), "chat.delete");
                 interval = tier3_ms;
+        } else if (t->kind == ACT_REMOVE_FILE) {
+                /* Tier 3 as well, its own bucket at Slack */
+                snprintf(key, sizeof(key), "files.delete");
+                interval = tier3_ms;
         } else if (t->kind == ACT_NOTIFY && cfg->via == NOTIFY_DM &&
                    dm_find(a, str(t->ins, "user"))) {
                 /* the DM is known: a post in it */
@@ -193,13 +207,15 @@ static struct lane *lane_of(struct actions *a, const struct action_task *t)
 static size_t enqueue(struct actions *a, enum action_kind kind,
                       const json_t *ins, const json_t *findings,
                       const char *rule, int removing, const char *error,
-                      void *cookie)
+                      const char *file_id, void *cookie)
 {
         struct action_task *t = calloc(1, sizeof(*t));
         struct lane *l;
+        char step[64];
 
         if (!t)
                 goto fail;
+        snprintf(t->file_id, sizeof(t->file_id), "%s", file_id ? file_id : "");
         t->kind = kind;
         t->ins = json_incref((json_t *)ins);
         t->findings = json_incref((json_t *)findings);
@@ -226,7 +242,11 @@ static size_t enqueue(struct actions *a, enum action_kind kind,
 fail:
         LOG_EV(DLP_LOG_ERROR, str(ins, "event_id"), "%s: out of memory",
                kind_names[kind]);
-        ledger_finish(a, str(ins, "event_id"), kind_names[kind], 0);
+        if (kind == ACT_REMOVE_FILE)
+                snprintf(step, sizeof(step), "remove_file:%s",
+                         file_id ? file_id : "");
+        ledger_finish(a, str(ins, "event_id"),
+                      kind == ACT_REMOVE_FILE ? step : kind_names[kind], 0);
         return 0;
 }
 
@@ -343,6 +363,16 @@ static void perform(struct actions *a, struct dlp_httpc *http,
                            a->cfg->admin_token, args, r, &answer);
                 json_decref(args);
                 set_answer(t, "chat.delete", r, channel, str(t->ins, "ts"));
+                json_decref(answer);
+                return;
+        case ACT_REMOVE_FILE:
+                /* the admin's user token: a bot token may delete only its
+                 * bot's files */
+                args = json_pack("{s:s}", "file", t->file_id);
+                slack_call(http, a->cfg->api_url, "files.delete",
+                           a->cfg->admin_token, args, r, &answer);
+                json_decref(args);
+                set_answer(t, "files.delete", r, channel, str(t->ins, "ts"));
                 json_decref(answer);
                 return;
         case ACT_TOMBSTONE:
@@ -503,7 +533,34 @@ static size_t follow_up(struct actions *a, const json_t *ins,
             DEDUPE_NEW)
                 return 0;
         /* the note quotes Slack's refusal */
-        return enqueue(a, kind, ins, findings, rule, 1, error, cookie);
+        return enqueue(a, kind, ins, findings, rule, 1, error, NULL, cookie);
+}
+
+/* Queues files.delete of each file \p findings are in (file_id), once per
+ * file and event. */
+static size_t remove_files(struct actions *a, const json_t *ins,
+                           const json_t *findings, const char *rule,
+                           void *cookie)
+{
+        const char *id = str(ins, "event_id");
+        json_t *f;
+        size_t i, n = 0;
+        char step[64];
+
+        json_array_foreach((json_t *)findings, i, f)
+        {
+                const char *file = str(f, "file_id");
+
+                /* Slack's file ids are short; a longer one is no id */
+                if (!file ||
+                    strlen(file) >= sizeof(((struct action_task *)0)->file_id))
+                        continue;
+                snprintf(step, sizeof(step), "remove_file:%s", file);
+                if (ledger_claim(a, id, step) == DEDUPE_NEW)
+                        n += enqueue(a, ACT_REMOVE_FILE, ins, findings, rule, 1,
+                                     NULL, file, cookie);
+        }
+        return n;
 }
 
 size_t actions_submit(struct actions *a, const json_t *ins,
@@ -518,7 +575,8 @@ size_t actions_submit(struct actions *a, const json_t *ins,
         if (actions & ACTION_NOTIFY) {
                 if (ledger_claim(a, id, "notify") == DEDUPE_NEW)
                         n += enqueue(a, ACT_NOTIFY, ins, findings, rule,
-                                     !!(actions & ACTION_REMOVE), NULL, cookie);
+                                     !!(actions & ACTION_REMOVE), NULL, NULL,
+                                     cookie);
                 else
                         a->c.skipped++;
         }
@@ -526,7 +584,7 @@ size_t actions_submit(struct actions *a, const json_t *ins,
                 enum dedupe_verdict v = ledger_claim(a, id, "remove");
                 if (v == DEDUPE_NEW)
                         n += enqueue(a, ACT_REMOVE, ins, findings, rule, 1,
-                                     NULL, cookie);
+                                     NULL, NULL, cookie);
                 else if (v == DEDUPE_DONE) {
                         /* removed or refused before a crash or a
                          * rebalance: only what followed may be missing */
@@ -539,6 +597,7 @@ size_t actions_submit(struct actions *a, const json_t *ins,
                                                "see the remove record", cookie);
                 } else
                         a->c.skipped++;
+                n += remove_files(a, ins, findings, rule, cookie);
         }
         return n;
 }
@@ -589,6 +648,8 @@ json_t *actions_record(const struct action_task *t, enum notify_via via)
                     json_string(via == NOTIFY_DM ? "dm" : "ephemeral"));
         if (t->rule[0])
                 json_object_set_new(rec, "rule", json_string(t->rule));
+        if (t->kind == ACT_REMOVE_FILE)
+                json_object_set_new(rec, "file_id", json_string(t->file_id));
         if (json_array_size(types))
                 json_object_set(rec, "info_types", types);
         json_decref(types);
@@ -599,11 +660,16 @@ size_t actions_recorded(struct actions *a, struct action_task *t, int stored)
 {
         size_t n = 0;
 
+        char step[64];
+
         pthread_mutex_lock(&a->lock);
         a->outstanding--;
         pthread_mutex_unlock(&a->lock);
-        ledger_finish(a, t->event_id, kind_names[t->kind], stored);
+        ledger_finish(a, t->event_id, step_of(t, step, sizeof(step)), stored);
         switch (t->kind) {
+        case ACT_REMOVE_FILE:
+                t->ok ? a->c.files_removed++ : a->c.files_not_removed++;
+                break;
         case ACT_NOTIFY:
                 t->ok ? a->c.notified++ : a->c.failed++;
                 break;
@@ -652,7 +718,10 @@ size_t actions_drop_queued(struct actions *a,
         while (list) {
                 struct action_task *t = list;
                 list = t->next;
-                ledger_finish(a, t->event_id, kind_names[t->kind], 0);
+                char step[64];
+
+                ledger_finish(a, t->event_id, step_of(t, step, sizeof(step)),
+                              0);
                 dropped(t->cookie, opaque);
                 task_free(t);
         }
@@ -683,6 +752,13 @@ void actions_learn(struct actions *a, const json_t *rec)
         if (!strcmp(action, "remove"))
                 ledger_mark(a, id,
                             strcmp(outcome, "ok") ? "not-removed" : "removed");
+        if (!strcmp(action, "remove_file") && str(rec, "file_id")) {
+                char step[64];
+
+                snprintf(step, sizeof(step), "remove_file:%s",
+                         str(rec, "file_id"));
+                ledger_mark(a, id, step);
+        }
 }
 
 struct actions_counters *actions_counters(struct actions *a)

@@ -30,6 +30,7 @@ enum action_kind {
         ACT_REMOVE,
         ACT_TOMBSTONE,
         ACT_NOTE,
+        ACT_REMOVE_FILE, /* files.delete of a file a finding is in */
 };
 
 /* One Slack action for one event. */
@@ -42,6 +43,7 @@ struct action_task {
         int removing;         /* the event's message is being removed */
         const char *event_id; /* borrowed from ins */
         char reason[128];     /* a note: the refusal it reports */
+        char file_id[32];     /* ACT_REMOVE_FILE: the file */
         /* filled when Slack gave a final answer */
         int ok;
         char method[32];
@@ -78,8 +80,10 @@ void actions_free(struct actions *a);
 
 /* Queues what \p actions (ACTION_NOTIFY, ACTION_REMOVE) ask for the event
  * of \p ins, about \p findings (both borrowed), and that is not done or
- * under way yet. Returns how many tasks were queued; each comes back once
- * from actions_take_done() (or is dropped). */
+ * under way yet. Removing an event whose findings are in files' contents
+ * also deletes each of those files (files.delete, one task and one record
+ * per file), besides the message. Returns how many tasks were queued; each
+ * comes back once from actions_take_done() (or is dropped). */
 size_t actions_submit(struct actions *a, const json_t *ins,
                       const json_t *findings, unsigned actions,
                       const char *rule, void *cookie);
@@ -113,7 +117,7 @@ void actions_learn(struct actions *a, const json_t *rec);
 /* Counters for the admin endpoint (read without the lock). */
 struct actions_counters {
         atomic_ulong notified, removed, not_removed, tombstones, notes, failed,
-            retries, skipped;
+            retries, skipped, files_removed, files_not_removed;
 };
 struct actions_counters *actions_counters(struct actions *a);
 

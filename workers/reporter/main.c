@@ -895,6 +895,13 @@ int main(int argc, char **argv)
              &acnt->not_removed, NULL},
             {"dlp_reporter_tombstones_total", "tombstones posted", DLP_COUNTER,
              &acnt->tombstones, NULL},
+            {"dlp_reporter_files_removed_total",
+             "files deleted (files.delete) for findings in their contents",
+             DLP_COUNTER, &acnt->files_removed, NULL},
+            {"dlp_reporter_files_not_removed_total",
+             "file deletions Slack refused (file_not_found, cant_delete_file, "
+             "…)",
+             DLP_COUNTER, &acnt->files_not_removed, NULL},
             {"dlp_reporter_action_failures_total",
              "notices, tombstones and notes Slack refused", DLP_COUNTER,
              &acnt->failed, NULL},

@@ -76,6 +76,49 @@ static void types_line(const json_t *findings, char *out, size_t size)
         json_decref(types);
 }
 
+/* Appends " in the file customers.csv" / " in the files a.csv, b.pdf"
+ * for the files the findings are in (their names from ins.files, else the
+ * id), escaped, to \p out; nothing when none is in a file. */
+static void files_line(const json_t *ins, const json_t *findings, char *out,
+                       size_t size)
+{
+        json_t *seen = json_array(), *f, *id, *file;
+        size_t i, j, k;
+
+        json_array_foreach((json_t *)findings, i, f)
+        {
+                int dup = 0;
+
+                if (!*str(f, "file_id"))
+                        continue;
+                json_array_foreach(seen, j, id) dup |=
+                    !strcmp(json_string_value(id), str(f, "file_id"));
+                if (!dup)
+                        json_array_append_new(seen,
+                                              json_string(str(f, "file_id")));
+        }
+        json_array_foreach(seen, j, id)
+        {
+                const char *name = json_string_value(id);
+
+                json_array_foreach(json_object_get(ins, "files"), k, file)
+                {
+                        if (!strcmp(str(file, "id"), json_string_value(id)) &&
+                            *str(file, "name"))
+                                name = str(file, "name");
+                }
+                if (j == 0)
+                        append_escaped(out, size,
+                                       json_array_size(seen) > 1
+                                           ? " in the files "
+                                           : " in the file ");
+                else
+                        append_escaped(out, size, ", ");
+                append_escaped(out, size, name);
+        }
+        json_decref(seen);
+}
+
 /* Who wrote it: <@U…>, or the bot id. */
 static void who(const json_t *ins, char *out, size_t size)
 {
@@ -111,6 +154,7 @@ json_t *notice_author(const json_t *ins, const json_t *findings, int removed)
                     i + 1 == NOTICE_MAX_QUOTES)
                         append_escaped(text, sizeof(text), ")");
         }
+        files_line(ins, findings, text, sizeof(text));
         append_escaped(text, sizeof(text),
                        removed ? ". It has been removed by the data loss "
                                  "prevention policy. "
@@ -124,13 +168,15 @@ json_t *notice_author(const json_t *ins, const json_t *findings, int removed)
 
 json_t *notice_tombstone(const json_t *ins, const json_t *findings)
 {
-        char text[1024], types[512], by[96];
+        char text[1536], types[512], by[96], in_files[512] = "";
 
         types_line(findings, types, sizeof(types));
+        files_line(ins, findings, in_files, sizeof(in_files));
         who(ins, by, sizeof(by));
         snprintf(text, sizeof(text),
-                 ":no_entry: A message from %s was removed: it contained %s.",
-                 by, types);
+                 ":no_entry: A message from %s was removed: it contained "
+                 "%s%s.",
+                 by, types, in_files);
         return json_pack("{s:s}", "text", text);
 }
 

@@ -10,11 +10,12 @@
 /* The chat.postEphemeral / chat.postMessage arguments (new reference,
  * without channel and user) telling the author of \p ins what was found
  * among \p findings (borrowed), where, and what to do; \p removed says
- * whether the message is being taken down. */
+ * whether the message is being taken down. Findings in a file's contents
+ * name the file ("in the file customers.csv"). */
 json_t *notice_author(const json_t *ins, const json_t *findings, int removed);
 
 /* The tombstone's arguments (new reference, without channel): "A message
- * from @user was removed: it contained <types>." */
+ * from @user was removed: it contained <types>[ in the file <name>]." */
 json_t *notice_tombstone(const json_t *ins, const json_t *findings);
 
 /* The security channel's note (new reference, without channel) that the

@@ -42,9 +42,10 @@ static const struct dlp_setting reporter_settings[] = {
     {"DLP_ALERT_BOTS", "alert-bots", DLP_SET_BOOL, "true", 0, 0,
      offsetof(CFG, bots), "alert on bots' messages"},
     {"DLP_ALERT_UNINSPECTED_FILES", "alert-uninspected-files", DLP_SET_BOOL,
-     "true", 0, 0, offsetof(CFG, uninspected_files),
+     "false", 0, 0, offsetof(CFG, uninspected_files),
      "alert once per event on its files whose contents were not inspected "
-     "(too large, unsupported, deleted, no files:read...), with the reason"},
+     "(too large, unsupported, deleted, no files:read...), with the reason; "
+     "off: the inspection record and the inspector's metrics say it"},
     {"DLP_SLACK_LINK_BASE", "slack-link-base", DLP_SET_STR, "https://slack.com",
      0, 0, offsetof(CFG, link_base),
      "workspace URL for links built when chat.getPermalink is not used "

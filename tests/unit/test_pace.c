@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include <math.h>
+#include <stdlib.h>
 
 #include "pace.h"
 
@@ -63,11 +64,64 @@ static void test_may_start_window(void **state)
         assert_false(pace_may_start(&p, 1200, start)); /* used */
 }
 
+/* At a high R a tenth of a slot is less than a busy host's wake-up
+ * delay: the window is PACE_MIN_LATE there, still under half the slack. */
+static void test_late_floor(void **state)
+{
+        struct pace p;
+
+        pace_init(&p, 10, 0.97);
+        assert_true(fabs(p.late - p.slot_len * 0.1) < 1e-12);
+        pace_init(&p, 1000, 0.97);
+        assert_true(fabs(p.late - PACE_MIN_LATE) < 1e-12);
+        assert_true(p.late < (1 / 0.97 - 1) / 2);
+        pace_init(&p, 1000, 0.999); /* little slack: half of it */
+        assert_true(fabs(p.late - (1 / 0.999 - 1) / 2) < 1e-12);
+}
+
+/* After a late wake-up, the earliest owned slot whose window is still open
+ * is used; used, foreign or closed slots never are. */
+static void test_current_slot(void **state)
+{
+        struct pace p;
+        double t;
+
+        pace_init(&p, 1000, 0.97); /* L ~ 1.03 ms, late 5 ms */
+        pace_set_partitions(&p, 12);
+        for (int i = 0; i < 12; i++)
+                pace_own(&p, i, i != 5);
+        t = pace_slot_start(&p, 12000) + 0.0035; /* open: 11999-12003 */
+        assert_int_equal(pace_current(&p, t), 11999);
+        pace_mark_used(&p, 11999);
+        assert_int_equal(pace_current(&p, t), 12000);
+        pace_mark_used(&p, 12000);
+        assert_int_equal(pace_current(&p, t), 12001);
+        pace_mark_used(&p, 12001);
+        pace_mark_used(&p, 12002);
+        assert_int_equal(pace_current(&p, t), 12003);
+        pace_mark_used(&p, 12003);
+        assert_int_equal(pace_current(&p, t), -1); /* 12004 not started */
+        /* 12005 is partition 5's: not ours */
+        pace_mark_used(&p, 12004);
+        assert_int_equal(pace_current(&p, pace_slot_start(&p, 12005) + 1e-5),
+                         -1);
+        /* a slot whose window closed is never offered */
+        assert_int_equal(pace_current(&p, pace_slot_start(&p, 12006) + 0.006),
+                         12007);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+        double x = *(const double *)a, y = *(const double *)b;
+
+        return (x > y) - (x < y);
+}
+
 /* Several inspectors with disjoint partitions, each starting in every slot
  * it owns, as late as allowed: any one-second window holds at most R. */
 static void test_fleet_never_exceeds_rate(void **state)
 {
-        const int rates[] = {1, 10, 50};
+        const int rates[] = {1, 10, 50, 1000};
 
         for (size_t r = 0; r < sizeof(rates) / sizeof(rates[0]); r++) {
                 struct pace fleet[5];
@@ -95,6 +149,8 @@ static void test_fleet_never_exceeds_rate(void **state)
                                 }
                         }
                 assert_true(n > 1000);
+                /* a window longer than a slot (high R) reorders starts */
+                qsort(starts, n, sizeof(starts[0]), cmp_double);
                 /* one start per slot: exactly */
                 size_t j = 0;
                 int worst = 0;
@@ -128,6 +184,8 @@ int main(void)
             cmocka_unit_test(test_slot_length_and_owner),
             cmocka_unit_test(test_next_owned),
             cmocka_unit_test(test_may_start_window),
+            cmocka_unit_test(test_late_floor),
+            cmocka_unit_test(test_current_slot),
             cmocka_unit_test(test_fleet_never_exceeds_rate),
             cmocka_unit_test(test_slot_at_infinity),
         };

@@ -131,7 +131,8 @@ static int handle_inspect(struct sim *sim, const char *project,
                 answer_unauthenticated(resp);
                 return DLP_OK;
         }
-        sim_stats_admit(sim->stats, &adm);
+        sim_stats_admit_at(sim->stats,
+                           req->arrival_us ? req->arrival_us : INT64_MAX, &adm);
         if (!adm.admitted) {
                 LOG_DEBUG("429: rate limited, a place frees up in %lld us",
                           (long long)adm.retry_in_us);

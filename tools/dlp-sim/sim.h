@@ -114,6 +114,11 @@ void sim_stats_set_clock(struct sim_stats *st, int64_t (*clock_us)(void));
  * the window. The clock is read under the lock so the window's timestamps
  * are in order. */
 void sim_stats_admit(struct sim_stats *st, struct sim_admission *adm);
+/* The same for a request that arrived at \p arrival_us (the stats clock's
+ * microseconds; dlp_http_req's arrival_us): the window counts arrivals,
+ * not the moment a server thread got to the request. */
+void sim_stats_admit_at(struct sim_stats *st, int64_t arrival_us,
+                        struct sim_admission *adm);
 /* Counts the final outcome of a request; \p rows and \p findings only
  * matter for SIM_ACCEPTED. */
 void sim_stats_count(struct sim_stats *st, enum sim_outcome outcome,

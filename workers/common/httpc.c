@@ -71,6 +71,22 @@ static size_t on_header(char *buf, size_t size, size_t nitems, void *userdata)
         return n;
 }
 
+/* libcurl reports what it wrote just after the write to the socket
+ * returned: the first header bytes out are the moment the request left
+ * (never read: it holds the Authorization header). */
+static int on_debug(CURL *curl, curl_infotype type, char *data, size_t size,
+                    void *userdata)
+{
+        struct dlp_http_result *res = userdata;
+
+        (void)curl;
+        (void)data;
+        (void)size;
+        if (type == CURLINFO_HEADER_OUT && res->sent_at == 0)
+                res->sent_at = dlp_wall_s();
+        return 0;
+}
+
 /* Sets up \p curl for one request into \p res: a POST of \p body (JSON)
  * or, when body is NULL, a GET. Returns the header list (free after the
  * transfer) or NULL on allocation failure. The bearer
@@ -122,6 +138,9 @@ static struct curl_slist *post_setup(CURL *curl, long timeout_ms,
         curl_easy_setopt(curl, CURLOPT_WRITEDATA, res);
         curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
         curl_easy_setopt(curl, CURLOPT_HEADERDATA, res);
+        curl_easy_setopt(curl, CURLOPT_DEBUGFUNCTION, on_debug);
+        curl_easy_setopt(curl, CURLOPT_DEBUGDATA, res);
+        curl_easy_setopt(curl, CURLOPT_VERBOSE, 1L); /* to on_debug only */
         return hdrs;
 }
 

@@ -19,6 +19,9 @@ struct dlp_http_result {
         double elapsed_s;
         double pretransfer_s; /* from the start until the request's bytes
                                  were about to be sent (connect included) */
+        double sent_at;       /* wall time its first bytes were written to
+                                 the socket (after the write returned), 0
+                                 if they never were */
 };
 
 /* Process-wide libcurl set-up; call once before any thread starts. */

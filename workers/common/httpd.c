@@ -8,6 +8,8 @@
 #include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -61,9 +63,11 @@ struct dlp_httpd {
         pthread_t reaper;
 };
 
-/* Per-request state, from the first callback to completion. */
+/* Per-request state, from the request line to completion. */
 struct conn_state {
         struct MHD_Connection *conn;
+        int started;        /* the headers were seen (on_headers ran) */
+        int64_t arrival_us; /* see dlp_http_req */
         char *body;
         size_t len, cap;
         size_t reserved; /* bytes taken from the body budget */
@@ -115,6 +119,39 @@ static void budget_give(struct dlp_httpd *h, size_t n)
 {
         if (h->o.body_budget && n)
                 atomic_fetch_sub(&h->c->body_bytes, n);
+}
+
+static int64_t mono_us(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* When the bytes just read on \p conn reached the host. A server thread
+ * reads them after its own scheduling delay, tens of ms on a busy host,
+ * which a strict rate limiter (dlp-sim) would count as the client's. The
+ * kernel stamps every received data segment (TCP_INFO's
+ * tcpi_last_data_recv: ms since the last one, at clock-tick resolution,
+ * so the arrival is before that + one tick; a tick is at most 10 ms,
+ * HZ >= 100): the stamp is the earlier of now and that bound, so it is
+ * never before the bytes arrived, and at most a tick after. */
+static int64_t arrival_us(struct MHD_Connection *conn)
+{
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        struct tcp_info ti;
+        socklen_t len = sizeof(ti);
+        int64_t now = mono_us(), bound;
+
+        if (!ci || getsockopt(ci->connect_fd, IPPROTO_TCP, TCP_INFO, &ti,
+                              &len) != 0 ||
+            len < offsetof(struct tcp_info, tcpi_last_data_recv) +
+                      sizeof(ti.tcpi_last_data_recv))
+                return now;
+        bound = now - (int64_t)ti.tcpi_last_data_recv * 1000 + 10000;
+        return bound < now ? bound : now;
 }
 
 static MHD_RESULT queue(struct dlp_httpd *h, struct MHD_Connection *conn,
@@ -235,11 +272,13 @@ static MHD_RESULT on_request(void *cls, struct MHD_Connection *conn,
         struct dlp_httpd *h = cls;
         struct conn_state *st = *con_cls;
 
-        if (!st) {
-                st = calloc(1, sizeof(*st));
-                if (!st)
+        if (!st || !st->started) {
+                if (!st && !(st = calloc(1, sizeof(*st))))
                         return MHD_NO;
+                if (!st->arrival_us)
+                        st->arrival_us = arrival_us(conn);
                 st->conn = conn;
+                st->started = 1;
                 *con_cls = st;
                 return on_headers(h, conn, st, url, method);
         }
@@ -258,6 +297,7 @@ static MHD_RESULT on_request(void *cls, struct MHD_Connection *conn,
             .body_len = st->len,
             .conn = conn,
             .state = st,
+            .arrival_us = st->arrival_us,
         };
         struct dlp_http_resp resp = {0};
         int rc;
@@ -301,9 +341,14 @@ static void *on_request_line(void *cls, const char *uri,
                              struct MHD_Connection *conn)
 {
         struct dlp_httpd *h = cls;
+        struct conn_state *st = calloc(1, sizeof(*st));
 
         peer_set_deadline(h, conn, dlp_mono_ms() + h->o.request_timeout_ms, 1);
-        return NULL;
+        /* the request's state starts here, with its arrival (NULL: it is
+         * made at the first on_request, and stamped then) */
+        if (st)
+                st->arrival_us = arrival_us(conn);
+        return st;
 }
 
 static void on_connection(void *cls, struct MHD_Connection *conn,

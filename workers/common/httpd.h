@@ -40,6 +40,12 @@ struct dlp_http_req {
         size_t body_len;
         void *conn; /* for header/query lookups */
         void *state;
+        /* when the request's first bytes reached the host, CLOCK_MONOTONIC
+         * microseconds: the server's stamp when it read the request line,
+         * or earlier when the kernel's receive record (TCP_INFO) shows the
+         * bytes waited longer than a clock tick for a thread; never before
+         * they arrived (see httpd.c, arrival_us) */
+        int64_t arrival_us;
 };
 
 struct dlp_http_resp {

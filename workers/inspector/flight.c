@@ -98,9 +98,26 @@ struct flight *flights_finished(const struct flights *fs)
 {
         for (size_t i = 0; i < fs->n; i++)
                 if (!fs->v[i]->out && !fs->v[i]->held &&
-                    plan_empty(&fs->v[i]->plan))
+                    !fs->v[i]->writing && plan_empty(&fs->v[i]->plan))
                         return fs->v[i];
         return NULL;
+}
+
+struct flight *flights_written(const struct flights *fs)
+{
+        for (size_t i = 0; i < fs->n; i++)
+                if (fs->v[i]->writing && fs->v[i]->unreported == 0)
+                        return fs->v[i];
+        return NULL;
+}
+
+size_t flights_writing(const struct flights *fs)
+{
+        size_t n = 0;
+
+        for (size_t i = 0; i < fs->n; i++)
+                n += fs->v[i]->writing != 0;
+        return n;
 }
 
 void flights_remove(struct flights *fs, struct flight *f)

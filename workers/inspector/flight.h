@@ -33,6 +33,9 @@ struct flight {
         int held;           /* finished, its records wait for the batches
                                before it (exactly-once: one transaction
                                covers the contiguous done prefix) */
+        int writing;        /* finished, its records produced: it is done
+                               once `unreported` reaches 0 (at-least-once) */
+        long unreported;    /* records produced, no delivery report yet */
 };
 
 struct flights {
@@ -73,10 +76,17 @@ struct flight *flights_start(struct flights *fs, struct batch *b,
 struct flight *flights_ready(const struct flights *fs, double t);
 /* The earliest time a flight will be ready (a backoff's end), or -1. */
 double flights_next_ready(const struct flights *fs);
-/* A flight with every row answered or dead, nothing out and not held, or
- * NULL. */
+/* A flight with every row answered or dead, nothing out, not held and
+ * not being written, or NULL. */
 struct flight *flights_finished(const struct flights *fs);
-/* Removes and frees \p f (its messages too). */
+/* A flight whose records are all written (every delivery report in), or
+ * NULL. */
+struct flight *flights_written(const struct flights *fs);
+/* Flights whose records still wait for delivery reports. */
+size_t flights_writing(const struct flights *fs);
+/* Removes and frees \p f (its messages too). A flight being written must
+ * not be removed before its last delivery report: the reports point to
+ * it. */
 void flights_remove(struct flights *fs, struct flight *f);
 /* Does \p f hold a message of \p partition of \p topic? */
 int flight_has_partition(const struct flight *f, const char *topic,

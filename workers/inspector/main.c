@@ -34,6 +34,10 @@
 #include <time.h>
 #include <unistd.h>
 
+/* How often finished batches' offsets are committed (at-least-once) or
+ * their transaction is committed (exactly-once): DESIGN §4. */
+#define COMMIT_INTERVAL_S 0.2
+
 struct inspector {
         struct inspector_config cfg;
         rd_kafka_t *consumer, *producer;
@@ -52,6 +56,7 @@ struct inspector {
         /* per partition of the events topic: the first offset not done */
         struct watermark *wm[PACE_MAX_PARTITIONS];
         int rejoining; /* a commit said the group is rebalancing */
+        double last_commit; /* wall time of the last commit (or try) */
         long long batch_seq;
         int64_t next_metadata_ms;
         /* delivery reports */
@@ -342,6 +347,14 @@ static void refresh_token(struct inspector *ins)
         LOG_INFO("DLP_API_TOKEN_FILE changed: token reloaded");
 }
 
+/* A record of \p tag's (or NULL) was handed to the producer. */
+static void sent(struct inspector *ins, struct flight *tag)
+{
+        dlp_delivery_sent(&ins->delivery);
+        if (tag)
+                tag->unreported++;
+}
+
 static json_t *inspection_record(const struct flight *f,
                                  const struct batch_entry *e,
                                  const char *batch_id, const char *now)
@@ -374,10 +387,26 @@ static json_t *inspection_record(const struct flight *f,
         return rec;
 }
 
+/* The producer's delivery reports: the worker's counts, and the flight
+ * whose record it was (its msg_opaque; NULL in exactly-once mode, where
+ * the transaction's commit waits for every report). Runs on the main
+ * thread, from rd_kafka_poll() or a flush. */
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
+                        void *opaque)
+{
+        struct inspector *ins = opaque;
+        struct flight *f = rkm->_private;
+
+        dlp_delivery_report(rk, rkm, &ins->delivery);
+        if (f)
+                f->unreported--;
+}
+
 /* Produces one inspection record per event and a dead letter per poison
- * record of a finished flight. */
+ * record of a finished flight; with \p tag (the flight, at-least-once) each
+ * record's delivery report counts down tag->unreported. */
 static void produce_results(struct inspector *ins, const struct flight *f,
-                            const char *batch_id)
+                            const char *batch_id, struct flight *tag)
 {
         const struct batch *b = &f->batch;
         char now[40];
@@ -391,10 +420,10 @@ static void produce_results(struct inspector *ins, const struct flight *f,
                         ins->dead++;
                         if (dlp_kafka_deadletter(
                                 ins->producer, ins->cfg.common.topic_deadletter,
-                                "inspector", e->rkm, e->reason, NULL) != DLP_OK)
+                                "inspector", e->rkm, e->reason, tag) != DLP_OK)
                                 ins->delivery.failed++;
                         else
-                                dlp_delivery_sent(&ins->delivery);
+                                sent(ins, tag);
                         continue;
                 }
                 json_t *rec = inspection_record(f, e, batch_id, now);
@@ -411,7 +440,7 @@ static void produce_results(struct inspector *ins, const struct flight *f,
                               RD_KAFKA_V_KEY(id, strlen(id)),
                               RD_KAFKA_V_VALUE(value, strlen(value)),
                               RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE),
-                              RD_KAFKA_V_END)
+                              RD_KAFKA_V_OPAQUE(tag), RD_KAFKA_V_END)
                         : RD_KAFKA_RESP_ERR__FAIL;
                 if (err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE) {
                         /* poison that no retry can write: dead-letter it */
@@ -421,17 +450,17 @@ static void produce_results(struct inspector *ins, const struct flight *f,
                                 ins->producer, ins->cfg.common.topic_deadletter,
                                 "inspector", e->rkm,
                                 "its inspection record is too large for Kafka",
-                                NULL) != DLP_OK)
+                                tag) != DLP_OK)
                                 ins->delivery.failed++;
                         else
-                                dlp_delivery_sent(&ins->delivery);
+                                sent(ins, tag);
                 } else if (err) {
                         free(value);
                         LOG_EV(DLP_LOG_ERROR, id, "produce: %s",
                                rd_kafka_err2str(err));
                         ins->delivery.failed++;
                 } else
-                        dlp_delivery_sent(&ins->delivery);
+                        sent(ins, tag);
         }
 }
 
@@ -514,7 +543,7 @@ static void commit_transaction(struct inspector *ins)
                         continue;
                 snprintf(batch_id, sizeof(batch_id), "%s-%lld", ins->instance,
                          f->seq);
-                produce_results(ins, f, batch_id);
+                produce_results(ins, f, batch_id, NULL);
                 f->held = 2; /* in this transaction */
         }
         offsets = commit_points(ins);
@@ -565,49 +594,87 @@ static void commit_transaction(struct inspector *ins)
         ins->delivery.failed = 0;
 }
 
-/* At-least-once: wait for the flight's delivery reports, mark its offsets
- * done, commit what the watermarks allow. */
-static void commit_after_delivery(struct inspector *ins, const char *batch_id,
-                                  const struct flight *f)
+/* At-least-once: commits what the watermarks allow (offsets of records
+ * whose results were delivered). A commit the group refuses means it moved
+ * on without us. */
+static void commit_done(struct inspector *ins)
 {
-        rd_kafka_topic_partition_list_t *offsets;
+        rd_kafka_topic_partition_list_t *offsets = commit_points(ins);
         rd_kafka_resp_err_t err;
 
-        produce_results(ins, f, batch_id);
-        if (dlp_delivery_wait(ins->producer, &ins->delivery) != DLP_OK) {
-                /* results are not all durable: commit nothing and stop; the
-                 * batch is inspected again after a restart */
-                LOG_ERROR("results of batch %s not all written: stopping "
-                          "without commit",
-                          batch_id);
-                dlp_stop_failure();
-                return;
-        }
-        mark_done(ins, f);
-        offsets = commit_points(ins);
         if (!offsets)
                 return;
         err = rd_kafka_commit(ins->consumer, offsets, 0);
         rd_kafka_topic_partition_list_destroy(offsets);
-        if (err) {
-                LOG_WARN("commit after batch %s: %s (its events will be "
-                         "inspected again)",
-                         batch_id, rd_kafka_err2str(err));
-                /* the group moved on without us: every batch sent before
-                 * we rejoin would be wasted quota and duplicates; the
-                 * consumer rejoins at its next poll, which we keep making */
-                if (err == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS ||
-                    err == RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION ||
-                    err == RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID) {
-                        ins->rejoining = 1;
-                        atomic_store(&ins->out_of_group, 1);
-                }
-        } else
+        if (!err) {
                 ins->commits++;
+                return;
+        }
+        LOG_WARN("commit: %s (its events will be inspected again)",
+                 rd_kafka_err2str(err));
+        /* the group moved on without us: every batch sent before we rejoin
+         * would be wasted quota and duplicates; the consumer rejoins at its
+         * next poll, which we keep making */
+        if (err == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS ||
+            err == RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION ||
+            err == RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID) {
+                ins->rejoining = 1;
+                atomic_store(&ins->out_of_group, 1);
+        }
 }
 
-/* Writes a finished flight's records, commits, and forgets it; in
- * exactly-once mode it is held until the batches before it are done. */
+/* Commits on an interval, not per batch: a synchronous commit is a round
+ * trip to the coordinator, and at a high R a batch finishes every few
+ * milliseconds (DESIGN §4). \p force: now (revocation, stop). */
+static void commit_due(struct inspector *ins, int force)
+{
+        double now = dlp_wall_s();
+
+        if (!force && now - ins->last_commit < COMMIT_INTERVAL_S)
+                return;
+        ins->last_commit = now;
+        if (ins->cfg.exactly_once)
+                commit_transaction(ins);
+        else
+                commit_done(ins);
+}
+
+/* At-least-once: a flight whose records all have their delivery reports is
+ * done: its offsets are marked done in the watermarks and it is
+ * forgotten. A record that could not be written stops the inspector
+ * without marking anything done again: the events are inspected again
+ * after a restart. */
+static void reap_written(struct inspector *ins)
+{
+        struct flight *f;
+
+        rd_kafka_poll(ins->producer, 0);
+        if (ins->delivery.failed && dlp_stopping != DLP_STOP_FAILURE) {
+                LOG_ERROR("results not all written: stopping without "
+                          "committing them");
+                dlp_stop_failure();
+        }
+        while ((f = flights_written(&ins->flights)) != NULL) {
+                if (!ins->delivery.failed)
+                        mark_done(ins, f);
+                flights_remove(&ins->flights, f);
+        }
+}
+
+/* Waits for every delivery report of the flights being written (they point
+ * to their flight, so none may be freed before). */
+static void drain_writes(struct inspector *ins)
+{
+        while (flights_writing(&ins->flights) > 0) {
+                rd_kafka_flush(ins->producer, 100);
+                reap_written(ins);
+        }
+}
+
+/* Writes a finished flight's records: at-least-once they are produced now
+ * and the flight is done when their delivery reports are in
+ * (reap_written); in exactly-once mode it is held until the batches before
+ * it are done and the next transaction takes it. */
 static void finish_flight(struct inspector *ins, struct flight *f)
 {
         char batch_id[160];
@@ -617,14 +684,12 @@ static void finish_flight(struct inspector *ins, struct flight *f)
         if (ins->cfg.exactly_once) {
                 mark_done(ins, f);
                 f->held = 1;
-                commit_transaction(ins);
         } else {
                 snprintf(batch_id, sizeof(batch_id), "%s-%lld", ins->instance,
                          f->seq);
-                commit_after_delivery(ins, batch_id, f);
-                flights_remove(&ins->flights, f);
+                f->writing = 1;
+                produce_results(ins, f, batch_id, f);
         }
-        atomic_store(&ins->in_flight, (unsigned long)ins->flights.n);
 }
 
 /* Handles one answer of a request in flight. */
@@ -633,12 +698,12 @@ static void on_answer(struct inspector *ins, struct flight *f, int rc,
 {
         struct backend_answer info;
         char msg[600];
-        double late = f->sent_at + res->pretransfer_s - f->slot_start;
+        double late = res->sent_at - f->slot_start;
         enum flight_outcome out;
 
-        /* lateness where the request actually left: its bytes handed to the
-         * socket, connection set-up included (DESIGN §4) */
-        if (rc == DLP_OK || res->pretransfer_s > 0) {
+        /* lateness where the request actually left: its first bytes
+         * written to the socket, connection set-up included (DESIGN §4) */
+        if (res->sent_at > 0) {
                 dlp_hist_observe(&ins->send_lateness, late > 0 ? late : 0);
                 if (late > ins->pace.late)
                         ins->late_sends++;
@@ -708,6 +773,9 @@ static void serve_answers(struct inspector *ins, int finish)
         while (finish && (f = flights_finished(&ins->flights)) != NULL &&
                dlp_stopping != DLP_STOP_FAILURE)
                 finish_flight(ins, f);
+        reap_written(ins);
+        if (finish && !ins->rejoining)
+                commit_due(ins, 0);
         atomic_store(&ins->in_flight, (unsigned long)ins->flights.n);
 }
 
@@ -716,6 +784,7 @@ static void serve_answers(struct inspector *ins, int finish)
 static void abandon_flights(struct inspector *ins,
                             const rd_kafka_topic_partition_list_t *parts)
 {
+        drain_writes(ins);
         for (size_t i = 0; i < ins->flights.n;) {
                 struct flight *f = ins->flights.v[i];
                 int hit = !parts;
@@ -734,8 +803,8 @@ static void abandon_flights(struct inspector *ins,
 }
 
 /* Waits up to DLP_REVOKE_WAIT_MS for the answers of the requests out
- * (their quota is spent) and finishes what is done: produced and
- * committed. Sends nothing. */
+ * (their quota is spent) and finishes what is done: produced, delivered
+ * and committed. Sends nothing. */
 static void settle_flights(struct inspector *ins)
 {
         int64_t end = dlp_mono_ms() + ins->cfg.revoke_wait_ms;
@@ -746,6 +815,9 @@ static void settle_flights(struct inspector *ins)
                 dlp_httpm_wait(ins->http, 20);
                 serve_answers(ins, 1);
         }
+        drain_writes(ins);
+        if (!ins->rejoining)
+                commit_due(ins, 1);
 }
 
 /* Drops everything in memory (flights, the open batch, the carry, the
@@ -987,9 +1059,18 @@ static void run(struct inspector *ins)
                         serve_until(ins, now + 0.1);
                         continue;
                 }
-                /* the next owned slot, none before a retry is due */
-                slot = pace_next_owned(&ins->pace,
-                                       pace_slot_at(&ins->pace, from) + 1);
+                /* what is already fetched fills the open batch first: at
+                 * a high R a slot is always open, and a request per event
+                 * would waste them */
+                while (!backlogged(ins) && accepting(ins) &&
+                       dlp_wall_s() < now + 0.002 && take_polled(ins, 0))
+                        ;
+                /* an owned slot still open now, else the next one; none
+                 * before a retry is due */
+                slot = pace_current(&ins->pace, from);
+                if (slot < 0)
+                        slot = pace_next_owned(
+                            &ins->pace, pace_slot_at(&ins->pace, from) + 1);
                 if (slot < 0) { /* no partitions: nothing to do but wait */
                         serve_until(ins, now + 0.1);
                         continue;
@@ -1145,8 +1226,8 @@ int main(int argc, char **argv)
                                    "transaction.timeout.ms", "10000", NULL};
         ins->producer = dlp_kafka_producer_new(
             &ins->cfg.common, "dlp-inspector",
-            ins->cfg.exactly_once ? txn_props : NULL, dlp_delivery_report,
-            &ins->delivery, errstr, sizeof(errstr));
+            ins->cfg.exactly_once ? txn_props : NULL, on_delivery, ins, errstr,
+            sizeof(errstr));
         if (!ins->producer) {
                 LOG_ERROR("kafka producer: %s", errstr);
                 rc = 2;
@@ -1202,7 +1283,9 @@ int main(int argc, char **argv)
             C(retries, "retries_total", "batches retried after a failure"),
             C(dead, "dead_letters_total", "records sent to dead letters"),
             C(findings, "findings_total", "findings written"),
-            C(commits, "commits_total", "batches committed"),
+            C(commits, "commits_total",
+              "offset commits (transactions in exactly-once mode), each "
+              "covering the batches finished since the last"),
             C(late_slots, "late_slots_total",
               "owned slots given up because the start was late"),
             C(late_sends, "late_sends_total",

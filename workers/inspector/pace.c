@@ -12,10 +12,17 @@ void pace_init(struct pace *p, double rate, double safety)
          * Starts k slots apart are at least k * L - late apart, so R + 1
          * starts never fit in one second while late < 1/s - 1. Half of that
          * slack goes to our own lateness, half is left for network jitter
-         * and clock skew; and never more than a tenth of a slot. */
+         * and clock skew; and never more than a tenth of a slot, unless
+         * that is under PACE_MIN_LATE (R above about 20/s): a timer
+         * wake-up on a busy host is often a few ms late, and a tighter
+         * window would give up most slots. */
+        double cap = p->slot_len * 0.1;
+
+        if (cap < PACE_MIN_LATE)
+                cap = PACE_MIN_LATE;
         p->late = (1.0 / safety - 1.0) / 2;
-        if (p->late > p->slot_len * 0.1)
-                p->late = p->slot_len * 0.1;
+        if (p->late > cap)
+                p->late = cap;
         p->nparts = 1;
         p->last_used = -1;
 }
@@ -84,6 +91,16 @@ int pace_may_start(const struct pace *p, long long slot, double now)
 
         return slot > p->last_used && p->owned[pace_slot_owner(p, slot)] &&
                now >= start && now < start + p->late;
+}
+
+long long pace_current(const struct pace *p, double now)
+{
+        long long last = pace_slot_at(p, now);
+
+        for (long long n = pace_slot_at(p, now - p->late); n <= last; n++)
+                if (pace_may_start(p, n, now))
+                        return n;
+        return -1;
 }
 
 void pace_mark_used(struct pace *p, long long slot)

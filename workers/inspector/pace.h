@@ -14,6 +14,7 @@
 #include <stddef.h>
 
 #define PACE_MAX_PARTITIONS 4096
+#define PACE_MIN_LATE       0.005 /* seconds: see pace_init */
 
 struct pace {
         double slot_len; /* L, seconds */
@@ -41,6 +42,10 @@ long long pace_next_owned(const struct pace *p, long long from);
 /* May a request start now, at wall time \p now, in \p slot? True only if we
  * own it, it is unused and now is within [start, start + late). */
 int pace_may_start(const struct pace *p, long long slot, double now);
+/* The earliest slot a request may start in at \p now (pace_may_start),
+ * or -1: after a late wake-up, an owned slot whose window is still open
+ * is used rather than given up. */
+long long pace_current(const struct pace *p, double now);
 void pace_mark_used(struct pace *p, long long slot);
 
 #endif

@@ -17,6 +17,7 @@
 #include "detect.h"
 #include "err.h"
 #include "file_chunk.h"
+#include "gdlp.h"
 
 #define CARD "4111 1111 1111 1111"
 
@@ -34,7 +35,7 @@ static size_t detect_chunked(const char *text, size_t len, size_t budget,
         struct file_chunks cs;
         size_t n = 0;
 
-        assert_int_equal(file_chunk_plan(text, len, budget, overlap, &cs),
+        assert_int_equal(file_chunk_plan(text, len, budget, overlap, NULL, &cs),
                          DLP_OK);
         for (size_t i = 0; i < cs.cnt; i++) {
                 struct sim_matches m = {0};
@@ -64,12 +65,12 @@ static void test_bad_budgets_are_refused(void **state)
         struct file_chunks cs;
 
         (void)state;
-        assert_int_equal(file_chunk_plan("abc", 3, 7, 0, &cs), DLP_ERR_INVALID);
-        assert_int_equal(file_chunk_plan("abc", 3, 100, 47, &cs),
+        assert_int_equal(file_chunk_plan("abc", 3, 7, 0, NULL, &cs), DLP_ERR_INVALID);
+        assert_int_equal(file_chunk_plan("abc", 3, 100, 47, NULL, &cs),
                          DLP_ERR_INVALID);
-        assert_int_equal(file_chunk_plan("", 0, 100, 10, &cs), DLP_OK);
+        assert_int_equal(file_chunk_plan("", 0, 100, 10, NULL, &cs), DLP_OK);
         assert_int_equal(cs.cnt, 0);
-        assert_int_equal(file_chunk_plan("short", 5, 100, 10, &cs), DLP_OK);
+        assert_int_equal(file_chunk_plan("short", 5, 100, 10, NULL, &cs), DLP_OK);
         assert_int_equal(cs.cnt, 1);
         assert_int_equal(cs.v[0].len, 5);
         file_chunks_free(&cs);
@@ -96,7 +97,7 @@ static void test_chunks_fit_and_cut_at_characters(void **state)
                 struct file_chunks cs;
 
                 assert_int_equal(
-                    file_chunk_plan(text, len, budget, overlap, &cs), DLP_OK);
+                    file_chunk_plan(text, len, budget, overlap, NULL, &cs), DLP_OK);
                 assert_true(cs.cnt >= 1);
                 assert_int_equal(cs.v[0].off, 0);
                 assert_int_equal(cs.v[0].own_lo, 0);
@@ -190,7 +191,7 @@ static void test_card_on_line_5000_of_a_large_csv(void **state)
         assert_int_equal(hits[0].start, card_off + strlen("card "));
 
         /* the same, mapped to lines through the chunk that found it */
-        assert_int_equal(file_chunk_plan(csv, len, 50000, 256, &cs), DLP_OK);
+        assert_int_equal(file_chunk_plan(csv, len, 50000, 256, NULL, &cs), DLP_OK);
         assert_true(cs.cnt > 40);
         assert_int_equal(file_lines_index(csv, len, &lines), DLP_OK);
         for (size_t i = 0; i < cs.cnt; i++) {
@@ -242,9 +243,52 @@ static void test_lines(void **state)
         file_lines_free(&l);
 }
 
+/* With a cost (a request's JSON escaping, as for message texts and text
+ * files in batches): every chunk's escaped size fits the budget, even
+ * where characters cost six bytes each, and the chunks still tile the text
+ * with overlaps, so the card a cut splits is found once. */
+static void test_escaped_cost_fits_the_budget(void **state)
+{
+        char text[9000];
+        size_t len = 0;
+        struct file_chunks cs;
+
+        (void)state;
+        while (len + 40 < sizeof(text)) {
+                /* quotes and newlines cost 2, control characters 6 */
+                static const char piece[] = "ab\"c\n\x01\x02 d\\e\t\xc3\xa9" "fgh";
+                memcpy(text + len, piece, sizeof(piece) - 1);
+                len += sizeof(piece) - 1;
+        }
+        memcpy(text + 4000, CARD, strlen(CARD));
+        for (size_t budget = 600; budget < 1400; budget += 97) {
+                assert_int_equal(file_chunk_plan(text, len, budget, 256,
+                                                 gdlp_escaped_len, &cs),
+                                 DLP_OK);
+                assert_int_equal(cs.v[0].own_lo, 0);
+                assert_int_equal(cs.v[cs.cnt - 1].off + cs.v[cs.cnt - 1].len,
+                                 len);
+                for (size_t i = 0; i < cs.cnt; i++) {
+                        assert_true(gdlp_escaped_len(text + cs.v[i].off,
+                                                     cs.v[i].len) <= budget);
+                        if (i > 0) {
+                                assert_int_equal(cs.v[i].own_lo,
+                                                 cs.v[i - 1].own_hi);
+                                assert_true(cs.v[i].off > cs.v[i - 1].off);
+                        }
+                }
+                file_chunks_free(&cs);
+        }
+        /* one character costing more than the budget: refused */
+        assert_int_equal(file_chunk_plan("\x01\x01", 2, 5, 0,
+                                         gdlp_escaped_len, &cs),
+                         DLP_ERR_INVALID);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_escaped_cost_fits_the_budget),
             cmocka_unit_test(test_bad_budgets_are_refused),
             cmocka_unit_test(test_chunks_fit_and_cut_at_characters),
             cmocka_unit_test(test_card_split_across_chunks_found_once),

@@ -14,6 +14,7 @@
 
 #include "err.h"
 #include "gdlp.h"
+#include "util.h"
 
 #include "gdlp_fixture.h"
 
@@ -216,6 +217,75 @@ static void test_injected_request_members(void **state)
                          DLP_ERR_CONFIG);
 }
 
+/* A file as one byteItem: the exact size announced, the bytes in base64
+ * under Google's type name, the same members as a table request; a type
+ * that is not a ByteContentItem name is refused. Its answer has no
+ * tableLocation and is read as one row. */
+static void test_byte_item_request_and_answer(void **state)
+{
+        static const unsigned char pdf[] = "%PDF-1.4\n\x00\xff binary\n";
+        size_t len = 0, dlen = 0;
+        char *req;
+        json_t *root;
+        unsigned char *decoded;
+
+        (void)state;
+        req = gdlp_bytes_request_build(&be, "PDF", pdf, sizeof(pdf) - 1, &len);
+        assert_non_null(req);
+        assert_int_equal(len, strlen(req));
+        assert_int_equal(len, gdlp_bytes_request_bytes(&be, "PDF",
+                                                       sizeof(pdf) - 1));
+        root = json_loads(req, 0, NULL);
+        assert_non_null(root);
+        assert_string_equal(
+            json_string_value(json_object_get(
+                json_object_get(json_object_get(root, "item"), "byteItem"),
+                "type")),
+            "PDF");
+        decoded = dlp_base64_decode(
+            json_string_value(json_object_get(
+                json_object_get(json_object_get(root, "item"), "byteItem"),
+                "data")),
+            &dlen);
+        assert_non_null(decoded);
+        assert_int_equal(dlen, sizeof(pdf) - 1);
+        assert_memory_equal(decoded, pdf, dlen);
+        free(decoded);
+        /* what to look for: the same as in every table request */
+        assert_non_null(json_object_get(json_object_get(root, "inspectConfig"),
+                                        "infoTypes"));
+        assert_null(json_object_get(json_object_get(root, "item"), "table"));
+        json_decref(root);
+        free(req);
+        /* sizes for every length (base64 padding) */
+        for (size_t n = 0; n < 8; n++) {
+                req = gdlp_bytes_request_build(&be, "IMAGE_PNG", pdf, n, &len);
+                assert_non_null(req);
+                assert_int_equal(len,
+                                 gdlp_bytes_request_bytes(&be, "IMAGE_PNG", n));
+                free(req);
+        }
+        assert_null(gdlp_bytes_request_build(&be, "pdf\"}", pdf, 3, &len));
+        assert_null(gdlp_bytes_request_build(&be, "", pdf, 3, &len));
+
+        /* the answer: byteRange in the service's text of the file,
+         * documentLocation instead of a table row */
+        struct seen s;
+        struct backend_answer info;
+        const char *body =
+            "{\"result\":{\"findings\":[{\"infoType\":{\"name\":"
+            "\"US_SOCIAL_SECURITY_NUMBER\"},\"likelihood\":\"LIKELY\","
+            "\"location\":{\"byteRange\":{\"start\":\"1804\",\"end\":"
+            "\"1815\"},\"contentLocations\":[{\"containerName\":\"file\","
+            "\"documentLocation\":{\"fileOffset\":\"1804\"}}]}}]}}";
+        assert_int_equal(parse(body, 1, &s, &info), DLP_OK);
+        assert_int_equal(s.n, 1);
+        assert_int_equal(s.f[0].row, 0);
+        assert_int_equal(s.f[0].start, 1804);
+        assert_int_equal(s.f[0].end, 1815);
+        assert_int_equal(s.f[0].page, 0); /* Google says no page */
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -226,6 +296,7 @@ int main(void)
             cmocka_unit_test(test_bad_location_dropped_and_counted),
             cmocka_unit_test(test_truncated_flag),
             cmocka_unit_test(test_injected_request_members),
+            cmocka_unit_test(test_byte_item_request_and_answer),
         };
         return cmocka_run_group_tests(tests, gdlp_setup, gdlp_teardown);
 }

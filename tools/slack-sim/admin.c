@@ -92,8 +92,9 @@ out:
 }
 
 /* POST /_sim/files {"id","user","name"?,"mimetype"?,"filetype"?,
- * "content"? (text) or "content_base64"? (bytes),"external"?}: a file
- * owned by a user, with what a download of it answers. */
+ * "content"? (text) or "content_base64"? (bytes),"external"?,"delay_ms"?}:
+ * a file owned by a user, with what a download of it answers and how
+ * late. */
 static void admin_file_add(struct slack_sim *sim, struct dlp_http_req *req,
                            struct dlp_http_resp *resp)
 {
@@ -109,6 +110,7 @@ static void admin_file_add(struct slack_sim *sim, struct dlp_http_req *req,
             .mimetype = json_string_value(json_object_get(b, "mimetype")),
             .filetype = json_string_value(json_object_get(b, "filetype")),
             .external = json_is_true(json_object_get(b, "external")),
+            .delay_ms = (long)json_integer_value(json_object_get(b, "delay_ms")),
         };
         unsigned char *bytes = NULL;
 
@@ -122,12 +124,14 @@ static void admin_file_add(struct slack_sim *sim, struct dlp_http_req *req,
         if (!seed.id || !seed.user || seed.id[0] != 'F' ||
             !sim_id_valid(seed.id, strlen(seed.id), "F", 32) ||
             !sim_user_id_valid(seed.user, strlen(seed.user)) ||
-            (b64 && !bytes) || (seed.name && strchr(seed.name, '/')))
+            (b64 && !bytes) || (seed.name && strchr(seed.name, '/')) ||
+            seed.delay_ms < 0 || seed.delay_ms > 60000)
                 dlp_http_resp_text(
                     resp, 400,
                     "want {\"id\":\"F…\",\"user\":\"U…\",\"name\"?,"
                     "\"mimetype\"?,\"filetype\"?,\"content\"? or "
-                    "\"content_base64\"?,\"external\"?}\n");
+                    "\"content_base64\"?,\"external\"?,\"delay_ms\"? "
+                    "(0..60000)}\n");
         else if (sim_file_add(sim, &seed) != DLP_OK)
                 dlp_http_resp_text(resp, 500, "out of memory\n");
         else

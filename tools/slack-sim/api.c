@@ -579,10 +579,61 @@ static const char sim_login_page[] =
     "<title>Slack</title></head>\n<body><form id=\"signin_form\">"
     "<h1>Sign in to your workspace</h1></form></body></html>\n";
 
+/* A download answered late (a file seeded with delay_ms: a slow link, so
+ * that a test can stop a worker in the middle of one). */
+struct late_answer {
+        struct slack_sim *sim;
+        struct dlp_http_pending *pending;
+        struct dlp_http_resp resp;
+        long delay_ms;
+};
+
+static void *answer_late(void *arg)
+{
+        struct late_answer *la = arg;
+
+        dlp_sleep_ms(la->delay_ms);
+        dlp_http_complete(la->pending, &la->resp); /* body taken over */
+        atomic_fetch_sub(&la->sim->delayed, 1);
+        free(la);
+        return NULL;
+}
+
+/* Suspends \p req and answers \p resp after \p delay_ms from a thread of
+ * its own; DLP_OK, or DLP_ERR_NOMEM with nothing suspended. */
+static int answer_after(struct slack_sim *sim, struct dlp_http_req *req,
+                        struct dlp_http_resp *resp, long delay_ms)
+{
+        struct late_answer *la = calloc(1, sizeof(*la));
+        pthread_attr_t attr;
+        pthread_t th;
+        int rc;
+
+        if (!la)
+                return DLP_ERR_NOMEM;
+        la->sim = sim;
+        la->resp = *resp;
+        la->delay_ms = delay_ms;
+        la->pending = dlp_http_req_suspend(req);
+        atomic_fetch_add(&sim->delayed, 1);
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        rc = pthread_create(&th, &attr, answer_late, la);
+        pthread_attr_destroy(&attr);
+        if (rc) { /* answered now, then: late is only a test's wish */
+                la->delay_ms = 0;
+                answer_late(la);
+        }
+        resp->body = NULL; /* now the late answer's */
+        resp->body_len = 0;
+        return DLP_OK;
+}
+
 /* GET /files-pri/T0SIM-<file id>/download/<name> (and without /download:
- * url_private), with "Authorization: Bearer <bot token>". */
-static void file_download(struct slack_sim *sim, struct dlp_http_req *req,
-                          struct dlp_http_resp *resp)
+ * url_private), with "Authorization: Bearer <bot token>". Returns
+ * DLP_HTTP_PENDING when the file is served late, else DLP_OK. */
+static int file_download(struct slack_sim *sim, struct dlp_http_req *req,
+                         struct dlp_http_resp *resp)
 {
         const char *h = dlp_http_req_header(req, "Authorization");
         const char *p = req->path + strlen("/files-pri/");
@@ -590,16 +641,17 @@ static void file_download(struct slack_sim *sim, struct dlp_http_req *req,
         char id[64], mimetype[128];
         char *data;
         size_t len;
+        long delay_ms;
         int rc;
 
         if (strcmp(req->method, "GET") != 0) {
                 dlp_http_resp_text(resp, 405, "use GET\n");
-                return;
+                return DLP_OK;
         }
         slash = dash ? strchr(dash + 1, '/') : NULL;
         if (!dash || !slash || (size_t)(slash - dash - 1) >= sizeof(id)) {
                 dlp_http_resp_text(resp, 404, "not found\n");
-                return;
+                return DLP_OK;
         }
         snprintf(id, sizeof(id), "%.*s", (int)(slash - dash - 1), dash + 1);
         /* no token, a wrong one, or one without files:read: the login
@@ -612,17 +664,18 @@ static void file_download(struct slack_sim *sim, struct dlp_http_req *req,
                 LOG_DEBUG("download of %s: login page", id);
                 dlp_http_resp_text(resp, 200, sim_login_page);
                 resp->content_type = "text/html; charset=utf-8";
-                return;
+                return DLP_OK;
         }
         rc =
-            sim_file_download(sim, id, &data, &len, mimetype, sizeof(mimetype));
+            sim_file_download(sim, id, &data, &len, mimetype, sizeof(mimetype),
+                              &delay_ms);
         if (rc == DLP_ERR_INVALID) {
                 dlp_http_resp_text(resp, 404, "file not found\n");
-                return;
+                return DLP_OK;
         }
         if (rc != DLP_OK) {
                 dlp_http_resp_text(resp, 500, "out of memory\n");
-                return;
+                return DLP_OK;
         }
         /* content_type must outlive the answer: a static string */
         const char *type = "application/octet-stream";
@@ -630,6 +683,9 @@ static void file_download(struct slack_sim *sim, struct dlp_http_req *req,
                 if (!strcmp(mimetype, file_types[i]))
                         type = file_types[i];
         dlp_http_resp_take(resp, 200, data, len, type);
+        if (delay_ms > 0 && answer_after(sim, req, resp, delay_ms) == DLP_OK)
+                return DLP_HTTP_PENDING;
+        return DLP_OK;
 }
 
 /*
@@ -728,7 +784,7 @@ int sim_handle(void *opaque, struct dlp_http_req *req,
         if (!strncmp(req->path, "/api/", 5))
                 api_call(sim, req, resp);
         else if (!strncmp(req->path, "/files-pri/", 11))
-                file_download(sim, req, resp);
+                return file_download(sim, req, resp);
         else if (!strncmp(req->path, "/_sim/", 6) ||
                  !strcmp(req->path, "/healthz"))
                 sim_admin(sim, req, resp);

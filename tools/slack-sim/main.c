@@ -72,8 +72,13 @@ int main(int argc, char **argv)
         LOG_INFO("stopping");
         rc = 0;
 
+        /* slow downloads still out are answered first (at most 60 s) */
+        for (int i = 0; i < 6100 && sim && atomic_load(&sim->delayed) > 0; i++)
+                dlp_sleep_ms(10);
+
 out:
-        dlp_httpd_stop(httpd); /* waits for the handlers; nothing suspends */
+        dlp_httpd_stop(httpd); /* waits for the handlers; the late answers
+                                  are done */
         sim_destroy(sim);
         dlp_config_free(&slack_sim_spec, &conf);
         return rc;

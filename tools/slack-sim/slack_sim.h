@@ -29,6 +29,7 @@
 
 #include <jansson.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -114,6 +115,7 @@ struct sim_file {
         unsigned char *data;              /* its bytes, owned; may be NULL */
         size_t len;
         int external;        /* hosted elsewhere (Google Drive): no download */
+        long delay_ms;       /* a download is answered this late (a slow link) */
         char deleted_at[32]; /* "" while it exists */
         const char *deleted_by;
         struct sim_file *next;
@@ -150,6 +152,7 @@ struct slack_sim {
         /* counters, zeroed by reset */
         uint64_t calls, posted, rate_limited, auth_failures, injected_faults;
         uint64_t downloads, login_pages, download_not_found;
+        atomic_int delayed; /* slow downloads not yet answered */
         json_t *errors_by_type; /* {"error": count} */
         json_t *calls_by_method;
 };
@@ -212,6 +215,7 @@ struct sim_file_seed {
         const void *data;
         size_t len;
         int external;
+        long delay_ms;
 };
 
 /* Adds the file \p seed describes; DLP_OK or DLP_ERR_NOMEM. files.delete
@@ -229,9 +233,11 @@ json_t *sim_file_info(struct slack_sim *sim, const char *id,
 /* A copy of the bytes of \p id for a download (*data malloc'd, owned by
  * the caller; its mimetype copied into \p mimetype). DLP_OK, DLP_ERR_INVALID
  * when it is unknown, deleted or external (Slack answers 404), or
- * DLP_ERR_NOMEM. Counts the download. */
+ * DLP_ERR_NOMEM. Counts the download. *delay_ms: how late to answer it
+ * (the file's delay_ms, 0 for at once). */
 int sim_file_download(struct slack_sim *sim, const char *id, char **data,
-                      size_t *len, char *mimetype, size_t mimetype_size);
+                      size_t *len, char *mimetype, size_t mimetype_size,
+                      long *delay_ms);
 /* Counts a download answered with the login page. */
 void sim_count_login_page(struct slack_sim *sim);
 

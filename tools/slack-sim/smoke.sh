@@ -402,6 +402,13 @@ STATS=$(curl -sS "$URL/_sim/stats")
 [ "$(jq -r '[.downloads,.login_pages,.download_not_found]|join(",")' <<<"$STATS")" = 2,3,2 ] ||
         fail "download stats: $STATS"
 ok "/_sim/stats counts downloads, login pages and 404s"
+curl -sS -f -d '{"id":"F0SLOW","user":"U0SIM","name":"slow.txt","content":"late","delay_ms":700}' \
+        "$URL/_sim/files" >/dev/null || fail "seed F0SLOW"
+SLOW=$(curl -sS -w ' %{time_total}' -H "Authorization: Bearer $TOKEN" "$URL/files-pri/T0SIM-F0SLOW/download/slow.txt")
+[ "${SLOW% *}" = late ] && awk -v t="${SLOW#* }" 'BEGIN { exit !(t >= 0.7) }' || fail "slow download: $SLOW"
+[ "$(curl -sS -o /dev/null -w '%{http_code}' -d '{"id":"F0SLOW2","user":"U0SIM","delay_ms":-1}' "$URL/_sim/files")" = 400 ] ||
+        fail "a negative delay_ms"
+ok "a file seeded with delay_ms: its download answered that late, whole"
 # Tier 4: a bucket of 20 refilled at 1/min here (so no timing matters);
 # the calls above spent some of it
 codes=()

@@ -532,6 +532,7 @@ int sim_file_add(struct slack_sim *sim, const struct sim_file_seed *seed)
         f->mimetype = dup_or(seed->mimetype, "text/plain");
         f->filetype = dup_or(seed->filetype, "text");
         f->external = seed->external;
+        f->delay_ms = seed->delay_ms;
         f->len = seed->len;
         if (seed->len) {
                 f->data = malloc(seed->len);
@@ -604,11 +605,13 @@ json_t *sim_file_info(struct slack_sim *sim, const char *id,
 }
 
 int sim_file_download(struct slack_sim *sim, const char *id, char **data,
-                      size_t *len, char *mimetype, size_t mimetype_size)
+                      size_t *len, char *mimetype, size_t mimetype_size,
+                      long *delay_ms)
 {
         struct sim_file *f;
         int rc = DLP_OK;
 
+        *delay_ms = 0;
         *data = NULL;
         *len = 0;
         pthread_mutex_lock(&sim->lock);
@@ -625,6 +628,7 @@ int sim_file_download(struct slack_sim *sim, const char *id, char **data,
                                 memcpy(*data, f->data, f->len);
                         *len = f->len;
                         snprintf(mimetype, mimetype_size, "%s", f->mimetype);
+                        *delay_ms = f->delay_ms;
                         sim->downloads++;
                 }
         }

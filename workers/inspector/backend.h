@@ -20,8 +20,10 @@ struct backend_finding {
         const char *quote;      /* raw: never store or log it */
         size_t quote_len;
         size_t row;      /* index into the request's rows */
-        long long start; /* byte offsets within the row's cell */
+        long long start; /* byte offsets within the row's cell (a byteItem:
+                            within the service's text of the file) */
         long long end;
+        long long page; /* 1-based, when the service said; 0: it did not */
 };
 
 typedef void (*backend_finding_fn)(void *ctx, const struct backend_finding *f);
@@ -56,6 +58,17 @@ struct backend_ops {
          * envelope_bytes + sum(row_bytes) bytes (free()), or NULL. */
         char *(*request)(const struct backend *be, const char *const *cells,
                          const size_t *lens, size_t n, size_t *out_len);
+        /* Bytes of the request for one file's \p len bytes as a
+         * byteItem of type \p type (Google's ByteContentItem type name:
+         * "PDF", "IMAGE_PNG", ...): the request holds that item alone. */
+        size_t (*bytes_request_bytes)(const struct backend *be,
+                                      const char *type, size_t len);
+        /* That request: a new string of exactly bytes_request_bytes()
+         * bytes (free()), or NULL. Its answer is parsed with parse() as
+         * one row. */
+        char *(*bytes_request)(const struct backend *be, const char *type,
+                               const unsigned char *data, size_t len,
+                               size_t *out_len);
         /* Parses a 200 answer to \p nrows rows, calling \p fn per finding.
          * DLP_OK, or DLP_ERR_PARSE (nothing reported to fn) when the
          * answer cannot be used at all. */

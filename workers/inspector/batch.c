@@ -8,47 +8,29 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Steps back from \p pos to the start of the character holding it. */
-static size_t char_start(const char *text, size_t pos)
-{
-        while (pos > 0 && ((unsigned char)text[pos] & 0xC0) == 0x80)
-                pos--;
-        return pos;
-}
-
 int batch_plan_chunks(const struct backend *be, const char *text, size_t len,
                       size_t cell_budget, size_t overlap, struct chunk *out,
                       size_t max_chunks, size_t *n)
 {
-        size_t base = 0;
+        struct file_chunks cs;
+        int rc;
 
         *n = 0;
-        while (base < len) {
-                size_t end = base, esc = 0;
-
-                while (end < len) {
-                        size_t cl = dlp_utf8_len((unsigned char)text[end]);
-                        size_t e;
-                        if (end + cl > len)
-                                cl = len - end;
-                        e = be->ops->cell_bytes(text + end, cl);
-                        if (esc + e > cell_budget)
-                                break;
-                        esc += e;
-                        end += cl;
-                }
-                if (end == base || *n == max_chunks)
-                        return DLP_ERR_TOOBIG;
-                out[(*n)++] = (struct chunk){base, end - base};
-                if (end >= len)
-                        break;
-                /* the next chunk repeats the tail of this one, so that a
-                 * value across the cut is seen whole in one of them */
-                size_t next = end - base > overlap * 2
-                                  ? char_start(text, end - overlap)
-                                  : end;
-                base = next > base ? next : end;
+        rc = file_chunk_plan(text, len, cell_budget, overlap,
+                             be->ops->cell_bytes, &cs);
+        if (rc == DLP_ERR_INVALID)
+                return DLP_ERR_TOOBIG;
+        if (rc)
+                return rc;
+        if (cs.cnt > max_chunks) {
+                file_chunks_free(&cs);
+                return DLP_ERR_TOOBIG;
         }
+        for (size_t i = 0; i < cs.cnt; i++)
+                out[i] = (struct chunk){cs.v[i].off, cs.v[i].len,
+                                        cs.v[i].own_lo, cs.v[i].own_hi};
+        *n = cs.cnt;
+        file_chunks_free(&cs);
         return DLP_OK;
 }
 
@@ -68,6 +50,7 @@ static void entry_free(struct batch_entry *e)
                 rd_kafka_message_destroy(e->rkm);
         json_decref(e->event);
         json_decref(e->findings);
+        file_job_free(e->files);
 }
 
 void batch_clear(struct batch *b)
@@ -131,7 +114,9 @@ int batch_add_dead(struct batch *b, rd_kafka_message_t *rkm, const char *reason)
 struct source {
         const char *text;
         size_t len;
-        int part; /* index in event.parts, -1 for the text */
+        int part;              /* index in event.parts, -1 for the text */
+        int file;              /* index in the job's files, -1: not a file */
+        const char *byte_type; /* a file's bytes: a request of its own */
 };
 
 static size_t sources_of(json_t *event, struct source *out, size_t max)
@@ -139,8 +124,8 @@ static size_t sources_of(json_t *event, struct source *out, size_t max)
         json_t *jt = json_object_get(event, "text"), *p;
         size_t n = 0, i;
 
-        out[n++] =
-            (struct source){json_string_value(jt), json_string_length(jt), -1};
+        out[n++] = (struct source){json_string_value(jt),
+                                   json_string_length(jt), -1, -1, NULL};
         json_array_foreach(json_object_get(event, "parts"), i, p)
         {
                 json_t *pt = json_object_get(p, "text");
@@ -148,59 +133,126 @@ static size_t sources_of(json_t *event, struct source *out, size_t max)
                 if (n == max)
                         break;
                 if (json_is_string(pt) && json_string_length(pt) > 0)
-                        out[n++] =
-                            (struct source){json_string_value(pt),
-                                            json_string_length(pt), (int)i};
+                        out[n++] = (struct source){
+                            json_string_value(pt), json_string_length(pt),
+                            (int)i, -1, NULL};
         }
         return n;
 }
 
-int batch_add(struct batch *b, rd_kafka_message_t *rkm, json_t *event)
+/* The files of \p job as sources, after the event's texts: text files
+ * first, then byte files, whose rows each go out alone (batch_cut): the
+ * table rows of the event stay one request. */
+static size_t file_sources(struct file_job *job, struct source *out)
+{
+        size_t n = 0;
+
+        for (int bytes = 0; job && bytes < 2; bytes++)
+                for (size_t i = 0; i < job->n; i++) {
+                        const struct file_item *it = &job->v[i];
+
+                        if (it->why != FILE_WHY_NONE || !it->done ||
+                            !!it->byte_type != bytes || it->len == 0)
+                                continue;
+                        out[n++] = (struct source){(const char *)it->data,
+                                                   it->len, -1, (int)i,
+                                                   it->byte_type};
+                }
+        return n;
+}
+
+/* Rows of one source into chunks[*n...]: one row when it fits a request,
+ * else overlapping chunks (*own_batch set). DLP_ERR_TOOBIG when the
+ * batch's rows cannot hold it. */
+static int plan_source(const struct batch *b, const struct source *s,
+                       struct chunk *chunks, size_t *n, size_t *bytes,
+                       int *own_batch)
+{
+        const struct backend *be = b->be;
+        size_t envelope = be->ops->envelope_bytes(be);
+        size_t room = b->max_bytes - envelope;
+        size_t cell_budget = room - be->ops->row_bytes("", 0);
+        size_t k = 0;
+        int err;
+
+        if (*n == b->max_items)
+                return DLP_ERR_TOOBIG;
+        if (s->byte_type) {
+                if (be->ops->bytes_request_bytes(be, s->byte_type, s->len) >
+                    b->max_bytes)
+                        return DLP_ERR_TOOBIG;
+                chunks[(*n)++] = (struct chunk){0, s->len, 0, s->len};
+                *own_batch = 1;
+                return DLP_OK;
+        }
+        if (be->ops->row_bytes(s->text, s->len) <= room) {
+                chunks[(*n)++] = (struct chunk){0, s->len, 0, s->len};
+                *bytes += be->ops->row_bytes(s->text, s->len);
+                return DLP_OK;
+        }
+        *own_batch = 1;
+        err = batch_plan_chunks(be, s->text, s->len, cell_budget,
+                                BATCH_CHUNK_OVERLAP, chunks + *n,
+                                b->max_items - *n, &k);
+        *n += k;
+        return err;
+}
+
+/* batch_add() and batch_add_files(): the event's rows, then its files'. */
+static int add_entry(struct batch *b, rd_kafka_message_t *rkm, json_t *event,
+                     struct file_job *job)
 {
         size_t row_overhead = b->be->ops->row_bytes("", 0);
         size_t room = b->max_bytes - b->be->ops->envelope_bytes(b->be);
-        size_t cell_budget = room - row_overhead;
-        struct source src[BATCH_MAX_SOURCES];
-        size_t nsrc = sources_of(event, src, BATCH_MAX_SOURCES);
-        struct chunk *chunks;
-        int *chunk_src;
-        size_t n = 0, bytes = 0;
+        size_t max_src = BATCH_MAX_SOURCES + (job ? job->n : 0);
+        struct source *src = calloc(max_src, sizeof(*src));
+        size_t nsrc, n = 0, bytes = 0;
+        struct chunk *chunks = calloc(b->max_items + 1, sizeof(*chunks));
+        size_t *chunk_src = calloc(b->max_items + 1, sizeof(*chunk_src));
         int own_batch = 0, err = DLP_OK;
         struct batch_entry *e;
 
-        chunks = calloc(b->max_items + 1, sizeof(*chunks));
-        chunk_src = calloc(b->max_items + 1, sizeof(*chunk_src));
-        if (!chunks || !chunk_src) {
-                free(chunks);
-                free(chunk_src);
-                return DLP_ERR_NOMEM;
+        if (!chunks || !chunk_src || !src) {
+                err = DLP_ERR_NOMEM;
+                goto out;
         }
+        nsrc = sources_of(event, src, BATCH_MAX_SOURCES);
+        nsrc += file_sources(job, src + nsrc);
         /* a row per text (each part its own cell, so a finding never spans
          * two parts); a text too long for one request is cut into
          * overlapping chunks, and the event goes in a batch of its own */
         for (size_t s = 0; s < nsrc && !err; s++) {
-                size_t k = 0;
+                size_t before = n, bytes_before = bytes;
+                int own_before = own_batch;
 
                 if (src[s].len == 0)
                         continue;
-                if (n == b->max_items) {
-                        err = DLP_ERR_TOOBIG;
-                        break;
+                err = plan_source(b, &src[s], chunks, &n, &bytes, &own_batch);
+                if (err == DLP_ERR_TOOBIG && src[s].file >= 0) {
+                        /* a file that cannot fit: not inspected, and the
+                         * event's other texts and files still are */
+                        struct file_item *it = &job->v[src[s].file];
+
+                        if (src[s].byte_type)
+                                file_item_fail(
+                                    it, FILE_WHY_TOO_LARGE,
+                                    "too large for one request: %zu bytes, "
+                                    "DLP_BATCH_MAX_BYTES is %zu",
+                                    it->len, b->max_bytes);
+                        else
+                                file_item_fail(
+                                    it, FILE_WHY_TOO_LARGE,
+                                    "too large: %zu bytes need more than the "
+                                    "%zu rows of DLP_BATCH_MAX_ITEMS",
+                                    it->len, b->max_items);
+                        n = before;
+                        bytes = bytes_before;
+                        own_batch = own_before;
+                        err = DLP_OK;
+                        continue;
                 }
-                if (b->be->ops->row_bytes(src[s].text, src[s].len) <= room) {
-                        chunks[n] = (struct chunk){0, src[s].len};
-                        k = 1;
-                        bytes += b->be->ops->row_bytes(src[s].text, src[s].len);
-                } else {
-                        own_batch = 1;
-                        err =
-                            batch_plan_chunks(b->be, src[s].text, src[s].len,
-                                              cell_budget, BATCH_CHUNK_OVERLAP,
-                                              chunks + n, b->max_items - n, &k);
-                }
-                for (size_t c = 0; c < k; c++)
-                        chunk_src[n + c] = (int)s;
-                n += k;
+                for (size_t c = before; c < n; c++)
+                        chunk_src[c] = s;
         }
         if (!err && bytes > room)
                 own_batch = 1; /* the parts together fill a request */
@@ -208,9 +260,17 @@ int batch_add(struct batch *b, rd_kafka_message_t *rkm, json_t *event)
                 err = DLP_ERR_TOOBIG;
                 goto out;
         }
+        if (err == DLP_ERR_NOMEM)
+                goto out;
         if (err) {
                 free(chunks);
                 free(chunk_src);
+                free(src);
+                if (job) { /* the job's event and message go with it */
+                        job->event = NULL;
+                        job->rkm = NULL;
+                        file_job_free(job);
+                }
                 json_decref(event);
                 return batch_add_dead(b, rkm,
                                       "text too long to inspect within the "
@@ -233,6 +293,13 @@ int batch_add(struct batch *b, rd_kafka_message_t *rkm, json_t *event)
         e->text_len = src[0].len;
         e->findings = json_array();
         e->row_count = n;
+        if (job) {
+                for (size_t i = 0; i < job->n; i++)
+                        job->v[i].rows = 0;
+                job->event = NULL; /* the entry's now */
+                job->rkm = NULL;
+                e->files = job;
+        }
         for (size_t i = 0; i < n; i++) {
                 const struct source *sr = &src[chunk_src[i]];
 
@@ -240,11 +307,19 @@ int batch_add(struct batch *b, rd_kafka_message_t *rkm, json_t *event)
                     b->n_entries,
                     chunks[i].base,
                     chunks[i].len,
-                    row_overhead +
-                        b->be->ops->cell_bytes(sr->text + chunks[i].base,
-                                               chunks[i].len),
+                    sr->byte_type
+                        ? b->max_bytes
+                        : row_overhead +
+                              b->be->ops->cell_bytes(sr->text + chunks[i].base,
+                                                     chunks[i].len),
                     sr->text,
-                    sr->part};
+                    sr->part,
+                    sr->file,
+                    sr->byte_type,
+                    chunks[i].own_lo,
+                    chunks[i].own_hi};
+                if (sr->file >= 0)
+                        job->v[sr->file].rows++;
         }
         b->bytes =
             b->bytes + bytes > b->max_bytes ? b->max_bytes : b->bytes + bytes;
@@ -252,13 +327,35 @@ int batch_add(struct batch *b, rd_kafka_message_t *rkm, json_t *event)
 out:
         free(chunks);
         free(chunk_src);
+        free(src);
         return err;
+}
+
+int batch_add(struct batch *b, rd_kafka_message_t *rkm, json_t *event)
+{
+        return add_entry(b, rkm, event, NULL);
+}
+
+int batch_add_files(struct batch *b, struct file_job *job)
+{
+        return add_entry(b, job->rkm, job->event, job);
 }
 
 void batch_kill_rows(struct batch *b, size_t lo, size_t hi, const char *reason)
 {
         for (size_t r = lo; r < hi && r < b->n_rows; r++) {
                 struct batch_entry *e = &b->entries[b->rows[r].entry];
+
+                if (b->rows[r].file >= 0 && e->files) {
+                        /* the file is not inspected; its event still is */
+                        struct file_item *it = &e->files->v[b->rows[r].file];
+
+                        if (it->why == FILE_WHY_NONE)
+                                file_item_fail(it, FILE_WHY_FAILED,
+                                               "refused by the DLP service: %s",
+                                               reason);
+                        continue;
+                }
                 if (e->dead)
                         continue;
                 e->dead = 1;
@@ -270,7 +367,9 @@ size_t batch_cut(const struct batch *b, size_t lo)
 {
         size_t hi = lo, bytes = b->be->ops->envelope_bytes(b->be);
 
-        while (hi < b->n_rows &&
+        if (lo < b->n_rows && b->rows[lo].byte_type)
+                return lo + 1; /* a byteItem is a request of its own */
+        while (hi < b->n_rows && !b->rows[hi].byte_type &&
                (hi == lo || bytes + b->rows[hi].bytes <= b->max_bytes)) {
                 bytes += b->rows[hi].bytes;
                 hi++;
@@ -285,6 +384,15 @@ char *batch_request(const struct batch *b, size_t lo, size_t hi, size_t *len)
         size_t *lens = calloc(n ? n : 1, sizeof(*lens));
         char *req = NULL;
 
+        if (n == 1 && b->rows[lo].byte_type) {
+                const struct batch_row *r = &b->rows[lo];
+
+                free(cells);
+                free(lens);
+                return b->be->ops->bytes_request(
+                    b->be, r->byte_type, (const unsigned char *)r->src, r->len,
+                    len);
+        }
         if (cells && lens) {
                 for (size_t i = 0; i < n; i++) {
                         const struct batch_row *r = &b->rows[lo + i];
@@ -298,11 +406,15 @@ char *batch_request(const struct batch *b, size_t lo, size_t hi, size_t *len)
         return req;
 }
 
-/* Is merged finding \p x in part \p where (NULL: the text)? */
-static int in_part(const json_t *x, const char *where)
+/* Is merged finding \p x in part \p where (NULL: the text) of file
+ * \p file_id (NULL: none)? */
+static int in_part(const json_t *x, const char *where, const char *file_id)
 {
         const char *p = json_string_value(json_object_get(x, "part"));
+        const char *f = json_string_value(json_object_get(x, "file_id"));
 
+        if (file_id ? !f || strcmp(f, file_id) != 0 : f != NULL)
+                return 0;
         return where ? p && !strcmp(p, where) : !p;
 }
 
@@ -312,7 +424,9 @@ void batch_on_finding(void *ctx, const struct backend_finding *f)
         struct batch *b = sink->b;
         const struct batch_row *r;
         struct batch_entry *e;
+        const struct file_item *it = NULL;
         const char *where = NULL;
+        char file_where[200];
         long long start, end;
         char masked[MASK_MAX_CHARS * 3 + 8];
         json_t *x;
@@ -322,19 +436,37 @@ void batch_on_finding(void *ctx, const struct backend_finding *f)
                 return;
         r = &b->rows[sink->lo + f->row];
         e = &b->entries[r->entry];
-        if (r->part >= 0)
+        if (r->file >= 0 && e->files) {
+                it = &e->files->v[r->file];
+                dlp_fmt(file_where, sizeof(file_where), "file %s",
+                        it->name && *it->name ? it->name : it->id);
+                where = file_where;
+        } else if (r->part >= 0)
                 where = json_string_value(json_object_get(
                     json_array_get(json_object_get(e->event, "parts"),
                                    (size_t)r->part),
                     "where"));
-        /* the offsets are the service's word: a range past the cell (or
-         * near INT64_MAX, where base + offset overflows) is clamped to the
-         * cell; the finding itself is kept */
-        start = (long long)r->base +
-                (f->start < (long long)r->len ? f->start : (long long)r->len);
-        end = (long long)r->base +
-              (f->end < (long long)r->len ? f->end : (long long)r->len);
-        /* a value inside an overlap is reported by both chunks */
+        if (r->byte_type) {
+                /* the service's textual representation of the file: its
+                 * offsets are not the file's bytes, nothing to clamp */
+                start = f->start;
+                end = f->end;
+        } else {
+                /* the offsets are the service's word: a range past the
+                 * cell (or near INT64_MAX, where base + offset overflows)
+                 * is clamped to the cell; the finding itself is kept */
+                start = (long long)r->base + (f->start < (long long)r->len
+                                                  ? f->start
+                                                  : (long long)r->len);
+                end = (long long)r->base +
+                      (f->end < (long long)r->len ? f->end : (long long)r->len);
+                /* a value in an overlap counts in the chunk owning its
+                 * start, a fragment at a chunk's edge in none (file_chunk.h) */
+                if ((size_t)start < r->own_lo ||
+                    ((size_t)start >= r->own_hi &&
+                     r->own_hi < r->base + r->len))
+                        return; /* (a range clamped to a row's end stays) */
+        }
         json_array_foreach(e->findings, i, x)
         {
                 if (json_integer_value(json_object_get(x, "byte_start")) ==
@@ -342,7 +474,7 @@ void batch_on_finding(void *ctx, const struct backend_finding *f)
                     json_integer_value(json_object_get(x, "byte_end")) == end &&
                     !strcmp(json_string_value(json_object_get(x, "info_type")),
                             f->info_type) &&
-                    in_part(x, where))
+                    in_part(x, where, it ? it->id : NULL))
                         return;
         }
         mask_quote(f->quote ? f->quote : "", f->quote ? f->quote_len : 0,
@@ -353,6 +485,19 @@ void batch_on_finding(void *ctx, const struct backend_finding *f)
                       "quote_masked", masked);
         if (x && where) /* its offsets count the part's text */
                 json_object_set_new(x, "part", json_string(where));
+        if (x && it) {
+                json_object_set_new(x, "file_id", json_string(it->id));
+                if (!r->byte_type && it->lines.cnt) {
+                        struct file_chunk whole = {0, it->len, 0, it->len};
+                        struct file_pos pos = file_chunk_locate(
+                            &it->lines, &whole, (size_t)start);
+
+                        json_object_set_new(x, "line",
+                                            json_integer((json_int_t)pos.line));
+                }
+                if (f->page > 0)
+                        json_object_set_new(x, "page", json_integer(f->page));
+        }
         json_array_append_new(e->findings, x);
 }
 
@@ -378,7 +523,11 @@ void batch_drop_partitions(struct batch *b, const char *topic,
                 json_decref(e->findings);
                 if (e->dead)
                         batch_add_dead(b, e->rkm, e->reason);
-                else
+                else if (e->files) {
+                        e->files->rkm = e->rkm;
+                        e->files->event = e->event;
+                        batch_add_files(b, e->files);
+                } else
                         batch_add(b, e->rkm, e->event);
         }
         free(old.entries);

@@ -19,6 +19,7 @@
 #include <stddef.h>
 
 #include "backend.h"
+#include "file_job.h"
 
 #define BATCH_CHUNK_OVERLAP 256 /* bytes shared by neighbouring chunks */
 #define BATCH_MAX_SOURCES   257 /* an event's text and up to 256 parts */
@@ -33,6 +34,7 @@ struct batch_entry {
         int truncated;    /* the service truncated findings */
         int dead;         /* dead-letter it */
         char reason[256]; /* why it is dead */
+        struct file_job *files; /* its files' contents, owned; NULL: none */
 };
 
 struct batch_row {
@@ -40,8 +42,13 @@ struct batch_row {
         size_t base; /* byte offset of the cell in its text (src) */
         size_t len;
         size_t bytes;    /* what the row adds to a request */
-        const char *src; /* the event's text or one of its parts: borrowed */
+        const char *src; /* the event's text, a part or a file: borrowed */
         int part;        /* index in the event's parts, -1: its text */
+        int file;        /* index in the entry's files, -1: not a file */
+        const char *byte_type; /* a file's bytes (one request alone), NULL:
+                                  text */
+        size_t own_lo, own_hi; /* offsets in src whose findings it keeps:
+                                  see file_chunk.h */
 };
 
 struct batch {
@@ -54,15 +61,19 @@ struct batch {
         size_t bytes; /* request bytes for all rows */
 };
 
-/* A chunk of a text: [base, base + len). */
+/* A chunk of a text: [base, base + len), keeping the findings that start
+ * in [own_lo, own_hi). */
 struct chunk {
         size_t base, len;
+        size_t own_lo, own_hi;
 };
 
 /* Cuts \p text into chunks whose rows each fit \p cell_budget escaped
- * bytes, neighbours overlapping by up to \p overlap bytes, never splitting a
- * UTF-8 character. Returns DLP_OK, or DLP_ERR_TOOBIG when more than
- * \p max_chunks would be needed. An empty text has zero chunks. */
+ * bytes, neighbours overlapping by at least \p overlap bytes, never
+ * splitting a UTF-8 character: file_chunk_plan() with the backend's cost,
+ * the one chunker for message texts and text files. Returns DLP_OK, or
+ * DLP_ERR_TOOBIG when more than \p max_chunks would be needed (or the
+ * budget cannot hold the overlap). An empty text has zero chunks. */
 int batch_plan_chunks(const struct backend *be, const char *text, size_t len,
                       size_t cell_budget, size_t overlap, struct chunk *out,
                       size_t max_chunks, size_t *n);
@@ -78,14 +89,25 @@ int batch_empty(const struct batch *b);
  * event's rows do not fit: send this batch first. An event too big for any
  * batch is added as dead. */
 int batch_add(struct batch *b, rd_kafka_message_t *rkm, json_t *event);
+/* Adds an event with files (\p job, its message and event taken over on
+ * DLP_OK, the job's fetch done): rows for the event's texts as batch_add(),
+ * then each inspected file's: a text file's chunks (file offsets, line
+ * index), a byte file's one byteItem row, which goes out in a request of
+ * its own. A file that does not fit (more rows than a batch holds, a
+ * byteItem over the request limit) is marked not inspected, with the
+ * reason, rather than failing the event. DLP_ERR_TOOBIG as batch_add(),
+ * taking nothing. */
+int batch_add_files(struct batch *b, struct file_job *job);
 /* Adds a message that goes to the dead letters with \p reason (taken over). */
 int batch_add_dead(struct batch *b, rd_kafka_message_t *rkm,
                    const char *reason);
-/* Marks every entry with a row in [lo, hi) dead with \p reason. */
+/* Marks every entry with a row in [lo, hi) dead with \p reason; a file's
+ * row instead marks only that file not inspected, with the reason. */
 void batch_kill_rows(struct batch *b, size_t lo, size_t hi, const char *reason);
 
 /* End of the longest run of rows from \p lo whose request fits the byte
- * limit (at least one row): the next request is rows [lo, batch_cut()). */
+ * limit (at least one row): the next request is rows [lo, batch_cut()).
+ * A file's bytes row is a request alone. */
 size_t batch_cut(const struct batch *b, size_t lo);
 
 /* Request for rows [lo, hi); new string, NULL on allocation failure. */

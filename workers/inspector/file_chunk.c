@@ -13,8 +13,33 @@ static int is_continuation(unsigned char c)
         return (c & 0xC0) == 0x80;
 }
 
+/* The end of the longest run of whole characters from \p start whose cost
+ * fits \p budget. */
+static size_t fit_end(const char *text, size_t len, size_t start,
+                      size_t budget, file_chunk_cost_fn cost)
+{
+        size_t end = start, spent = 0;
+
+        if (!cost) /* the last character the budget cuts short goes */
+                return len - start <= budget
+                           ? len
+                           : start + dlp_utf8_trim(text + start, budget);
+        while (end < len) {
+                size_t cl = dlp_utf8_len((unsigned char)text[end]), c;
+
+                if (end + cl > len)
+                        cl = len - end;
+                c = cost(text + end, cl);
+                if (spent + c > budget)
+                        break;
+                spent += c;
+                end += cl;
+        }
+        return end;
+}
+
 int file_chunk_plan(const char *text, size_t len, size_t budget, size_t overlap,
-                    struct file_chunks *out)
+                    file_chunk_cost_fn cost, struct file_chunks *out)
 {
         struct file_chunk *v = NULL;
         size_t cnt = 0, cap = 0, start = 0;
@@ -37,10 +62,11 @@ int file_chunk_plan(const char *text, size_t len, size_t budget, size_t overlap,
                         v = nv;
                         cap = ncap;
                 }
-                if (len - start <= budget)
-                        end = len;
-                else /* the last character the budget cuts short goes */
-                        end = start + dlp_utf8_trim(text + start, budget);
+                end = fit_end(text, len, start, budget, cost);
+                if (end == start) { /* one character costs over the budget */
+                        free(v);
+                        return DLP_ERR_INVALID;
+                }
                 v[cnt].off = start;
                 v[cnt].len = end - start;
                 v[cnt].own_lo = cnt ? v[cnt - 1].own_hi : 0;
@@ -48,10 +74,13 @@ int file_chunk_plan(const char *text, size_t len, size_t budget, size_t overlap,
                 cnt++;
                 if (end == len)
                         break;
-                /* back to a character boundary: the overlap only grows,
-                 * and start still moves on (end - start >= budget - 3) */
-                next = end - overlap;
-                while (next > start &&
+                /* back to a character boundary: the overlap only grows.
+                 * Without a cost, start moves on (end - start >= budget -
+                 * 3); with one, a chunk of expensive characters may be
+                 * shorter than twice the overlap: it then has none, so
+                 * start always moves on */
+                next = end - start > 2 * overlap ? end - overlap : end;
+                while (next > start && next < end &&
                        is_continuation((unsigned char)text[next]))
                         next--;
                 v[cnt - 1].own_hi = next + (end - next) / 2;

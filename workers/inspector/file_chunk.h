@@ -14,8 +14,7 @@
  * does not own it (DESIGN §14).
  *
  * Offsets are bytes; lines are 1-based, counted by '\n'. Pure functions
- * over the caller's buffer; nothing is copied or kept. Not yet called by
- * the inspector's pipeline (issue 12). */
+ * over the caller's buffer; nothing is copied or kept. */
 #ifndef DLP_FILE_CHUNK_H
 #define DLP_FILE_CHUNK_H
 
@@ -31,14 +30,22 @@ struct file_chunks {
         size_t cnt;
 };
 
-/* Cuts text[0, len) into chunks of at most \p budget bytes overlapping by
- * at least \p overlap bytes. Needs budget >= 2 * overlap + 8, so that
- * every chunk moves on by more than the overlap whatever characters the
- * cuts meet. An empty text gives
- * no chunks. Returns DLP_OK, DLP_ERR_INVALID (bad budget/overlap) or
- * DLP_ERR_NOMEM; free with file_chunks_free(). */
+/* What \p len bytes of text cost once written into a request (a
+ * backend's cell_bytes: JSON escaping); NULL: their length. */
+typedef size_t (*file_chunk_cost_fn)(const char *text, size_t len);
+
+/* Cuts text[0, len) into chunks costing at most \p budget (by \p cost,
+ * NULL: bytes) and overlapping by at least \p overlap bytes. Needs budget
+ * >= 2 * overlap + 8, so that every chunk moves on by more than the
+ * overlap whatever characters the cuts meet; with a cost, a chunk of
+ * characters so expensive that it is not longer than twice the overlap
+ * does not overlap the next one. The one chunker of the inspector: message
+ * texts (batch_plan_chunks) and text files alike. An empty text gives no
+ * chunks. Returns DLP_OK, DLP_ERR_INVALID (bad budget/overlap, or one
+ * character costing over the budget) or DLP_ERR_NOMEM; free with
+ * file_chunks_free(). */
 int file_chunk_plan(const char *text, size_t len, size_t budget, size_t overlap,
-                    struct file_chunks *out);
+                    file_chunk_cost_fn cost, struct file_chunks *out);
 void file_chunks_free(struct file_chunks *c);
 
 /* Whether a finding that starts at \p local bytes into chunk \p c is

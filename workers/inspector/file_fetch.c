@@ -3,6 +3,7 @@
 #include "file_fetch.h"
 
 #include <curl/curl.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 struct file_fetcher {
         CURL *curl;
         long timeout_ms;
+        const atomic_int *abort; /* set: the transfer stops */
 };
 
 /*
@@ -188,7 +190,7 @@ int file_fetch_precheck(const json_t *file, size_t max_bytes, char *reason,
         if (json_is_integer(size) && json_integer_value(size) >= 0 &&
             (unsigned long long)json_integer_value(size) > max_bytes) {
                 dlp_fmt(reason, reason_size,
-                        "too large: %lld bytes, over the limit of %zu",
+                        "too large: %lld bytes, DLP_FILE_MAX_BYTES is %zu",
                         (long long)json_integer_value(size), max_bytes);
                 return 0;
         }
@@ -221,6 +223,20 @@ struct file_fetcher *file_fetcher_new(long timeout_ms)
         }
         f->timeout_ms = timeout_ms;
         return f;
+}
+
+void file_fetcher_abort_on(struct file_fetcher *f, const atomic_int *flag)
+{
+        f->abort = flag;
+}
+
+static int on_progress(void *clientp, curl_off_t dltotal, curl_off_t dlnow,
+                       curl_off_t ultotal, curl_off_t ulnow)
+{
+        const struct file_fetcher *f = clientp;
+
+        (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+        return f->abort && atomic_load(f->abort);
 }
 
 void file_fetcher_destroy(struct file_fetcher *f)
@@ -340,7 +356,7 @@ static void sort_status(struct file_fetch_result *res, long status,
 {
         if (status == 404 || status == 410)
                 outcome(res, FILE_FETCH_UNINSPECTABLE,
-                        "deleted or not found (HTTP %ld)", status);
+                        "deleted before it was fetched (HTTP %ld)", status);
         else if (status == 401)
                 outcome(res, FILE_FETCH_SETUP_ERROR,
                         "the token was refused (HTTP 401): check the bot "
@@ -399,6 +415,12 @@ int file_fetch(struct file_fetcher *f, const char *url, const char *token,
          * to another host (libcurl drops it across hosts by default) */
         curl_easy_setopt(f->curl, CURLOPT_FOLLOWLOCATION, 1L);
         curl_easy_setopt(f->curl, CURLOPT_MAXREDIRS, 3L);
+        if (f->abort) { /* the worker stops: no wait for the timeout */
+                curl_easy_setopt(f->curl, CURLOPT_XFERINFOFUNCTION,
+                                 on_progress);
+                curl_easy_setopt(f->curl, CURLOPT_XFERINFODATA, f);
+                curl_easy_setopt(f->curl, CURLOPT_NOPROGRESS, 0L);
+        }
         cc = curl_easy_perform(f->curl);
         curl_slist_free_all(hdrs);
         curl_easy_getinfo(f->curl, CURLINFO_RESPONSE_CODE, &status);
@@ -417,7 +439,8 @@ int file_fetch(struct file_fetcher *f, const char *url, const char *token,
         }
         if (st.too_large || cc == CURLE_FILESIZE_EXCEEDED) {
                 outcome(res, FILE_FETCH_UNINSPECTABLE,
-                        "too large: over the limit of %zu bytes", max_bytes);
+                        "too large: over DLP_FILE_MAX_BYTES (%zu bytes)",
+                        max_bytes);
                 return DLP_OK;
         }
         if (cc == CURLE_OPERATION_TIMEDOUT) {

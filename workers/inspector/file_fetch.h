@@ -16,8 +16,7 @@
  * The bytes live only in the result's buffer: nothing here writes them to
  * a log, a file or Kafka, and the token never appears in a reason.
  *
- * Not yet called by the inspector's pipeline (issue 12: integration is
- * the next step).
+ * The inspector's fetch stage (files.h) calls it from its threads.
  *
  * Threads: a fetcher is a libcurl easy handle: one thread at a time, each
  * thread its own. file_sniff() and file_fetch_precheck() are pure. */
@@ -25,6 +24,7 @@
 #define DLP_FILE_FETCH_H
 
 #include <jansson.h>
+#include <stdatomic.h>
 #include <stddef.h>
 
 enum file_fetch_outcome {
@@ -80,6 +80,9 @@ struct file_fetcher;
  * of memory. dlp_httpc_global_init() must have run. */
 struct file_fetcher *file_fetcher_new(long timeout_ms);
 void file_fetcher_destroy(struct file_fetcher *f);
+/* Downloads of \p f stop (RETRY, "download failed") soon after \p flag is
+ * set: a stopping worker does not wait for a slow download's timeout. */
+void file_fetcher_abort_on(struct file_fetcher *f, const atomic_int *flag);
 
 /* GETs \p url with "Authorization: Bearer <token>" and fills \p res
  * (always; free it with file_fetch_result_free). At most \p max_bytes are

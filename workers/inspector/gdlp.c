@@ -125,6 +125,59 @@ char *gdlp_request_build(const struct backend *be, const char *const *cells,
         return buf;
 }
 
+/* A byteItem request: the item, then the members the table request ends
+ * with (the envelope tail past its "]}}", the rows' close). */
+static const char byte_head[] = "{\"item\":{\"byteItem\":{\"type\":\"";
+static const char byte_data[] = "\",\"data\":\"";
+static const char byte_tail[] = "\"}}";
+
+/* ByteContentItem type names are capitals and underscores: nothing to
+ * escape, and anything else is not Google's. */
+static int byte_type_ok(const char *type)
+{
+        if (!type || !*type)
+                return 0;
+        for (const char *p = type; *p; p++)
+                if (!((*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+                      *p == '_'))
+                        return 0;
+        return 1;
+}
+
+size_t gdlp_bytes_request_bytes(const struct backend *be, const char *type,
+                                size_t len)
+{
+        return sizeof(byte_head) - 1 + strlen(type) + sizeof(byte_data) - 1 +
+               4 * ((len + 2) / 3) + sizeof(byte_tail) - 1 +
+               be->envelope_tail_len - (sizeof(req_rows_end) - 2);
+}
+
+char *gdlp_bytes_request_build(const struct backend *be, const char *type,
+                               const unsigned char *data, size_t len,
+                               size_t *out_len)
+{
+        size_t total, n;
+        char *b64, *buf;
+        /* the members: the tail without the rows' close "]}}" */
+        const char *members = be->envelope_tail + sizeof(req_rows_end) - 2;
+
+        if (!byte_type_ok(type))
+                return NULL;
+        total = gdlp_bytes_request_bytes(be, type, len);
+        b64 = dlp_base64(data, len);
+        buf = b64 ? malloc(total + 1) : NULL;
+        if (!buf) {
+                free(b64);
+                return NULL;
+        }
+        n = (size_t)snprintf(buf, total + 1, "%s%s%s%s%s%s", byte_head, type,
+                             byte_data, b64, byte_tail, members);
+        free(b64);
+        if (out_len)
+                *out_len = n;
+        return buf;
+}
+
 /* proto3's JSON mapping: an int64 is written as a string ("12") but a
  * parser must accept a number too, and a zero value is omitted. Returns 0
  * when absent, 1 when read into *out, -1 when present but not an integer
@@ -351,6 +404,8 @@ const struct backend_ops gdlp_backend_ops = {
     .row_bytes = gdlp_row_bytes,
     .cell_bytes = gdlp_escaped_len,
     .request = gdlp_request_build,
+    .bytes_request_bytes = gdlp_bytes_request_bytes,
+    .bytes_request = gdlp_bytes_request_build,
     .parse = gdlp_parse_result,
     .classify = gdlp_classify,
 };

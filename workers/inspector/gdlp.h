@@ -27,6 +27,20 @@ size_t gdlp_escaped_len(const char *text, size_t len);
 char *gdlp_request_build(const struct backend *be, const char *const *cells,
                          const size_t *lens, size_t n, size_t *out_len);
 
+/* Bytes of the request for one file as a byteItem of ByteContentItem
+ * \p type ("PDF", "IMAGE_PNG", ...) holding \p len bytes (base64 in the
+ * request), with the same members as the table requests. */
+size_t gdlp_bytes_request_bytes(const struct backend *be, const char *type,
+                                size_t len);
+/* Builds that request: {"item":{"byteItem":{"type","data"}},<members>}, a
+ * new string of exactly gdlp_bytes_request_bytes() bytes, or NULL (out of
+ * memory, or a type that is not a ByteContentItem name). Its answer has no
+ * tableLocation: gdlp_parse_result() reads it as one row, each finding's
+ * byteRange in the service's text of the file. */
+char *gdlp_bytes_request_build(const struct backend *be, const char *type,
+                               const unsigned char *data, size_t len,
+                               size_t *out_len);
+
 /* Parses a 200 answer in proto3's JSON mapping (enums as names or numbers,
  * int64 as strings or numbers, zero values omitted), calling \p fn for each
  * finding; fills \p info. Returns DLP_OK, or DLP_ERR_PARSE with errstr

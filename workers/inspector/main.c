@@ -15,6 +15,7 @@
 #include "config.h"
 #include "detect_config.h"
 #include "err.h"
+#include "files.h"
 #include "fleet.h"
 #include "flight.h"
 #include "httpc.h"
@@ -50,6 +51,7 @@ struct inspector {
         struct backend backend; /* the DLP service's wire format */
         struct batch batch;     /* the open batch, filling until sealed */
         struct flights flights; /* sealed batches, requests in flight */
+        struct files *files;    /* events whose files are being fetched */
         /* messages polled while the open batch could take no more */
         rd_kafka_message_t **carry;
         size_t n_carry, cap_carry;
@@ -208,6 +210,49 @@ static int parts_ok(const json_t *parts)
         return 1;
 }
 
+/* An event with files goes to the fetch stage, its offset tracked at once
+ * so that no commit passes it while its files download (DESIGN §14); with
+ * no room for more files in memory it waits in the carry. Returns 0 when
+ * the event has no files to fetch, or files are not fetched at all (no
+ * SLACK_BOT_TOKEN). */
+static int take_files(struct inspector *ins, rd_kafka_message_t *rkm,
+                      json_t *ev)
+{
+        int err;
+        struct file_job *job;
+
+        if (!files_enabled(ins->files))
+                return 0;
+        job = file_job_new(ev, rkm, &err);
+        if (!job && !err)
+                return 0;
+        if (!job || files_submit(ins->files, job) != DLP_OK) {
+                if (job) { /* the message and event stay ours */
+                        job->rkm = NULL;
+                        job->event = NULL;
+                }
+                file_job_free(job);
+                json_decref(ev);
+                carry_push(ins, rkm);
+                return 1;
+        }
+        track(ins, rkm);
+        return 1;
+}
+
+/* Ready file jobs into the open batch (files.h). */
+static void files_into_batch(struct inspector *ins)
+{
+        int n = files_to_batch(ins->files, &ins->batch);
+
+        if (n < 0) {
+                LOG_ERROR("out of memory adding a file to a batch");
+                if (batch_empty(&ins->batch))
+                        dlp_stop_failure();
+        } else
+                ins->events += (unsigned long)n;
+}
+
 /* Parses a polled message into the batch, or into the carry when the batch
  * is full; anything that is not a dlp.event/1 record becomes a dead
  * letter. */
@@ -263,6 +308,8 @@ static void take(struct inspector *ins, rd_kafka_message_t *rkm)
                 dead_letter(ins, rkm, why);
                 return;
         }
+        if (take_files(ins, rkm, ev))
+                return;
         rc = batch_add(&ins->batch, rkm, ev);
         if (rc != DLP_OK) {
                 /* it waits for the next batch, and every later event with
@@ -371,6 +418,8 @@ static json_t *inspection_record(const struct flight *f,
                         json_object_set(rec, copied[i], v);
         }
         json_object_set(rec, "findings", e->findings);
+        if (e->files)
+                json_object_set_new(rec, "files", file_job_record(e->files));
         if (e->truncated)
                 json_object_set_new(rec, "findings_truncated", json_true());
         json_object_set_new(rec, "inspected_at", json_string(now));
@@ -830,6 +879,7 @@ static void reset_to_committed(struct inspector *ins)
         rd_kafka_error_t *error;
 
         abandon_flights(ins, NULL);
+        files_drop_partitions(ins->files, NULL, NULL);
         batch_clear(&ins->batch);
         for (size_t i = 0; i < ins->n_carry; i++)
                 rd_kafka_message_destroy(ins->carry[i]);
@@ -876,6 +926,7 @@ static void on_rebalance(void *opaque, rd_kafka_resp_err_t err,
                 abandon_flights(ins, parts);
                 batch_drop_partitions(&ins->batch, topic, parts);
                 carry_drop_partitions(ins, parts);
+                files_drop_partitions(ins->files, topic, parts);
                 for (int i = 0; i < parts->cnt; i++)
                         if (!strcmp(parts->elems[i].topic, topic) &&
                             wm_of(ins, parts->elems[i].partition))
@@ -946,6 +997,7 @@ static void serve_until(struct inspector *ins, double deadline)
                 /* writing and committing a batch takes a few ms: not in
                  * the last 30 ms before a slot, which must start on time */
                 serve_answers(ins, left > 0.03);
+                files_into_batch(ins);
                 if (left <= 0.003) {
                         /* slots a few ms apart (a high R): what is fetched
                          * is still taken, without blocking, but never
@@ -1030,6 +1082,7 @@ static void run(struct inspector *ins)
 
                 refresh_partitions(ins);
                 refresh_token(ins);
+                files_into_batch(ins); /* fetched before polled: older */
                 take_carry(ins);
                 serve_answers(ins, 1);
                 if (dlp_mono_ms() - last_report > 10000) {
@@ -1106,6 +1159,33 @@ static void run(struct inspector *ins)
                 pace_mark_used(&ins->pace, slot);
                 send_request(ins, f, body, len, r);
         }
+}
+
+/* The fetch stage for files (files.h, DESIGN §14). */
+static int files_init(struct inspector *ins, char *errstr, size_t errstr_size)
+{
+        const struct files_opts o = {
+            .api_url = ins->cfg.slack_api_url,
+            .token = ins->cfg.slack_token,
+            .max_bytes = (size_t)ins->cfg.file_max_bytes,
+            .timeout_ms = ins->cfg.file_timeout_ms,
+            .max_tries = (int)ins->cfg.file_fetch_tries,
+            .max_in_flight = (size_t)ins->cfg.file_max_in_flight,
+            .threads = (int)ins->cfg.file_fetch_threads,
+        };
+
+        ins->files = files_new(&o, errstr, errstr_size);
+        if (!ins->files)
+                return DLP_ERR_NOMEM;
+        if (o.token && *o.token)
+                LOG_INFO("files: fetched from %s by %d threads, up to %ld "
+                         "bytes each, %ld in memory at once",
+                         o.api_url, o.threads, ins->cfg.file_max_bytes,
+                         ins->cfg.file_max_in_flight);
+        else
+                LOG_WARN("SLACK_BOT_TOKEN is not set: the contents of shared "
+                         "files are not inspected (the events' texts are)");
+        return DLP_OK;
 }
 
 /* What to look for (detect_config.h): the detection settings become the
@@ -1209,6 +1289,11 @@ int main(int argc, char **argv)
         }
         batch_init(&ins->batch, &ins->backend, (size_t)ins->cfg.batch_max_items,
                    (size_t)ins->cfg.batch_max_bytes);
+        if (files_init(ins, errstr, sizeof(errstr)) != DLP_OK) {
+                LOG_ERROR("%s", errstr);
+                rc = 1;
+                goto out_config;
+        }
         flights_init(&ins->flights, (size_t)ins->cfg.max_in_flight,
                      (int)ins->cfg.answer_max_tries, ins->cfg.retry_max_s);
         if (dlp_httpc_global_init() != DLP_OK ||
@@ -1319,10 +1404,14 @@ int main(int argc, char **argv)
              DLP_HISTOGRAM, NULL, &ins->send_lateness},
         };
 #undef C
+        struct dlp_metric all[64];
+        size_t nall = sizeof(metrics) / sizeof(metrics[0]);
+        memcpy(all, metrics, sizeof(metrics));
+        nall += files_metrics(ins->files, all + nall,
+                              sizeof(all) / sizeof(all[0]) - nall);
         struct dlp_admin *admin = dlp_admin_start_consumer(
-            ins->cfg.common.admin_addr, "inspector", metrics,
-            sizeof(metrics) / sizeof(metrics[0]), ins->producer, ins->consumer,
-            "events of its partitions not yet committed");
+            ins->cfg.common.admin_addr, "inspector", all, nall, ins->producer,
+            ins->consumer, "events of its partitions not yet committed");
         dlp_admin_unready_when(admin, &ins->out_of_group,
                                "out of the consumer group after a failed "
                                "commit: rejoining");
@@ -1345,6 +1434,7 @@ int main(int argc, char **argv)
          * first), and the batch and carry are left empty: closing the
          * consumer runs the revocation, which drops them again */
         batch_clear(&ins->batch);
+        files_stop(ins->files); /* downloads aborted, their events dropped */
         for (size_t i = 0; i < ins->n_carry; i++)
                 rd_kafka_message_destroy(ins->carry[i]);
         ins->n_carry = 0;
@@ -1359,6 +1449,7 @@ out_config:
         dlp_config_free(&inspector_spec, &ins->cfg);
         free(ins->carry);
         flights_term(&ins->flights);
+        files_destroy(ins->files); /* after the batches holding its files */
         backend_term(&ins->backend);
         for (int p = 0; p < PACE_MAX_PARTITIONS; p++)
                 watermark_free(ins->wm[p]);

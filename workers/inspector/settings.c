@@ -74,6 +74,31 @@ static const struct dlp_setting inspector_settings[] = {
      "JSON file holding a Google InspectConfig (custom regex and dictionary "
      "types, rule sets, likelihoods), merged with the two above and checked "
      "at start"},
+    {"SLACK_API_URL", "slack-api-url", DLP_SET_STR, "https://slack.com/api", 0,
+     0, offsetof(CFG, slack_api_url),
+     "base URL of the Slack Web API (files.info for file contents)"},
+    {"SLACK_BOT_TOKEN", "slack-bot-token", DLP_SET_SECRET, NULL, 0, 0,
+     offsetof(CFG, slack_token),
+     "Slack bot token with files:read, to fetch shared files; unset: the "
+     "contents of files are not inspected (a warning at start)"},
+    {"DLP_FILE_MAX_BYTES", "file-max-bytes", DLP_SET_INT, "10485760", 1,
+     104857600, offsetof(CFG, file_max_bytes),
+     "largest file fetched and inspected; a larger one is recorded as not "
+     "inspected (too large)"},
+    {"DLP_FILE_TIMEOUT_MS", "file-timeout-ms", DLP_SET_INT, "60000", 100,
+     600000, offsetof(CFG, file_timeout_ms),
+     "one download of a file, in all (then retried)"},
+    {"DLP_FILE_FETCH_TRIES", "file-fetch-tries", DLP_SET_INT, "3", 1, 20,
+     offsetof(CFG, file_fetch_tries),
+     "attempts at a file through timeouts, 429 and 5xx, then it is recorded "
+     "as not inspected (download timed out)"},
+    {"DLP_FILE_MAX_IN_FLIGHT", "file-max-in-flight", DLP_SET_INT, "20", 1,
+     1000, offsetof(CFG, file_max_in_flight),
+     "files held in memory at once, from fetching until their record is "
+     "written: bounds memory at about this times DLP_FILE_MAX_BYTES"},
+    {"DLP_FILE_FETCH_THREADS", "file-fetch-threads", DLP_SET_INT, "4", 1, 64,
+     offsetof(CFG, file_fetch_threads),
+     "threads downloading files, off the slot schedule"},
 };
 #undef CFG
 

@@ -27,6 +27,13 @@ struct inspector_config {
         char *info_types; /* detect_config.h */
         char *inspect_template;
         char *inspect_config_file;
+        char *slack_api_url; /* files (DESIGN §14) */
+        char *slack_token;
+        long file_max_bytes;
+        long file_timeout_ms;
+        long file_fetch_tries;
+        long file_max_in_flight;
+        long file_fetch_threads;
 };
 
 #endif

@@ -10,7 +10,9 @@
 # ignored, and why). Then runs each fuzz harness for DLPFLEET_FUZZ_SECONDS
 # (default 30; 0: none) from its corpus (fuzz/run.sh, a fourth build with
 # clang). The tests labelled "containers" (real images and containers with
-# podman) run once, in the normal build: the others would only repeat them.
+# podman) and "repo" (checks of repository files that use nothing the build
+# made: schemas, YAML, docs, the image's own Release build) run once, in
+# the normal build: the others would only repeat them.
 #
 #   scripts/test.sh            everything
 #   scripts/test.sh -L unit    only what CTest selects (arguments go to ctest;
@@ -25,7 +27,7 @@ rc=0
 for variant in build build-asan; do
         args=() only=()
         [ "$variant" = build-asan ] && args=(-DDLP_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug) &&
-                only=(-LE containers)
+                only=(-LE 'containers|repo')
         echo "=== $variant: build" >&2
         "$ROOT/scripts/build.sh" "$ROOT/$variant" -DDLP_WERROR=ON "${args[@]}"
         echo "=== $variant: ctest" >&2
@@ -42,7 +44,7 @@ echo "=== build-tsan: build" >&2
         -DCMAKE_BUILD_TYPE=Debug
 echo "=== build-tsan: ctest" >&2
 export TSAN_OPTIONS="suppressions=$ROOT/tests/tsan/suppressions.txt second_deadlock_stack=1"
-(cd "$ROOT/build-tsan" && ctest --output-on-failure -L unit "$@") || rc=1
+(cd "$ROOT/build-tsan" && ctest --output-on-failure -L unit -LE repo "$@") || rc=1
 if [ $# -eq 0 ]; then
         (cd "$ROOT/build-tsan" && ctest --output-on-failure -R '^e2e\.reporter$') || rc=1
 fi

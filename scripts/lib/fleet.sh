@@ -246,6 +246,23 @@ fleet_bench_prepare() {
         trap 'fleet_down >/dev/null 2>&1 || true' EXIT
 }
 
+# A run of its own (e2e tests, benchmarks): fleet_init RUNDIR, emptied, and
+# for each KIND (events, inspected, alerts, deadletter) the topic ID.KIND
+# with PARTITIONS partitions, exported as DLP_TOPIC_<KIND>, so that runs
+# never see each other's records. Sets FLEET_ENV (fleet_common_env).
+fleet_run_topics() { # RUNDIR ID PARTITIONS KIND...
+        local dir=$1 id=$2 partitions=$3 kind topics=()
+        shift 3
+        fleet_init "$dir"
+        rm -f "$FLEET_RUN"/*
+        for kind in "$@"; do
+                export "DLP_TOPIC_${kind^^}=$id.$kind"
+                topics+=("$id.$kind")
+        done
+        "$FLEET_ROOT/scripts/kafka.sh" create-topics "$partitions" "${topics[@]}" >/dev/null
+        fleet_common_env "$BOOTSTRAP"
+}
+
 # A benchmark run's collector (bench/collector.sh, bench/door.sh) on an
 # events topic of its own, ID.events (exported as DLP_TOPIC_EVENTS), logs
 # in RUNDIR; VAR=VALUE... go to the collector. Returns once it answers
@@ -253,11 +270,7 @@ fleet_bench_prepare() {
 fleet_bench_collector() { # RUNDIR ID [VAR=VALUE...]
         local dir=$1 id=$2
         shift 2
-        fleet_init "$dir"
-        rm -f "$FLEET_RUN"/*
-        export DLP_TOPIC_EVENTS=$id.events
-        "$FLEET_ROOT/scripts/kafka.sh" create-topics 12 "$DLP_TOPIC_EVENTS" >/dev/null
-        fleet_common_env "$BOOTSTRAP"
+        fleet_run_topics "$dir" "$id" 12 events
         COLLECTOR_PORT=$(fleet_free_port)
         fleet_start collector "${FLEET_ENV[@]}" "DLP_LISTEN_ADDR=127.0.0.1:$COLLECTOR_PORT" \
                 "SLACK_SIGNING_SECRET=$FLEET_SIGNING_SECRET" "$@" -- "$FLEET_BIN/dlp-collector"
@@ -273,16 +286,11 @@ fleet_bench_collector() { # RUNDIR ID [VAR=VALUE...]
 fleet_reporter_side() { # RUNDIR ID PARTITIONS [SLACK_SIM_VAR=VALUE...]
         local dir=$1 id=$2 partitions=$3
         shift 3
-        fleet_init "$dir"
-        rm -f "$FLEET_RUN"/*
-        export DLP_TOPIC_INSPECTED=$id.inspected DLP_TOPIC_ALERTS=$id.alerts \
-                DLP_TOPIC_DEADLETTER=$id.deadletter DLP_REPORTER_GROUP_ID=$id
-        "$FLEET_ROOT/scripts/kafka.sh" create-topics "$partitions" "$DLP_TOPIC_INSPECTED" \
-                "$DLP_TOPIC_ALERTS" "$DLP_TOPIC_DEADLETTER" >/dev/null
+        fleet_run_topics "$dir" "$id" "$partitions" inspected alerts deadletter
+        export DLP_REPORTER_GROUP_ID=$id
         fleet_start slack-sim SLACK_SIM_LISTEN_ADDR=127.0.0.1:0 "SLACK_SIM_TOKEN=$FLEET_SLACK_TOKEN" \
                 "$@" -- "$FLEET_BIN/slack-sim"
         SLACK=http://$(fleet_listen_addr slack-sim)
-        fleet_common_env "$BOOTSTRAP"
 }
 
 # A reporter NAME on fleet_reporter_side's topics, group and slack-sim,

@@ -18,15 +18,9 @@
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 run_id=$(date +%s)-$$
-export DLP_TOPIC_EVENTS=e2e.$run_id.events DLP_TOPIC_INSPECTED=e2e.$run_id.inspected \
-        DLP_TOPIC_ALERTS=e2e.$run_id.alerts DLP_TOPIC_DEADLETTER=e2e.$run_id.deadletter \
-        DLP_GROUP_ID=e2e-$run_id-inspector DLP_REPORTER_GROUP_ID=e2e-$run_id-reporter
-fleet_init "${FLEET_RUN_DIR:-$ROOT/.run/e2e-pipeline}"
-rm -f "$FLEET_RUN"/*
-
-
-"$ROOT/scripts/kafka.sh" create-topics 12 "$DLP_TOPIC_EVENTS" \
-        "$DLP_TOPIC_INSPECTED" "$DLP_TOPIC_ALERTS" "$DLP_TOPIC_DEADLETTER" >/dev/null
+export DLP_GROUP_ID=e2e-$run_id-inspector DLP_REPORTER_GROUP_ID=e2e-$run_id-reporter
+fleet_run_topics "${FLEET_RUN_DIR:-$ROOT/.run/e2e-pipeline}" "e2e.$run_id" 12 \
+        events inspected alerts deadletter
 fleet_up "$BOOTSTRAP" 2
 
 # --- bad input at the door ---------------------------------------------

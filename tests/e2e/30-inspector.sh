@@ -17,20 +17,13 @@
 RUN_BASE=${FLEET_RUN_DIR:-$ROOT/.run/e2e-inspector}
 
 phase() { # NAME: fresh topics, group and dlp-sim
+        local id=$(date +%s)-$$-$1
         echo "--- phase $1"
-        fleet_init "$RUN_BASE/$1"
-        rm -f "$FLEET_RUN"/*
-        local id
-        id=$(date +%s)-$$-$1
-        export DLP_TOPIC_EVENTS=e2e.$id.events DLP_TOPIC_INSPECTED=e2e.$id.inspected \
-                DLP_TOPIC_ALERTS=e2e.$id.alerts DLP_TOPIC_DEADLETTER=e2e.$id.deadletter \
-                DLP_GROUP_ID=e2e-$id
-        "$ROOT/scripts/kafka.sh" create-topics 12 "$DLP_TOPIC_EVENTS" \
-                "$DLP_TOPIC_INSPECTED" "$DLP_TOPIC_DEADLETTER" >/dev/null
+        export DLP_GROUP_ID=e2e-$id
+        fleet_run_topics "$RUN_BASE/$1" "e2e.$id" 12 events inspected alerts deadletter
         fleet_start dlp-sim DLP_SIM_LISTEN_ADDR=127.0.0.1:0 DLP_SIM_RATE_LIMIT=10 \
                 -- "$FLEET_BIN/dlp-sim"
         SIM=http://$(fleet_listen_addr dlp-sim)
-        fleet_common_env "$BOOTSTRAP"
 }
 load() { # gen_load.py arguments
         "$FLEET_PY" "$ROOT/tests/tools/gen_load.py" "$@" |
@@ -131,16 +124,11 @@ check fleet_down "phase D: stopped cleanly"
 
 # --- E: a refreshed token file is picked up without a restart -------------------
 echo "--- phase E"
-fleet_init "$RUN_BASE/E"
-rm -f "$FLEET_RUN"/*
 id=$(date +%s)-$$-E
-export DLP_TOPIC_EVENTS=e2e.$id.events DLP_TOPIC_INSPECTED=e2e.$id.inspected \
-        DLP_TOPIC_DEADLETTER=e2e.$id.deadletter DLP_GROUP_ID=e2e-$id
-"$ROOT/scripts/kafka.sh" create-topics 12 "$DLP_TOPIC_EVENTS" "$DLP_TOPIC_INSPECTED" \
-        "$DLP_TOPIC_DEADLETTER" >/dev/null
+export DLP_GROUP_ID=e2e-$id
+fleet_run_topics "$RUN_BASE/E" "e2e.$id" 12 events inspected alerts deadletter
 fleet_start dlp-sim DLP_SIM_LISTEN_ADDR=127.0.0.1:0 DLP_SIM_TOKEN=the-good-token -- "$FLEET_BIN/dlp-sim"
 SIM=http://$(fleet_listen_addr dlp-sim)
-fleet_common_env "$BOOTSTRAP"
 echo stale-token >"$FLEET_RUN/token"
 load 300 --prefix EvE
 inspector inspector-1 "DLP_API_TOKEN_FILE=$FLEET_RUN/token" DLP_RETRY_MAX_S=1

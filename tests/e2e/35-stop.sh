@@ -13,17 +13,10 @@
 RUN_BASE=${FLEET_RUN_DIR:-$ROOT/.run/e2e-stop}
 
 phase() { # NAME
-        local id
+        local id=$(date +%s)-$$-$1
         echo "--- phase $1"
-        fleet_init "$RUN_BASE/$1"
-        rm -f "$FLEET_RUN"/*
-        id=$(date +%s)-$$-$1
-        export DLP_TOPIC_EVENTS=e2e.$id.events DLP_TOPIC_INSPECTED=e2e.$id.inspected \
-                DLP_TOPIC_ALERTS=e2e.$id.alerts DLP_TOPIC_DEADLETTER=e2e.$id.deadletter \
-                DLP_GROUP_ID=e2e-$id DLP_REPORTER_GROUP_ID=e2e-rep-$id
-        "$ROOT/scripts/kafka.sh" create-topics 12 "$DLP_TOPIC_EVENTS" "$DLP_TOPIC_INSPECTED" \
-                "$DLP_TOPIC_ALERTS" "$DLP_TOPIC_DEADLETTER" >/dev/null
-        fleet_common_env "$BOOTSTRAP"
+        export DLP_GROUP_ID=e2e-$id DLP_REPORTER_GROUP_ID=e2e-rep-$id
+        fleet_run_topics "$RUN_BASE/$1" "e2e.$id" 12 events inspected alerts deadletter
 }
 distinct() { kcat -C -b "$BOOTSTRAP" -t "$1" -o beginning -e -q -f '%k\n' 2>/dev/null | sort -u | wc -l; }
 reached() { [ "$(distinct "$1")" -ge "$2" ]; }

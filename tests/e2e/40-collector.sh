@@ -9,12 +9,7 @@
 #   * the broker stopped during a load and started again: every event that
 #     got a 200 is in the topic afterwards, and every other answer was 503
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-fleet_init "${FLEET_RUN_DIR:-$ROOT/.run/e2e-collector}"
-rm -f "$FLEET_RUN"/*
-id=$(date +%s)-$$
-export DLP_TOPIC_EVENTS=e2e.$id.events
-"$ROOT/scripts/kafka.sh" create-topics 12 "$DLP_TOPIC_EVENTS" >/dev/null
-fleet_common_env "$BOOTSTRAP"
+fleet_run_topics "${FLEET_RUN_DIR:-$ROOT/.run/e2e-collector}" "e2e.$(date +%s)-$$" 12 events
 port=$(fleet_free_port)
 URL=http://127.0.0.1:$port/slack/events
 fleet_start collector "${FLEET_ENV[@]}" "DLP_LISTEN_ADDR=127.0.0.1:$port" \

@@ -13,12 +13,7 @@
 #     past the body budget's large half refused (503) before the body
 #   * the connection limit is capped below the file descriptor limit
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-fleet_init "${FLEET_RUN_DIR:-$ROOT/.run/e2e-door}"
-rm -f "$FLEET_RUN"/*
-id=$(date +%s)-$$
-export DLP_TOPIC_EVENTS=e2e.$id.events
-"$ROOT/scripts/kafka.sh" create-topics 12 "$DLP_TOPIC_EVENTS" >/dev/null
-fleet_common_env "$BOOTSTRAP"
+fleet_run_topics "${FLEET_RUN_DIR:-$ROOT/.run/e2e-door}" "e2e.$(date +%s)-$$" 12 events
 # start_collector NAME VAR=VALUE...: on a free port, with an admin endpoint
 start_collector() {
         local name=$1

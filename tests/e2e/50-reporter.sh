@@ -59,7 +59,8 @@ phase B
 load 3000 --prefix EvB --rate 300 &
 loader=$!
 reporter reporter-1
-sleep 5
+# mid-run: once it has posted and recorded some alerts, with more to come
+wait_until 60 "the first alerts" all_alerted 1
 fleet_kill reporter-1
 echo "       killed the reporter (SIGKILL) with $(alert_ids | sort -u | wc -l) events alerted"
 wait "$loader"

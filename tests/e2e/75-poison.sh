@@ -16,15 +16,9 @@
 #
 # Run it in the ASan+UBSan build too (CTest does, in scripts/test.sh).
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-fleet_init "${FLEET_RUN_DIR:-$ROOT/.run/e2e-poison}"
-rm -f "$FLEET_RUN"/*
-
 id=$(date +%s)-$$
-export DLP_TOPIC_EVENTS=e2e.$id.events DLP_TOPIC_INSPECTED=e2e.$id.inspected \
-        DLP_TOPIC_ALERTS=e2e.$id.alerts DLP_TOPIC_DEADLETTER=e2e.$id.deadletter
-"$ROOT/scripts/kafka.sh" create-topics 3 "$DLP_TOPIC_EVENTS" "$DLP_TOPIC_INSPECTED" \
-        "$DLP_TOPIC_ALERTS" "$DLP_TOPIC_DEADLETTER" >/dev/null
-fleet_common_env "$BOOTSTRAP"
+fleet_run_topics "${FLEET_RUN_DIR:-$ROOT/.run/e2e-poison}" "e2e.$id" 3 \
+        events inspected alerts deadletter
 
 quiet() { "$@" >"$FLEET_RUN/quiet.out" 2>&1 || { cat "$FLEET_RUN/quiet.out"; return 1; }; }
 produce() { kcat -P -b "$BOOTSTRAP" -t "$1" -K '\t' -X message.max.bytes=1000000; }

@@ -15,18 +15,12 @@
 #     type) stops the inspector at start-up, naming the file and the part
 #
 # Needs a broker at DLPFLEET_KAFKA_BOOTSTRAP (CTest starts one).
-set -euo pipefail
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-. "$ROOT/scripts/lib/fleet.sh"
-BOOTSTRAP=${DLPFLEET_KAFKA_BOOTSTRAP:-127.0.0.1:19092}
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 run_id=$(date +%s)-$$
-export DLP_TOPIC_EVENTS=e2e.$run_id.events DLP_TOPIC_INSPECTED=e2e.$run_id.inspected \
-        DLP_TOPIC_ALERTS=e2e.$run_id.alerts DLP_TOPIC_DEADLETTER=e2e.$run_id.deadletter \
-        DLP_GROUP_ID=e2e-$run_id-inspector DLP_REPORTER_GROUP_ID=e2e-$run_id-reporter
-fleet_init "${FLEET_RUN_DIR:-$ROOT/.run/e2e-detection}"
-rm -f "$FLEET_RUN"/*
-trap 'fleet_down >/dev/null 2>&1 || true' EXIT
+export DLP_GROUP_ID=e2e-$run_id-inspector DLP_REPORTER_GROUP_ID=e2e-$run_id-reporter
+fleet_run_topics "${FLEET_RUN_DIR:-$ROOT/.run/e2e-detection}" "e2e.$run_id" 12 \
+        events inspected alerts deadletter
 
 TEMPLATE=projects/dlpfleet-local/locations/global/inspectTemplates/chat
 cat >"$FLEET_RUN/inspect-config.json" <<'EOF'
@@ -66,8 +60,6 @@ check bad_start '{"infoTypes":[{"name":"CREDIT_CARD"}]}' 'infoTypes[0]: unknown 
         "unknown info type -> exit 2 naming it"
 
 # --- the fleet, with the config, the template and the templates file -------
-"$ROOT/scripts/kafka.sh" create-topics 12 "$DLP_TOPIC_EVENTS" \
-        "$DLP_TOPIC_INSPECTED" "$DLP_TOPIC_ALERTS" "$DLP_TOPIC_DEADLETTER" >/dev/null
 fleet_up "$BOOTSTRAP" 2
 check grep -q '"detection: 4 built-in and 3 custom info types, template ' "$FLEET_RUN/inspector-1.log" \
         "the inspector logs what it looks for"

@@ -450,6 +450,42 @@ static void test_sleep_returns_early_when_stopping(void **state)
         dlp_stopping = 0;
 }
 
+/* The growable array: room for what is asked, doubling, contents kept;
+ * out of memory or a size that overflows leave it as it was. */
+static void test_grow(void **state)
+{
+        long *v = NULL;
+        size_t cap = 0;
+
+        assert_int_equal(dlp_grow(&v, &cap, 3, sizeof(*v)), DLP_OK);
+        assert_int_equal(cap, 3);
+        for (long i = 0; i < 3; i++)
+                v[i] = i;
+        assert_int_equal(dlp_grow(&v, &cap, 2, sizeof(*v)), DLP_OK);
+        assert_int_equal(cap, 3); /* enough already */
+        assert_int_equal(dlp_grow(&v, &cap, 4, sizeof(*v)), DLP_OK);
+        assert_int_equal(cap, 6); /* doubled */
+        assert_int_equal(dlp_grow(&v, &cap, 20, sizeof(*v)), DLP_OK);
+        assert_int_equal(cap, 20); /* what is asked, when more than double */
+        for (long i = 0; i < 3; i++)
+                assert_int_equal(v[i], i);
+
+        long *before = v;
+        oom_fail_nth(1);
+        assert_int_equal(dlp_grow(&v, &cap, 21, sizeof(*v)), DLP_ERR_NOMEM);
+        oom_off();
+        assert_int_equal(oom_failures(), 1);
+        assert_ptr_equal(v, before);
+        assert_int_equal(cap, 20);
+        assert_int_equal(dlp_grow(&v, &cap, SIZE_MAX / 2, sizeof(*v)),
+                         DLP_ERR_NOMEM);
+        assert_ptr_equal(v, before);
+        assert_int_equal(cap, 20);
+        for (long i = 0; i < 3; i++)
+                assert_int_equal(v[i], i);
+        free(v);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -473,6 +509,7 @@ int main(void)
             cmocka_unit_test(test_read_file_large),
             cmocka_unit_test(test_read_file_out_of_memory),
             cmocka_unit_test(test_parse_hostport),
+            cmocka_unit_test(test_grow),
             cmocka_unit_test(test_sleep_returns_early_when_stopping),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

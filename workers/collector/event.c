@@ -81,6 +81,23 @@ static void buf_add(char **buf, size_t *len, const char *t, size_t n)
         *buf = nb;
 }
 
+/* Appends \p t to the growing string *buf, after \p sep if it holds
+ * something already; an empty \p t adds nothing (nor does a failed
+ * allocation: the text lacks that piece, whole). */
+static void buf_join(char **buf, size_t *len, const char *t, char sep)
+{
+        size_t n = t ? strlen(t) : 0;
+        char *nb;
+
+        if (!n || !(nb = realloc(*buf, *len + n + 2)))
+                return;
+        if (*len)
+                nb[(*len)++] = sep;
+        memcpy(nb + *len, t, n + 1);
+        *len += n;
+        *buf = nb;
+}
+
 /* Appends a rich_text element tree to \p buf written as Slack writes the
  * same message's text (mrkdwn): "&amp;" escapes, "<url|label>" links,
  * "<@U…>" mentions, ":emoji:"; a newline between top-level sections. So a
@@ -150,39 +167,14 @@ static char *block_text(json_t *b)
                 const char *t = str(json_object_get(b, "text"), "text");
                 json_t *fields = json_object_get(b, "fields");
 
-                if (t)
-                        buf = strdup(t);
+                buf_join(&buf, &len, t, '\n');
                 json_array_foreach(fields, i, v)
-                {
-                        const char *ft = str(v, "text");
-                        size_t n = ft ? strlen(ft) : 0,
-                               cur = buf ? strlen(buf) : 0;
-                        char *nb;
-
-                        if (!n || !(nb = realloc(buf, cur + n + 2)))
-                                continue;
-                        if (cur)
-                                nb[cur++] = '\n';
-                        memcpy(nb + cur, ft, n + 1);
-                        buf = nb;
-                }
+                        buf_join(&buf, &len, str(v, "text"), '\n');
                 return buf;
         }
         if (!strcmp(type, "context")) {
                 json_array_foreach(json_object_get(b, "elements"), i, v)
-                {
-                        const char *t = str(v, "text");
-                        size_t n = t ? strlen(t) : 0,
-                               cur = buf ? strlen(buf) : 0;
-                        char *nb;
-
-                        if (!n || !(nb = realloc(buf, cur + n + 2)))
-                                continue;
-                        if (cur)
-                                nb[cur++] = ' ';
-                        memcpy(nb + cur, t, n + 1);
-                        buf = nb;
-                }
+                        buf_join(&buf, &len, str(v, "text"), ' ');
                 return buf;
         }
         return NULL;

@@ -462,3 +462,22 @@ long dlp_raise_fd_limit(void)
         }
         return rl.rlim_cur == RLIM_INFINITY ? -1 : (long)rl.rlim_cur;
 }
+
+int dlp_grow(void *items, size_t *cap, size_t need, size_t size)
+{
+        size_t ncap = *cap < SIZE_MAX / 2 && *cap * 2 > need ? *cap * 2 : need;
+        void *p, *np;
+
+        if (need <= *cap)
+                return DLP_OK;
+        if (!size || ncap > SIZE_MAX / size)
+                return DLP_ERR_NOMEM;
+        /* items is a T **: read and write the pointer through memcpy */
+        memcpy(&p, items, sizeof(p));
+        np = realloc(p, ncap * size);
+        if (!np)
+                return DLP_ERR_NOMEM;
+        memcpy(items, &np, sizeof(np));
+        *cap = ncap;
+        return DLP_OK;
+}

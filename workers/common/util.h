@@ -124,6 +124,12 @@ unsigned char *dlp_base64_decode(const char *s, size_t *lenp);
 char *dlp_read_file(const char *path, size_t *lenp, char *errstr,
                     size_t errstr_size);
 
+/* The one growable array. \p items points to the array pointer (T **),
+ * *\p cap is its capacity in elements of \p size bytes: makes room for at
+ * least \p need elements, at least doubling. DLP_OK, or DLP_ERR_NOMEM with
+ * the array as it was. */
+int dlp_grow(void *items, size_t *cap, size_t need, size_t size);
+
 /* Splits "host:port" into \p host (capacity \p host_size) and \p port. */
 int dlp_parse_hostport(const char *addr, char *host, size_t host_size,
                        int *port);

@@ -69,14 +69,9 @@ int batch_empty(const struct batch *b)
 
 static struct batch_entry *entry_new(struct batch *b)
 {
-        if (b->n_entries == b->cap_entries) {
-                size_t cap = b->cap_entries ? b->cap_entries * 2 : 64;
-                struct batch_entry *ne = realloc(b->entries, cap * sizeof(*ne));
-                if (!ne)
-                        return NULL;
-                b->entries = ne;
-                b->cap_entries = cap;
-        }
+        if (dlp_grow(&b->entries, &b->cap_entries, b->n_entries + 1,
+                     sizeof(*b->entries)) != DLP_OK)
+                return NULL;
         struct batch_entry *e = &b->entries[b->n_entries];
         memset(e, 0, sizeof(*e));
         e->row_first = b->n_rows;
@@ -85,15 +80,8 @@ static struct batch_entry *entry_new(struct batch *b)
 
 static int rows_reserve(struct batch *b, size_t extra)
 {
-        if (b->n_rows + extra > b->cap_rows) {
-                size_t cap = (b->n_rows + extra) * 2;
-                struct batch_row *nr = realloc(b->rows, cap * sizeof(*nr));
-                if (!nr)
-                        return DLP_ERR_NOMEM;
-                b->rows = nr;
-                b->cap_rows = cap;
-        }
-        return DLP_OK;
+        return dlp_grow(&b->rows, &b->cap_rows, b->n_rows + extra,
+                        sizeof(*b->rows));
 }
 
 int batch_add_dead(struct batch *b, rd_kafka_message_t *rkm, const char *reason)

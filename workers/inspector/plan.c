@@ -1,21 +1,15 @@
 /* plan.c - request ranges and their bisection (see plan.h). */
 #include "plan.h"
 #include "err.h"
+#include "util.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 static int reserve(struct plan *p, size_t extra)
 {
-        if (p->n + extra > p->cap) {
-                size_t cap = (p->n + extra) * 2;
-                struct plan_range *nr = realloc(p->ranges, cap * sizeof(*nr));
-                if (!nr)
-                        return DLP_ERR_NOMEM;
-                p->ranges = nr;
-                p->cap = cap;
-        }
-        return DLP_OK;
+        return dlp_grow(&p->ranges, &p->cap, p->n + extra,
+                        sizeof(*p->ranges));
 }
 
 int plan_make(struct plan *p, const struct batch *b)

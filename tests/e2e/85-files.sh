@@ -226,6 +226,12 @@ check "$FLEET_PY" "$ROOT/tests/tools/validate_records.py" --min-count 5 "$FLEET_
 check sh -c "! grep -rq '4111 1111 1111 1111\|078-05-1120' '$FLEET_RUN'/inspector-*.log '$FLEET_RUN'/reporter.log" \
         "no file contents in any log"
 
+# --- the PDF's alert in full (dlp-sim reads the PDF's text with poppler) -----
+check slack_says "|contract.pdf> (application/pdf, " US_SOCIAL_SECURITY_NUMBER \
+        "the PDF's alert links the file and gives its type and size"
+check sh -c "! grep -Eq 'contract\.pdf> \(application/pdf, [^)]*\), page' '$FLEET_RUN/slack.json'" \
+        "no page is claimed for the PDF (Google's answer has no page field)"
+
 trap - EXIT
 check fleet_down "every process stopped cleanly on SIGTERM"
 check_summary e2e.files

@@ -305,9 +305,67 @@ static void test_precheck(void **state)
         json_decref(f);
 }
 
+/* files.info's answers, as Slack gives them: the file, a token that
+ * cannot read files (set-up), a file gone, transient trouble, and answers
+ * that are not Slack's. */
+static void test_files_info_answers(void **state)
+{
+        static const struct {
+                long status;
+                const char *body;
+                enum file_fetch_outcome want;
+                const char *reason;
+        } cases[] = {
+            {200, "{\"ok\":true,\"file\":{\"id\":\"F1\"}}", FILE_FETCH_OK, ""},
+            {200, "{\"ok\":false,\"error\":\"missing_scope\",\"needed\":"
+                  "\"files:read\"}",
+             FILE_FETCH_SETUP_ERROR, "the bot token lacks files:read"},
+            {200, "{\"ok\":false,\"error\":\"invalid_auth\"}",
+             FILE_FETCH_SETUP_ERROR, "the bot token was refused (invalid_auth)"},
+            {200, "{\"ok\":false,\"error\":\"file_deleted\"}",
+             FILE_FETCH_UNINSPECTABLE, "deleted before it was fetched"},
+            {200, "{\"ok\":false,\"error\":\"file_not_found\"}",
+             FILE_FETCH_UNINSPECTABLE, "deleted before it was fetched"},
+            {200, "{\"ok\":false,\"error\":\"channel_not_found\"}",
+             FILE_FETCH_UNINSPECTABLE, "files.info: channel_not_found"},
+            {429, "{\"ok\":false,\"error\":\"ratelimited\"}", FILE_FETCH_RETRY,
+             "files.info: HTTP error"},
+            {200, "{\"ok\":false,\"error\":\"fatal_error\"}", FILE_FETCH_RETRY,
+             "files.info: fatal_error"},
+            {503, "<html>down</html>", FILE_FETCH_RETRY, "files.info: HTTP error"},
+            {0, NULL, FILE_FETCH_RETRY, "files.info: no answer"},
+            {200, "<html>card 4111 1111 1111 1111</html>", FILE_FETCH_RETRY,
+             "files.info: not an answer of Slack's"},
+            {200, "{\"ok\":true,\"file\":\"F1\"}", FILE_FETCH_RETRY,
+             "files.info: not an answer of Slack's"},
+            {404, "not found", FILE_FETCH_UNINSPECTABLE,
+             "files.info answered HTTP 404"},
+        };
+
+        (void)state;
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                char reason[200];
+                json_t *file = NULL;
+                enum file_fetch_outcome o = file_info_sort(
+                    cases[i].status, cases[i].body,
+                    cases[i].body ? strlen(cases[i].body) : 0, &file, reason,
+                    sizeof(reason));
+
+                assert_int_equal(o, cases[i].want);
+                assert_string_equal(reason, cases[i].reason);
+                if (o == FILE_FETCH_OK) {
+                        assert_string_equal(
+                            json_string_value(json_object_get(file, "id")), "F1");
+                        json_decref(file);
+                } else
+                        assert_null(file);
+        }
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_files_info_answers),
             cmocka_unit_test(test_text_file_comes_whole),
             cmocka_unit_test(test_pdf_is_a_byte_item),
             cmocka_unit_test(test_login_page_is_a_setup_error),

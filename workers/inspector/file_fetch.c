@@ -206,6 +206,75 @@ int file_fetch_precheck(const json_t *file, size_t max_bytes, char *reason,
         return 1;
 }
 
+enum file_fetch_outcome file_info_sort(long status, const char *body,
+                                       size_t len, json_t **file, char *reason,
+                                       size_t reason_size)
+{
+        static const char *const setup[] = {"missing_scope", "no_permission",
+                                            "not_allowed_token_type"};
+        static const char *const refused[] = {"invalid_auth", "not_authed",
+                                              "token_revoked",
+                                              "account_inactive"};
+        static const char *const later[] = {"ratelimited", "fatal_error",
+                                            "internal_error", "service_unavailable",
+                                            "request_timeout"};
+        json_t *root = NULL, *f;
+        const char *err;
+        enum file_fetch_outcome o = FILE_FETCH_RETRY;
+
+        *file = NULL;
+        *reason = '\0';
+        if (status == 200)
+                root = json_loadb(body ? body : "", len, 0, NULL);
+        if (status != 0 && status != 200 && status != 429 && status < 500) {
+                dlp_fmt(reason, reason_size, "files.info answered HTTP %ld",
+                        status);
+                return FILE_FETCH_UNINSPECTABLE;
+        }
+        if (json_is_true(json_object_get(root, "ok")) &&
+            json_is_object(f = json_object_get(root, "file"))) {
+                *file = json_incref(f);
+                json_decref(root);
+                return FILE_FETCH_OK;
+        }
+        err = json_string_value(json_object_get(root, "error"));
+        if (!err) {
+                dlp_fmt(reason, reason_size, "files.info: %s",
+                        status == 0     ? "no answer"
+                        : status == 200 ? "not an answer of Slack's"
+                                        : "HTTP error");
+                json_decref(root);
+                return FILE_FETCH_RETRY;
+        }
+        for (size_t i = 0; i < sizeof(setup) / sizeof(setup[0]); i++)
+                if (!strcmp(err, setup[i])) {
+                        dlp_fmt(reason, reason_size,
+                                "the bot token lacks files:read");
+                        o = FILE_FETCH_SETUP_ERROR;
+                }
+        for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+                if (!strcmp(err, refused[i])) {
+                        dlp_fmt(reason, reason_size,
+                                "the bot token was refused (%s)", err);
+                        o = FILE_FETCH_SETUP_ERROR;
+                }
+        if (!strcmp(err, "file_not_found") || !strcmp(err, "file_deleted")) {
+                dlp_fmt(reason, reason_size, "deleted before it was fetched");
+                o = FILE_FETCH_UNINSPECTABLE;
+        }
+        if (o == FILE_FETCH_RETRY) {
+                int transient = 0;
+
+                for (size_t i = 0; i < sizeof(later) / sizeof(later[0]); i++)
+                        transient |= !strcmp(err, later[i]);
+                dlp_fmt(reason, reason_size, "files.info: %.60s", err);
+                if (!transient)
+                        o = FILE_FETCH_UNINSPECTABLE;
+        }
+        json_decref(root);
+        return o;
+}
+
 /*
  * Fetching
  */

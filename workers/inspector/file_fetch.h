@@ -74,6 +74,18 @@ struct file_sniff file_sniff(const char *content_type, const char *mimetype,
 int file_fetch_precheck(const json_t *file, size_t max_bytes, char *reason,
                         size_t reason_size);
 
+/* Sorts files.info's answer (\p status, \p body of \p len bytes; status 0:
+ * no answer came): FILE_FETCH_OK with *file the file object (new
+ * reference); SETUP_ERROR when the token cannot read files
+ * (missing_scope, invalid_auth, ...); UNINSPECTABLE when the file is gone
+ * ("deleted before it was fetched") or Slack refuses it for good; RETRY
+ * for a timeout, 429, 5xx, ratelimited, fatal_error or an answer that is
+ * not Slack's JSON. \p reason (when not OK) is for a person: Slack's error
+ * code at most, never the body. */
+enum file_fetch_outcome file_info_sort(long status, const char *body,
+                                       size_t len, json_t **file, char *reason,
+                                       size_t reason_size);
+
 struct file_fetcher;
 
 /* A fetcher whose downloads stop after \p timeout_ms in all. NULL when out

@@ -147,73 +147,37 @@ static void set_str(char **dst, const json_t *v)
 static json_t *files_info(struct files *fs, struct dlp_httpc *http,
                           struct file_item *it)
 {
-        char url[1024], errstr[256];
+        char url[1024], errstr[256], reason[200];
 
         dlp_fmt(url, sizeof(url), "%s/files.info?file=%s", fs->o.api_url,
                 it->id);
         for (int t = 1;; t++) {
                 struct dlp_http_result res;
-                json_t *root, *file;
-                const char *err;
+                json_t *file;
                 long wait_ms;
                 int rc = dlp_httpc_get(http, url, fs->o.token, &res, errstr,
                                        sizeof(errstr));
 
-                root = rc == DLP_OK && res.status == 200
-                           ? json_loadb(res.body, res.body_len, 0, NULL)
-                           : NULL;
-                wait_ms = res.retry_after > 0 ? (long)(res.retry_after * 1000)
-                                              : 500L << (t < 6 ? t : 6);
-                if (rc == DLP_OK && res.status != 200 && res.status != 429 &&
-                    res.status < 500) {
-                        file_item_fail(it, FILE_WHY_FAILED,
-                                       "files.info answered HTTP %ld",
-                                       res.status);
+                switch (file_info_sort(rc == DLP_OK ? res.status : 0, res.body,
+                                       res.body_len, &file, reason,
+                                       sizeof(reason))) {
+                case FILE_FETCH_OK:
+                        dlp_http_result_free(&res);
+                        return file;
+                case FILE_FETCH_SETUP_ERROR:
+                        setup_error(fs, it, reason);
                         dlp_http_result_free(&res);
                         return NULL;
+                case FILE_FETCH_UNINSPECTABLE:
+                        file_item_fail(it, why_of(reason), "%s", reason);
+                        dlp_http_result_free(&res);
+                        return NULL;
+                case FILE_FETCH_RETRY:
+                        break;
                 }
+                wait_ms = res.retry_after > 0 ? (long)(res.retry_after * 1000)
+                                              : 500L << (t < 6 ? t : 6);
                 dlp_http_result_free(&res);
-                if (root && json_is_true(json_object_get(root, "ok")) &&
-                    json_is_object(file = json_object_get(root, "file"))) {
-                        json_incref(file);
-                        json_decref(root);
-                        return file;
-                }
-                err = json_string_value(json_object_get(root, "error"));
-                if (err && (!strcmp(err, "missing_scope") ||
-                            !strcmp(err, "no_permission") ||
-                            !strcmp(err, "not_allowed_token_type"))) {
-                        setup_error(fs, it, "the bot token lacks files:read");
-                        json_decref(root);
-                        return NULL;
-                }
-                if (err && (!strcmp(err, "invalid_auth") ||
-                            !strcmp(err, "not_authed") ||
-                            !strcmp(err, "token_revoked") ||
-                            !strcmp(err, "account_inactive"))) {
-                        char what[200];
-                        dlp_fmt(what, sizeof(what),
-                                "the bot token was refused (%s)", err);
-                        setup_error(fs, it, what);
-                        json_decref(root);
-                        return NULL;
-                }
-                if (err && (!strcmp(err, "file_not_found") ||
-                            !strcmp(err, "file_deleted"))) {
-                        file_item_fail(it, FILE_WHY_DELETED,
-                                       "deleted before it was fetched");
-                        json_decref(root);
-                        return NULL;
-                }
-                if (err && strcmp(err, "ratelimited") != 0 &&
-                    strcmp(err, "fatal_error") != 0 &&
-                    strcmp(err, "internal_error") != 0) {
-                        file_item_fail(it, FILE_WHY_FAILED,
-                                       "files.info: %.60s", err);
-                        json_decref(root);
-                        return NULL;
-                }
-                json_decref(root);
                 /* a timeout, 429 or 5xx: again, a bounded number of times */
                 if (t >= fs->o.max_tries) {
                         file_item_fail(it, FILE_WHY_FAILED,

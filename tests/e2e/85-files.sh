@@ -21,17 +21,12 @@
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 run_id=$(date +%s)-$$
-export DLP_TOPIC_EVENTS=e2e.$run_id.events DLP_TOPIC_INSPECTED=e2e.$run_id.inspected \
-        DLP_TOPIC_ALERTS=e2e.$run_id.alerts DLP_TOPIC_DEADLETTER=e2e.$run_id.deadletter \
-        DLP_GROUP_ID=e2e-$run_id-inspector DLP_REPORTER_GROUP_ID=e2e-$run_id-reporter
-fleet_init "${FLEET_RUN_DIR:-$ROOT/.run/e2e-files}"
-rm -f "$FLEET_RUN"/*
+export DLP_GROUP_ID=e2e-$run_id-inspector DLP_REPORTER_GROUP_ID=e2e-$run_id-reporter
 NOFILES_TOKEN=xoxb-dlpfleet-test-nofiles
 export SLACK_SIM_NOFILES_TOKEN=$NOFILES_TOKEN DLP_ALERT_UNINSPECTED_FILES=true
 CAP=2200000 # DLP_FILE_MAX_BYTES: the 2 MiB CSV fits, the 2.3 MB dump does not
-
-"$ROOT/scripts/kafka.sh" create-topics 4 "$DLP_TOPIC_EVENTS" \
-        "$DLP_TOPIC_INSPECTED" "$DLP_TOPIC_ALERTS" "$DLP_TOPIC_DEADLETTER" >/dev/null
+fleet_run_topics "${FLEET_RUN_DIR:-$ROOT/.run/e2e-files}" "e2e.$run_id" 4 \
+        events inspected alerts deadletter
 fleet_up "$BOOTSTRAP" 0 # the inspectors are this test's own, below
 
 # inspector NAME TOKEN: one inspector fetching files with TOKEN

@@ -29,6 +29,7 @@ static const char pdf[] = "%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n";
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static char seen_auth[128];
+static int port; /* the server's */
 
 static void body(struct dlp_http_resp *resp, int status, const char *type,
                  const void *data, size_t len)
@@ -72,6 +73,17 @@ static int handler(void *opaque, struct dlp_http_req *req,
         } else if (!strcmp(p, "/f/big")) {
                 memset(big, 'a', CAP + 1);
                 body(resp, 200, "text/plain", big, CAP + 1);
+        } else if (!strcmp(p, "/f/away")) {
+                /* the same server by another name: another host to curl */
+                char to[96];
+
+                snprintf(to, sizeof(to), "http://localhost:%d/f/cards.csv",
+                         port);
+                dlp_http_resp_text(resp, 302, "moved\n");
+                dlp_http_resp_header(resp, "Location", "%s", to);
+        } else if (!strcmp(p, "/f/to-file")) {
+                dlp_http_resp_text(resp, 302, "moved\n");
+                dlp_http_resp_header(resp, "Location", "file:///etc/passwd");
         } else if (!strcmp(p, "/f/denied"))
                 dlp_http_resp_text(resp, 403, "forbidden\n");
         else if (!strcmp(p, "/f/busy")) {
@@ -87,7 +99,7 @@ static int handler(void *opaque, struct dlp_http_req *req,
 struct fixture {
         struct dlp_httpd *httpd;
         struct file_fetcher *ff;
-        char base[64];
+        char base[64], api[64];
 };
 
 static int setup(void **state)
@@ -99,7 +111,10 @@ static int setup(void **state)
         f.httpd = dlp_httpd_start("127.0.0.1:0", 1, 1 << 16, handler, NULL, err,
                                   sizeof(err));
         assert_non_null(f.httpd);
-        f.ff = file_fetcher_new(10000);
+        port = dlp_httpd_port(f.httpd);
+        snprintf(f.api, sizeof(f.api), "http://127.0.0.1:%d/api",
+                 dlp_httpd_port(f.httpd));
+        f.ff = file_fetcher_new(10000, f.api, "files.slack.com");
         assert_non_null(f.ff);
         snprintf(f.base, sizeof(f.base), "http://127.0.0.1:%d/f/",
                  dlp_httpd_port(f.httpd));
@@ -214,6 +229,7 @@ static void test_exactly_the_cap_fits(void **state)
 static void test_transient_answers_retry(void **state)
 {
         struct file_fetch_result r;
+        struct file_fetcher *ff;
         char url[64];
 
         fetch(*state, "busy", TOKEN, "text/plain", "text", &r);
@@ -224,9 +240,11 @@ static void test_transient_answers_retry(void **state)
         assert_int_equal(r.retry_after_s, -1);
         /* nobody listens on port 1 */
         snprintf(url, sizeof(url), "http://127.0.0.1:1/f/x");
-        assert_int_equal(file_fetch(((struct fixture *)*state)->ff, url, TOKEN,
-                                    "text/plain", "text", CAP, &r),
-                         DLP_OK);
+        ff = file_fetcher_new(10000, "http://127.0.0.1:1/api", NULL);
+        assert_non_null(ff);
+        assert_int_equal(
+            file_fetch(ff, url, TOKEN, "text/plain", "text", CAP, &r), DLP_OK);
+        file_fetcher_destroy(ff);
         assert_int_equal(r.outcome, FILE_FETCH_RETRY);
         assert_int_equal(r.http_status, 0);
 }
@@ -362,6 +380,118 @@ static void test_files_info_answers(void **state)
         }
 }
 
+/* The token goes to SLACK_API_URL's host and DLP_FILE_DOWNLOAD_HOSTS over
+ * https, nowhere else, whatever a record or an answer says. */
+static void test_url_rule(void **state)
+{
+        static const char *const refused[] = {
+            "https://evil.example/files-pri/T1-F1/download/a.csv",
+            "https://files.slack.com.evil.example/x",
+            "https://files.slack.com@evil.example/x",
+            "https://evil.example\\@files.slack.com/x",
+            "https://evil.example#@files.slack.com/x",
+            "https://user:pw@files.slack.com/x",
+            "http://files.slack.com/x",  /* downgrade */
+            "http://slack.com/api/x",    /* the API's host, plain */
+            "file:///etc/passwd",
+            "gopher://files.slack.com:70/_x",
+            "ftp://files.slack.com/x",
+            "dict://slack.com:11211/",
+            "//files.slack.com/x",
+            "files.slack.com/x",
+            "",
+            NULL,
+        };
+        static const char *const allowed[] = {
+            "https://files.slack.com/files-pri/T1-F1/download/a.csv",
+            "https://FILES.Slack.COM/x",
+            "https://slack.com/x",
+            "https://cdn.example/x",
+        };
+        const char *hosts = "files.slack.com, cdn.example";
+        char why[200];
+
+        (void)state;
+        for (size_t i = 0; i < sizeof(refused) / sizeof(*refused); i++) {
+                why[0] = 0;
+                assert_int_equal(file_url_allowed(refused[i],
+                                                  "https://slack.com/api",
+                                                  hosts, why, sizeof(why)),
+                                 0);
+                assert_non_null(strstr(why, "download refused"));
+        }
+        for (size_t i = 0; i < sizeof(allowed) / sizeof(*allowed); i++)
+                assert_int_equal(file_url_allowed(allowed[i],
+                                                  "https://slack.com/api",
+                                                  hosts, why, sizeof(why)),
+                                 1);
+        /* plain http only at a plain-http SLACK_API_URL's own address */
+        assert_int_equal(file_url_allowed("http://127.0.0.1:8471/f/a",
+                                          "http://127.0.0.1:8471/api", "", why,
+                                          sizeof(why)),
+                         1);
+        assert_int_equal(file_url_allowed("http://127.0.0.1:8472/f/a",
+                                          "http://127.0.0.1:8471/api", "", why,
+                                          sizeof(why)),
+                         0);
+        assert_int_equal(file_url_allowed("http://127.0.0.2:8471/f/a",
+                                          "http://127.0.0.1:8471/api",
+                                          "127.0.0.2", why, sizeof(why)),
+                         0);
+        /* no SLACK_API_URL worth the name: nothing goes anywhere */
+        assert_int_equal(file_url_allowed("https://files.slack.com/x",
+                                          "not a url", hosts, why,
+                                          sizeof(why)),
+                         0);
+        /* a host that is not ASCII is shown bounded and valid */
+        assert_int_equal(file_url_allowed("https://\xc3\xa9vil.example/x",
+                                          "https://slack.com/api", NULL, why,
+                                          sizeof(why)),
+                         0);
+        assert_non_null(strstr(why, "download refused"));
+}
+
+/* A refused URL is never connected to: the server sees no request. */
+static void test_refused_url_sends_nothing(void **state)
+{
+        struct fixture *f = *state;
+        struct file_fetch_result r;
+        char url[128];
+
+        pthread_mutex_lock(&lock);
+        strcpy(seen_auth, "none");
+        pthread_mutex_unlock(&lock);
+        /* the test server under another name than SLACK_API_URL's */
+        snprintf(url, sizeof(url), "http://localhost:%d/f/cards.csv", port);
+        assert_int_equal(
+            file_fetch(f->ff, url, TOKEN, "text/csv", "csv", CAP, &r), DLP_OK);
+        assert_int_equal(r.outcome, FILE_FETCH_UNINSPECTABLE);
+        assert_null(r.data);
+        assert_non_null(strstr(r.reason, "host localhost"));
+        assert_null(strstr(r.reason, TOKEN));
+        pthread_mutex_lock(&lock);
+        assert_string_equal(seen_auth, "none");
+        pthread_mutex_unlock(&lock);
+}
+
+/* A redirect to another host gets no token; one to file:// is not
+ * followed. */
+static void test_redirects_keep_the_token(void **state)
+{
+        struct file_fetch_result r;
+
+        fetch(*state, "away", TOKEN, "text/csv", "csv", &r);
+        pthread_mutex_lock(&lock);
+        assert_string_equal(seen_auth, "");
+        pthread_mutex_unlock(&lock);
+        assert_int_not_equal(r.outcome, FILE_FETCH_OK);
+        file_fetch_result_free(&r);
+        fetch(*state, "to-file", TOKEN, "text/csv", "csv", &r);
+        assert_int_equal(r.outcome, FILE_FETCH_RETRY);
+        assert_non_null(strstr(r.reason, "download failed"));
+        assert_null(r.data);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -374,6 +504,9 @@ int main(void)
             cmocka_unit_test(test_transient_answers_retry),
             cmocka_unit_test(test_sniff),
             cmocka_unit_test(test_precheck),
+            cmocka_unit_test(test_url_rule),
+            cmocka_unit_test(test_refused_url_sends_nothing),
+            cmocka_unit_test(test_redirects_keep_the_token),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -17,6 +17,7 @@ struct file_fetcher {
         CURL *curl;
         long timeout_ms;
         const atomic_int *abort; /* set: the transfer stops */
+        char *api_url, *hosts;   /* where the token may go (borrowed) */
 };
 
 /*
@@ -276,10 +277,129 @@ enum file_fetch_outcome file_info_sort(long status, const char *body,
 }
 
 /*
+ * Where the token may go
+ */
+
+/* \p part of \p url (a curl_free'd string), or NULL. */
+static char *url_part(CURLU *u, CURLUPart part, unsigned flags)
+{
+        char *v = NULL;
+
+        return curl_url_get(u, part, &v, flags) == CURLUE_OK ? v : NULL;
+}
+
+struct url_parts {
+        char *scheme, *host, *port, *user, *password;
+};
+
+static void url_parts_free(struct url_parts *p)
+{
+        curl_free(p->scheme);
+        curl_free(p->host);
+        curl_free(p->port);
+        curl_free(p->user);
+        curl_free(p->password);
+}
+
+/* Parses \p url with libcurl's own parser (the one the transfer uses, so
+ * the host checked is the host connected to). 0 when it is not a URL. */
+static int url_split(const char *url, struct url_parts *p)
+{
+        CURLU *u = curl_url();
+        int ok;
+
+        memset(p, 0, sizeof(*p));
+        if (!u)
+                return 0;
+        ok = url && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK;
+        if (ok) {
+                p->scheme = url_part(u, CURLUPART_SCHEME, 0);
+                p->host = url_part(u, CURLUPART_HOST, 0);
+                p->port = url_part(u, CURLUPART_PORT, CURLU_DEFAULT_PORT);
+                p->user = url_part(u, CURLUPART_USER, 0);
+                p->password = url_part(u, CURLUPART_PASSWORD, 0);
+                ok = p->scheme && p->host && p->port;
+        }
+        curl_url_cleanup(u);
+        if (!ok)
+                url_parts_free(p);
+        return ok;
+}
+
+/* Whether \p host is one of the comma-separated \p hosts (spaces around
+ * names ignored, case-insensitive, whole names only: no suffix match). */
+static int host_listed(const char *host, const char *hosts)
+{
+        size_t hn = strlen(host);
+
+        while (hosts && *hosts) {
+                const char *end = strchr(hosts, ',');
+                size_t n = end ? (size_t)(end - hosts) : strlen(hosts);
+                const char *h = hosts;
+
+                while (n && (*h == ' ' || *h == '\t'))
+                        h++, n--;
+                while (n && (h[n - 1] == ' ' || h[n - 1] == '\t'))
+                        n--;
+                if (n == hn && !strncasecmp(h, host, n))
+                        return 1;
+                hosts = end ? end + 1 : NULL;
+        }
+        return 0;
+}
+
+int file_url_allowed(const char *url, const char *api_url, const char *hosts,
+                     char *reason, size_t reason_size)
+{
+        struct url_parts u, api;
+        char shown[96];
+        int ok = 0;
+
+        if (!url_split(api_url, &api)) {
+                dlp_fmt(reason, reason_size,
+                        "download refused: SLACK_API_URL is not a URL");
+                return 0;
+        }
+        if (!url_split(url, &u)) {
+                dlp_fmt(reason, reason_size,
+                        "download refused: the download URL is not an "
+                        "http(s) URL");
+                url_parts_free(&api);
+                return 0;
+        }
+        /* the host as a person reads it: bounded, valid UTF-8 */
+        dlp_utf8_sanitize(shown, sizeof(shown), u.host, strlen(u.host));
+        if (u.user || u.password)
+                dlp_fmt(reason, reason_size,
+                        "download refused: the download URL has user "
+                        "information");
+        else if (strcasecmp(u.host, api.host) != 0 &&
+                 !host_listed(u.host, hosts))
+                dlp_fmt(reason, reason_size,
+                        "download refused: host %s is neither SLACK_API_URL's "
+                        "nor in DLP_FILE_DOWNLOAD_HOSTS",
+                        shown);
+        else if (!strcasecmp(u.scheme, "https"))
+                ok = 1;
+        else if (!strcasecmp(u.scheme, "http") &&
+                 !strcasecmp(api.scheme, "http") &&
+                 !strcasecmp(u.host, api.host) && !strcmp(u.port, api.port))
+                ok = 1; /* a plain-HTTP Slack (a simulator) at its own address */
+        else
+                dlp_fmt(reason, reason_size,
+                        "download refused: %s to %s, not https", u.scheme,
+                        shown);
+        url_parts_free(&u);
+        url_parts_free(&api);
+        return ok;
+}
+
+/*
  * Fetching
  */
 
-struct file_fetcher *file_fetcher_new(long timeout_ms)
+struct file_fetcher *file_fetcher_new(long timeout_ms, const char *api_url,
+                                      const char *hosts)
 {
         struct file_fetcher *f = calloc(1, sizeof(*f));
 
@@ -291,6 +411,8 @@ struct file_fetcher *file_fetcher_new(long timeout_ms)
                 return NULL;
         }
         f->timeout_ms = timeout_ms;
+        f->api_url = (char *)api_url;
+        f->hosts = (char *)hosts;
         return f;
 }
 
@@ -454,6 +576,13 @@ int file_fetch(struct file_fetcher *f, const char *url, const char *token,
 
         memset(res, 0, sizeof(*res));
         res->retry_after_s = -1;
+        /* the URL comes from a record or an answer: the token goes only
+         * where the rule says (DESIGN §14), before any connection */
+        if (!file_url_allowed(url, f->api_url, f->hosts, res->reason,
+                              sizeof(res->reason))) {
+                res->outcome = FILE_FETCH_UNINSPECTABLE;
+                return DLP_OK;
+        }
         st.curl = f->curl;
         st.res = res;
         st.max_bytes = max_bytes;
@@ -480,9 +609,23 @@ int file_fetch(struct file_fetcher *f, const char *url, const char *token,
         curl_easy_setopt(f->curl, CURLOPT_WRITEDATA, &st);
         curl_easy_setopt(f->curl, CURLOPT_HEADERFUNCTION, on_header);
         curl_easy_setopt(f->curl, CURLOPT_HEADERDATA, &st);
-        /* Slack redirects downloads to its CDN; the token must not follow
-         * to another host (libcurl drops it across hosts by default) */
-        curl_easy_setopt(f->curl, CURLOPT_FOLLOWLOCATION, 1L);
+        /* Slack may redirect a download; libcurl drops a custom
+         * Authorization header when the host, port or scheme changes
+         * (never UNRESTRICTED_AUTH), and nothing but http(s) is spoken:
+         * no file://, gopher:// or ftp:// by a Location header. Plain
+         * http only when SLACK_API_URL itself is (a simulator). */
+        curl_easy_setopt(f->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+        curl_easy_setopt(f->curl, CURLOPT_REDIR_PROTOCOLS_STR,
+                         strncasecmp(f->api_url, "http:", 5) ? "https"
+                                                             : "http,https");
+        curl_easy_setopt(f->curl, CURLOPT_UNRESTRICTED_AUTH, 0L);
+        /* before 7.83.1 a custom Authorization header followed a redirect
+         * to the same host on another port or scheme (CVE-2022-27776) */
+        curl_easy_setopt(f->curl, CURLOPT_FOLLOWLOCATION,
+                         curl_version_info(CURLVERSION_NOW)->version_num >=
+                                 0x075301
+                             ? 1L
+                             : 0L);
         curl_easy_setopt(f->curl, CURLOPT_MAXREDIRS, 3L);
         if (f->abort) { /* the worker stops: no wait for the timeout */
                 curl_easy_setopt(f->curl, CURLOPT_XFERINFOFUNCTION,

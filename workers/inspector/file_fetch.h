@@ -86,18 +86,33 @@ enum file_fetch_outcome file_info_sort(long status, const char *body,
                                        size_t len, json_t **file, char *reason,
                                        size_t reason_size);
 
+/* The one rule for where the bot token goes (DESIGN §14): \p url (from a
+ * record on the events topic or a files.info answer, so outside input) is
+ * fetched with the token only when its host is SLACK_API_URL's (\p
+ * api_url) or one of the comma-separated \p hosts
+ * (DLP_FILE_DOWNLOAD_HOSTS; whole names, no wildcard), over https — or
+ * plain http at exactly SLACK_API_URL's scheme, host and port when that
+ * is http (a simulator) —, and without user information. 1, or 0 with \p
+ * reason filled (no secret, the host bounded and made valid UTF-8). */
+int file_url_allowed(const char *url, const char *api_url, const char *hosts,
+                     char *reason, size_t reason_size);
+
 struct file_fetcher;
 
-/* A fetcher whose downloads stop after \p timeout_ms in all. NULL when out
- * of memory. dlp_httpc_global_init() must have run. */
-struct file_fetcher *file_fetcher_new(long timeout_ms);
+/* A fetcher whose downloads stop after \p timeout_ms in all and go only
+ * where file_url_allowed(url, \p api_url, \p hosts) says; both strings
+ * are borrowed and must outlive it. NULL when out of memory.
+ * dlp_httpc_global_init() must have run. */
+struct file_fetcher *file_fetcher_new(long timeout_ms, const char *api_url,
+                                      const char *hosts);
 void file_fetcher_destroy(struct file_fetcher *f);
 /* Downloads of \p f stop (RETRY, "download failed") soon after \p flag is
  * set: a stopping worker does not wait for a slow download's timeout. */
 void file_fetcher_abort_on(struct file_fetcher *f, const atomic_int *flag);
 
 /* GETs \p url with "Authorization: Bearer <token>" and fills \p res
- * (always; free it with file_fetch_result_free). At most \p max_bytes are
+ * (always; free it with file_fetch_result_free; a URL file_url_allowed()
+ * refuses is UNINSPECTABLE and nothing is sent). At most \p max_bytes are
  * kept: a larger file (by Content-Length, or as it streams) is
  * UNINSPECTABLE "too large" and its download is cut short. \p mimetype
  * and \p filetype are Slack's (see file_sniff). Returns DLP_OK, or

@@ -306,7 +306,8 @@ static void file_done(struct files *fs, struct file_job *job)
 static void *fetch_thread(void *arg)
 {
         struct files *fs = arg;
-        struct file_fetcher *ff = file_fetcher_new(fs->o.timeout_ms);
+        struct file_fetcher *ff = file_fetcher_new(
+            fs->o.timeout_ms, fs->o.api_url, fs->o.download_hosts);
         struct dlp_httpc *http = dlp_httpc_new(
             fs->o.timeout_ms < INFO_TIMEOUT_MS ? fs->o.timeout_ms
                                                : INFO_TIMEOUT_MS);

@@ -1167,6 +1167,7 @@ static int files_init(struct inspector *ins, char *errstr, size_t errstr_size)
         const struct files_opts o = {
             .api_url = ins->cfg.slack_api_url,
             .token = ins->cfg.slack_token,
+            .download_hosts = ins->cfg.file_download_hosts,
             .max_bytes = (size_t)ins->cfg.file_max_bytes,
             .timeout_ms = ins->cfg.file_timeout_ms,
             .max_tries = (int)ins->cfg.file_fetch_tries,

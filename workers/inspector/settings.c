@@ -81,6 +81,11 @@ static const struct dlp_setting inspector_settings[] = {
      offsetof(CFG, slack_token),
      "Slack bot token with files:read, to fetch shared files; unset: the "
      "contents of files are not inspected (a warning at start)"},
+    {"DLP_FILE_DOWNLOAD_HOSTS", "file-download-hosts", DLP_SET_STR,
+     "files.slack.com", 0, 0, offsetof(CFG, file_download_hosts),
+     "hosts besides SLACK_API_URL's that the bot token is sent to for a "
+     "download (comma-separated, whole names); any other download URL is "
+     "refused, and only https is used (DESIGN §14)"},
     {"DLP_FILE_MAX_BYTES", "file-max-bytes", DLP_SET_INT, "10485760", 1,
      104857600, offsetof(CFG, file_max_bytes),
      "largest file fetched and inspected; a larger one is recorded as not "

@@ -29,6 +29,7 @@ struct inspector_config {
         char *inspect_config_file;
         char *slack_api_url; /* files (DESIGN §14) */
         char *slack_token;
+        char *file_download_hosts;
         long file_max_bytes;
         long file_timeout_ms;
         long file_fetch_tries;

@@ -183,6 +183,11 @@ static json_t *with_files(const char *id)
         json_t *ins = inspection(id);
         json_t *fs = json_object_get(ins, "findings");
 
+        json_object_set_new(
+            ins, "files",
+            json_pack("[{s:s,s:b},{s:s,s:b},{s:s,s:b}]", "id", "F0CSV",
+                      "inspected", 1, "id", "F0PDF", "inspected", 1, "id",
+                      "F0BIG", "inspected", 0));
         json_array_append_new(fs, json_pack("{s:s,s:s,s:s,s:s}", "info_type",
                                             "CREDIT_CARD_NUMBER", "likelihood",
                                             "LIKELY", "file_id", "F0CSV",
@@ -237,6 +242,52 @@ static void test_files_removed_once(void **state)
         actions_free(a);
 }
 
+/* files.delete runs with the admin token: only for a file the record
+ * itself lists as inspected, with a Slack file id. A finding naming
+ * another file (not listed, listed as not inspected, not an id) deletes
+ * nothing; the message is still removed. */
+static void test_only_the_records_files_removed(void **state)
+{
+        static const char *const stray[] = {
+            "F0OTHER",      /* in no files[] of this record */
+            "F0BIG",        /* listed, not inspected */
+            "F0CSV&x=1",    /* not an id */
+            "f0csv",        /* not an id */
+            "F",            /* not an id */
+        };
+        struct actions *a = actions_new(&cfg);
+        json_t *ins = inspection("Ev11");
+        json_t *fs = json_object_get(ins, "findings");
+
+        (void)state;
+        json_object_set_new(
+            ins, "files",
+            json_pack("[{s:s,s:b},{s:s,s:b},{s:s,s:b}]", "id", "F0CSV",
+                      "inspected", 1, "id", "F0BIG", "inspected", 0, "id",
+                      "F0CSV&x=1", "inspected", 1));
+        for (size_t i = 0; i < sizeof(stray) / sizeof(*stray); i++)
+                json_array_append_new(
+                    fs, json_pack("{s:s,s:s,s:s}", "info_type",
+                                  "CREDIT_CARD_NUMBER", "likelihood", "LIKELY",
+                                  "file_id", stray[i]));
+        /* chat.delete only */
+        assert_int_equal(actions_submit(a, ins, fs, ACTION_REMOVE, "r", NULL),
+                         1);
+        assert_int_equal(drop(a), 1);
+        /* no files[] at all: nothing to delete either */
+        json_decref(ins);
+        ins = inspection("Ev12");
+        fs = json_object_get(ins, "findings");
+        json_array_append_new(fs, json_pack("{s:s,s:s,s:s}", "info_type",
+                                            "CREDIT_CARD_NUMBER", "likelihood",
+                                            "LIKELY", "file_id", "F0CSV"));
+        assert_int_equal(actions_submit(a, ins, fs, ACTION_REMOVE, "r", NULL),
+                         1);
+        assert_int_equal(drop(a), 1);
+        json_decref(ins);
+        actions_free(a);
+}
+
 static void test_file_removal_record(void **state)
 {
         struct action_task t = {0};
@@ -274,6 +325,7 @@ int main(void)
             cmocka_unit_test(test_learned_records_skip_what_is_done),
             cmocka_unit_test(test_records),
             cmocka_unit_test(test_files_removed_once),
+            cmocka_unit_test(test_only_the_records_files_removed),
             cmocka_unit_test(test_file_removal_record),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -536,8 +536,37 @@ static size_t follow_up(struct actions *a, const json_t *ins,
         return enqueue(a, kind, ins, findings, rule, 1, error, NULL, cookie);
 }
 
+/* Whether \p file may be deleted for the record \p ins (DESIGN §14): a
+ * Slack file id (F and capitals or digits, as the inspector takes them)
+ * that the record's own files[] lists as inspected. A finding naming
+ * any other id — a stray or forged record on the inspected topic — deletes
+ * nothing: files.delete runs with the admin token, which can delete any
+ * file of the workspace. */
+static int file_deletable(const json_t *ins, const char *file)
+{
+        size_t n = strlen(file), i;
+        json_t *f;
+
+        if (n < 2 || n >= sizeof(((struct action_task *)0)->file_id) ||
+            file[0] != 'F')
+                return 0;
+        for (i = 1; i < n; i++)
+                if (!((file[i] >= 'A' && file[i] <= 'Z') ||
+                      (file[i] >= '0' && file[i] <= '9')))
+                        return 0;
+        json_array_foreach(json_object_get(ins, "files"), i, f)
+        {
+                const char *listed = str(f, "id");
+
+                if (listed && !strcmp(listed, file) &&
+                    json_is_true(json_object_get(f, "inspected")))
+                        return 1;
+        }
+        return 0;
+}
+
 /* Queues files.delete of each file \p findings are in (file_id), once per
- * file and event. */
+ * file and event, if file_deletable(). */
 static size_t remove_files(struct actions *a, const json_t *ins,
                            const json_t *findings, const char *rule,
                            void *cookie)
@@ -551,9 +580,7 @@ static size_t remove_files(struct actions *a, const json_t *ins,
         {
                 const char *file = str(f, "file_id");
 
-                /* Slack's file ids are short; a longer one is no id */
-                if (!file ||
-                    strlen(file) >= sizeof(((struct action_task *)0)->file_id))
+                if (!file || !file_deletable(ins, file))
                         continue;
                 snprintf(step, sizeof(step), "remove_file:%s", file);
                 if (ledger_claim(a, id, step) == DEDUPE_NEW)

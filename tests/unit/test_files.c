@@ -78,8 +78,8 @@ static void test_job_from_event_and_record(void **state)
         assert_int_equal(file_item_keep(&job->v[0], copy("a\nb", 3), 3, NULL),
                          DLP_OK);
         assert_int_equal(job->v[0].lines.cnt, 2);
-        assert_int_equal(
-            file_item_keep(&job->v[1], copy("%PDF-", 5), 5, "PDF"), DLP_OK);
+        assert_int_equal(file_item_keep(&job->v[1], copy("%PDF-", 5), 5, "PDF"),
+                         DLP_OK);
         file_item_fail(&job->v[2], FILE_WHY_TOO_LARGE,
                        "too large: %d bytes, DLP_FILE_MAX_BYTES is %d", 12, 10);
         assert_null(job->v[2].data);
@@ -87,7 +87,8 @@ static void test_job_from_event_and_record(void **state)
         assert_int_equal(json_array_size(rec), 3);
         f = json_array_get(rec, 0);
         assert_true(json_is_true(json_object_get(f, "inspected")));
-        assert_string_equal(json_string_value(json_object_get(f, "as")), "text");
+        assert_string_equal(json_string_value(json_object_get(f, "as")),
+                            "text");
         assert_null(json_object_get(f, "reason"));
         f = json_array_get(rec, 1);
         assert_string_equal(json_string_value(json_object_get(f, "as")),
@@ -127,11 +128,15 @@ static void inspect_rows(struct batch *b)
                                SIM_POSSIBLE, &m),
                     DLP_OK);
                 for (size_t k = 0; k < m.cnt; k++) {
-                        struct backend_finding f = {
-                            "CREDIT_CARD_NUMBER", "VERY_LIKELY",
-                            row->src + row->base + m.v[k].start,
-                            m.v[k].end - m.v[k].start, r,
-                            (long long)m.v[k].start, (long long)m.v[k].end, 0};
+                        struct backend_finding f = {"CREDIT_CARD_NUMBER",
+                                                    "VERY_LIKELY",
+                                                    row->src + row->base +
+                                                        m.v[k].start,
+                                                    m.v[k].end - m.v[k].start,
+                                                    r,
+                                                    (long long)m.v[k].start,
+                                                    (long long)m.v[k].end,
+                                                    0};
                         batch_on_finding(&sink, &f);
                 }
                 sim_matches_free(&m);
@@ -162,9 +167,9 @@ static void test_text_file_chunks_map_to_file_offsets_and_lines(void **state)
 
                 memcpy(t, text, len);
                 memcpy(t + at, CARD, strlen(CARD));
-                assert_int_equal(file_item_keep(&job->v[0],
-                                                (unsigned char *)t, len, NULL),
-                                 DLP_OK);
+                assert_int_equal(
+                    file_item_keep(&job->v[0], (unsigned char *)t, len, NULL),
+                    DLP_OK);
                 batch_init(&b, &be, 100, 4096);
                 assert_int_equal(batch_add_files(&b, job), DLP_OK);
                 assert_true(b.n_rows > 4); /* the text, then the chunks */
@@ -194,12 +199,47 @@ static void test_text_file_chunks_map_to_file_offsets_and_lines(void **state)
                     json_string_value(json_object_get(f, "part")),
                     "file a.txt");
                 assert_null(json_object_get(f, "page"));
-                assert_null(strstr(json_string_value(
-                                       json_object_get(f, "quote_masked")),
-                                   CARD));
+                assert_null(strstr(
+                    json_string_value(json_object_get(f, "quote_masked")),
+                    CARD));
                 batch_clear(&b); /* frees the job */
         }
         free(text);
+}
+
+/* A job whose texts cannot share a request waits for the next batch
+ * (taking nothing, planning nothing), and an empty batch then takes it in
+ * chunks; a waiting job is offered again at every poll, so the answer must
+ * not cost a cut of the whole file. */
+static void test_big_file_waits_for_an_empty_batch(void **state)
+{
+        size_t len = 3 * 4096;
+        char *t = malloc(len);
+        json_t *ev = event_with_files("no secret here", 1);
+        json_t *first = json_pack("{s:s, s:s}", "schema", "dlp.event/1", "text",
+                                  "an earlier event");
+        int err;
+        struct file_job *job = file_job_new(ev, NULL, &err);
+        struct batch b;
+
+        (void)state;
+        memset(t, 'x', len);
+        assert_int_equal(
+            file_item_keep(&job->v[0], (unsigned char *)t, len, NULL), DLP_OK);
+        batch_init(&b, &be, 100, 4096);
+        assert_int_equal(batch_add(&b, NULL, first), DLP_OK);
+        for (int poll = 0; poll < 3; poll++) {
+                assert_int_equal(batch_add_files(&b, job), DLP_ERR_TOOBIG);
+                assert_int_equal(b.n_entries, 1);
+                assert_int_equal(b.n_rows, 1);
+                assert_ptr_equal(job->event, ev); /* still the caller's */
+                assert_int_equal(job->v[0].why, FILE_WHY_NONE);
+        }
+        batch_clear(&b);
+        assert_int_equal(batch_add_files(&b, job), DLP_OK);
+        assert_true(b.n_rows > 3); /* the text, then the file's chunks */
+        assert_int_equal(job->v[0].rows, b.n_rows - 1);
+        batch_clear(&b); /* frees the job */
 }
 
 /* A byte file is one byteItem request of its own; one over the request
@@ -217,14 +257,13 @@ static void test_byte_file_goes_alone(void **state)
 
         (void)state;
         memset(big, 'A', sizeof(big));
-        assert_int_equal(file_item_keep(&job->v[0], copy("small text", 10),
-                                        10, NULL),
-                         DLP_OK);
+        assert_int_equal(
+            file_item_keep(&job->v[0], copy("small text", 10), 10, NULL),
+            DLP_OK);
         assert_int_equal(
             file_item_keep(&job->v[1], copy("%PDF-1.4", 8), 8, "PDF"), DLP_OK);
-        assert_int_equal(file_item_keep(&job->v[2],
-                                        copy(big, sizeof(big)), sizeof(big),
-                                        "IMAGE_PNG"),
+        assert_int_equal(file_item_keep(&job->v[2], copy(big, sizeof(big)),
+                                        sizeof(big), "IMAGE_PNG"),
                          DLP_OK);
         batch_init(&b, &be, 100, 4096);
         assert_int_equal(batch_add_files(&b, job), DLP_OK);
@@ -239,8 +278,8 @@ static void test_byte_file_goes_alone(void **state)
         assert_int_equal(job->v[2].why, FILE_WHY_TOO_LARGE);
         assert_non_null(strstr(job->v[2].reason, "too large for one request"));
         /* nothing else joins a batch with a byte file */
-        json_t *other = json_pack("{s:s, s:s}", "schema", "dlp.event/1",
-                                  "text", "x");
+        json_t *other =
+            json_pack("{s:s, s:s}", "schema", "dlp.event/1", "text", "x");
         assert_int_equal(batch_add(&b, NULL, other), DLP_ERR_TOOBIG);
         json_decref(other);
         /* a finding in the PDF: the service's offsets, its page */
@@ -268,10 +307,10 @@ static void test_byte_file_goes_alone(void **state)
         assert_string_equal(job->v[1].reason, "refused by the DLP service: "
                                               "INVALID_ARGUMENT: bad document");
         json_t *rec = file_job_record(job);
-        assert_true(json_is_true(
-            json_object_get(json_array_get(rec, 0), "inspected")));
-        assert_int_equal(json_integer_value(
-                             json_object_get(json_array_get(rec, 0), "requests")),
+        assert_true(
+            json_is_true(json_object_get(json_array_get(rec, 0), "inspected")));
+        assert_int_equal(json_integer_value(json_object_get(
+                             json_array_get(rec, 0), "requests")),
                          1);
         assert_true(json_is_false(
             json_object_get(json_array_get(rec, 1), "inspected")));
@@ -294,8 +333,8 @@ static struct file_job *wait_ready(struct files *fs)
  * bound, revoked partitions, and no stage at all without a token. */
 static void test_stage_memory_bound_and_failures(void **state)
 {
-        struct files_opts o = {"http://127.0.0.1:1/api", "xoxb-test", 1000,
-                               2000, 1, 3, 2};
+        struct files_opts o = {
+            "http://127.0.0.1:1/api", "xoxb-test", 1000, 2000, 1, 3, 2};
         char errstr[128];
         struct files *fs;
         struct file_job *a, *b2, *c;
@@ -356,7 +395,9 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_job_from_event_and_record),
-            cmocka_unit_test(test_text_file_chunks_map_to_file_offsets_and_lines),
+            cmocka_unit_test(
+                test_text_file_chunks_map_to_file_offsets_and_lines),
+            cmocka_unit_test(test_big_file_waits_for_an_empty_batch),
             cmocka_unit_test(test_byte_file_goes_alone),
             cmocka_unit_test(test_stage_memory_bound_and_failures),
         };

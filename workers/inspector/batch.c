@@ -121,9 +121,9 @@ static size_t sources_of(json_t *event, struct source *out, size_t max)
                 if (n == max)
                         break;
                 if (json_is_string(pt) && json_string_length(pt) > 0)
-                        out[n++] = (struct source){
-                            json_string_value(pt), json_string_length(pt),
-                            (int)i, -1, NULL};
+                        out[n++] = (struct source){json_string_value(pt),
+                                                   json_string_length(pt),
+                                                   (int)i, -1, NULL};
         }
         return n;
 }
@@ -142,9 +142,9 @@ static size_t file_sources(struct file_job *job, struct source *out)
                         if (it->why != FILE_WHY_NONE || !it->done ||
                             !!it->byte_type != bytes || it->len == 0)
                                 continue;
-                        out[n++] = (struct source){(const char *)it->data,
-                                                   it->len, -1, (int)i,
-                                                   it->byte_type};
+                        out[n++] =
+                            (struct source){(const char *)it->data, it->len, -1,
+                                            (int)i, it->byte_type};
                 }
         return n;
 }
@@ -186,6 +186,23 @@ static int plan_source(const struct batch *b, const struct source *s,
         return err;
 }
 
+/* Whether the sources surely need a batch of their own: a byteItem is a
+ * request alone, and texts whose raw bytes exceed the room cannot take
+ * fewer escaped bytes in rows. O(sources): nothing is cut or escaped. */
+static int needs_own_batch(const struct source *src, size_t nsrc, size_t room)
+{
+        size_t raw = 0;
+
+        for (size_t s = 0; s < nsrc; s++) {
+                if (src[s].byte_type && src[s].len > 0)
+                        return 1;
+                raw += src[s].len;
+                if (raw > room)
+                        return 1;
+        }
+        return 0;
+}
+
 /* batch_add() and batch_add_files(): the event's rows, then its files'. */
 static int add_entry(struct batch *b, rd_kafka_message_t *rkm, json_t *event,
                      struct file_job *job)
@@ -206,6 +223,13 @@ static int add_entry(struct batch *b, rd_kafka_message_t *rkm, json_t *event,
         }
         nsrc = sources_of(event, src, BATCH_MAX_SOURCES);
         nsrc += file_sources(job, src + nsrc);
+        if (b->n_entries > 0 && needs_own_batch(src, nsrc, room)) {
+                /* known without planning: a job waiting for the next batch
+                 * is offered again at every poll, and cutting megabytes
+                 * into chunks each time kept the slots from being used */
+                err = DLP_ERR_TOOBIG;
+                goto out;
+        }
         /* a row per text (each part its own cell, so a finding never spans
          * two parts); a text too long for one request is cut into
          * overlapping chunks, and the event goes in a batch of its own */
@@ -377,9 +401,9 @@ char *batch_request(const struct batch *b, size_t lo, size_t hi, size_t *len)
 
                 free(cells);
                 free(lens);
-                return b->be->ops->bytes_request(
-                    b->be, r->byte_type, (const unsigned char *)r->src, r->len,
-                    len);
+                return b->be->ops->bytes_request(b->be, r->byte_type,
+                                                 (const unsigned char *)r->src,
+                                                 r->len, len);
         }
         if (cells && lens) {
                 for (size_t i = 0; i < n; i++) {
@@ -450,9 +474,8 @@ void batch_on_finding(void *ctx, const struct backend_finding *f)
                       (f->end < (long long)r->len ? f->end : (long long)r->len);
                 /* a value in an overlap counts in the chunk owning its
                  * start, a fragment at a chunk's edge in none (file_chunk.h) */
-                if ((size_t)start < r->own_lo ||
-                    ((size_t)start >= r->own_hi &&
-                     r->own_hi < r->base + r->len))
+                if ((size_t)start < r->own_lo || ((size_t)start >= r->own_hi &&
+                                                  r->own_hi < r->base + r->len))
                         return; /* (a range clamped to a row's end stays) */
         }
         json_array_foreach(e->findings, i, x)

@@ -376,7 +376,8 @@ static void test_stage_memory_bound_and_failures(void **state)
         /* the files leave memory with their job: room again */
         file_job_free(a);
         assert_int_equal(files_submit(fs, b2), DLP_OK);
-        /* one job alone always fits, whatever its size */
+        /* one job alone always fits: its first max_in_flight files, the
+         * others not fetched (a record may list 10,000) */
         c = file_job_new(event_with_files("c", 5), NULL, &err);
         assert_int_equal(files_submit(fs, c), DLP_ERR_TOOBIG);
         files_drop_partitions(fs, "t", NULL); /* all: freed, never returned */
@@ -387,7 +388,12 @@ static void test_stage_memory_bound_and_failures(void **state)
         n = files_metrics(fs, m, 32);
         for (size_t i = 0; i < n; i++)
                 if (!strcmp(m[i].name, "dlp_inspector_files_in_flight"))
-                        assert_int_equal(*m[i].value, 5); /* c alone */
+                        assert_int_equal(*m[i].value, 3); /* c alone */
+        for (int i = 3; i < 5; i++) {
+                assert_true(c->v[i].done);
+                assert_int_equal(c->v[i].why, FILE_WHY_FAILED);
+                assert_non_null(strstr(c->v[i].reason, "too many files"));
+        }
         files_destroy(fs); /* stops its threads, frees c */
 }
 

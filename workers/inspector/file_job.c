@@ -104,7 +104,7 @@ void file_job_free(struct file_job *job)
         for (size_t i = 0; i < job->n; i++)
                 item_free(&job->v[i]);
         if (job->release)
-                job->release(job->release_ctx, job->n);
+                job->release(job->release_ctx, job->fetch_n);
         if (job->rkm)
                 rd_kafka_message_destroy(job->rkm);
         json_decref(job->event);

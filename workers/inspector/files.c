@@ -286,7 +286,7 @@ static void fetch_one(struct files *fs, struct file_fetcher *ff,
 static struct file_job *next_task(struct files *fs, size_t *idx)
 {
         for (struct file_job *j = fs->pending; j; j = j->next)
-                if (j->next_file < j->n) {
+                if (j->next_file < j->fetch_n) {
                         *idx = j->next_file++;
                         return j;
                 }
@@ -386,17 +386,28 @@ int files_enabled(const struct files *fs)
 int files_submit(struct files *fs, struct file_job *job)
 {
         unsigned long held = atomic_load(&fs->in_memory);
+        /* a record may list any number of files (Slack shares at most
+         * 10 per message): past the bound they are not fetched at all, or
+         * one job alone would hold n × DLP_FILE_MAX_BYTES */
+        size_t take = job->n < fs->o.max_in_flight ? job->n
+                                                   : fs->o.max_in_flight;
 
         if (!fs->o.token)
                 return DLP_ERR_INVALID;
-        if (held > 0 && held + job->n > fs->o.max_in_flight)
+        if (held > 0 && held + take > fs->o.max_in_flight)
                 return DLP_ERR_TOOBIG;
-        atomic_fetch_add(&fs->in_memory, job->n);
+        for (size_t i = take; i < job->n; i++)
+                file_item_fail(&job->v[i], FILE_WHY_FAILED,
+                               "too many files in one event: the first %zu "
+                               "are inspected (DLP_FILE_MAX_IN_FLIGHT)",
+                               take);
+        job->fetch_n = take;
+        atomic_fetch_add(&fs->in_memory, take);
         atomic_store(&fs->m.in_flight, atomic_load(&fs->in_memory));
         job->release = release;
         job->release_ctx = fs;
         job->next_file = 0;
-        job->files_left = job->n;
+        job->files_left = take;
         pthread_mutex_lock(&fs->lock);
         list_push(&fs->pending, &fs->pending_tail, job);
         pthread_cond_broadcast(&fs->wake);

@@ -19,7 +19,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${DLPFLEET_FUZZ_BUILD:-$ROOT/build-fuzz}
 SECONDS_EACH=${DLPFLEET_FUZZ_SECONDS:-30}
 JOBS=${DLPFLEET_FUZZ_JOBS:-$(nproc)}
-ALL=(envelope replay slack_sig dlp_answer dlp_request mask slack_answer alert
+ALL=(envelope replay slack_sig dlp_answer dlp_request mask files slack_answer alert
         config cuts)
 # Harnesses left out of a default run while a defect they find is being
 # fixed (issue 9); name one to run it anyway.

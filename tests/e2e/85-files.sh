@@ -14,8 +14,9 @@
 #   C  a token without files:read -> one clear error line and the set-up
 #      metric; the message's own text is still inspected, nothing is taken
 #      from the sign-in page
-#   D  kill -9 of the inspector in the middle of a (slow) download -> after
-#      a restart the file is inspected (at least once)
+#   D  SIGTERM of the inspector in the middle of a (slow) download -> exit 0
+#      and nothing committed; then kill -9 in the middle of it -> after a
+#      restart the file is inspected (at least once)
 #
 # Needs a broker at DLPFLEET_KAFKA_BOOTSTRAP (CTest starts one).
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -199,16 +200,22 @@ check grep -q 'files are not inspected: the bot token lacks files:read' "$FLEET_
 check fleet_stop inspector-2 "inspector-2 stops cleanly on SIGTERM"
 fleet_forget inspector-2
 
-# --- D: kill -9 in the middle of a slow download ---------------------------------
+# --- D: SIGTERM, then kill -9, in the middle of a slow download ----------------
 downloads() { curl -s "$FLEET_SLACK_SIM/_sim/stats" | "$FLEET_PY" -c 'import json,sys; print(json.load(sys.stdin)["downloads"])'; }
+started() { [ "$(downloads)" -gt "$before" ]; }
 before=$(downloads)
 inspector inspector-3 "$FLEET_SLACK_TOKEN"
 check send EvFILESLOW001 "notes" F0SLOWTXT notes.txt text/plain 46 "a file served slowly (4 s) -> 200"
-started() { [ "$(downloads)" -gt "$before" ]; }
 check wait_until 60 "the download to start" started "inspector-3 started the download"
-fleet_kill inspector-3
-check test -z "$(record EvFILESLOW001)" "killed mid-download: no record yet"
+check fleet_stop inspector-3 "SIGTERM with a file downloading: inspector-3 exits 0 without waiting for it"
+fleet_forget inspector-3
+check test -z "$(record EvFILESLOW001)" "stopped mid-download: no record, nothing committed"
+before=$(downloads)
 inspector inspector-4 "$FLEET_SLACK_TOKEN"
+check wait_until 60 "the download to start again" started "inspector-4 started the download again"
+fleet_kill inspector-4
+check test -z "$(record EvFILESLOW001)" "killed mid-download: no record yet"
+inspector inspector-5 "$FLEET_SLACK_TOKEN"
 check wait_until 60 "the slow file's record" has_record EvFILESLOW001 "after a restart the event is inspected"
 check expect EvFILESLOW001 '
 len(f) == 1 and f[0]["info_type"] == "US_SOCIAL_SECURITY_NUMBER" and f[0]["line"] == 2

@@ -997,7 +997,8 @@ static void serve_until(struct inspector *ins, double deadline)
                 /* writing and committing a batch takes a few ms: not in
                  * the last 30 ms before a slot, which must start on time */
                 serve_answers(ins, left > 0.03);
-                files_into_batch(ins);
+                if (left > 0.03) /* a large file's rows take ms: not now */
+                        files_into_batch(ins);
                 if (left <= 0.003) {
                         /* slots a few ms apart (a high R): what is fetched
                          * is still taken, without blocking, but never

@@ -380,6 +380,33 @@ static void test_files_info_answers(void **state)
         }
 }
 
+/* A client bounded at CAP bytes (the fetch stage's files.info client is,
+ * at 1 MiB) takes an answer of CAP bytes and refuses one byte more,
+ * without holding it. */
+static void test_bounded_answer(void **state)
+{
+        struct fixture *f = *state;
+        struct dlp_httpc *c = dlp_httpc_new(10000);
+        struct dlp_http_result res;
+        char url[128], err[256];
+
+        assert_non_null(c);
+        dlp_httpc_set_max_body(c, CAP);
+        snprintf(url, sizeof(url), "%sexact", f->base);
+        assert_int_equal(dlp_httpc_get(c, url, TOKEN, &res, err, sizeof(err)),
+                         DLP_OK);
+        assert_int_equal(res.body_len, CAP);
+        dlp_http_result_free(&res);
+        snprintf(url, sizeof(url), "%sbig", f->base);
+        assert_int_equal(dlp_httpc_get(c, url, TOKEN, &res, err, sizeof(err)),
+                         DLP_ERR_HTTP);
+        assert_non_null(strstr(err, "answer over 4096 bytes"));
+        assert_null(strstr(err, TOKEN));
+        assert_true(res.body_len <= CAP);
+        dlp_http_result_free(&res);
+        dlp_httpc_destroy(c);
+}
+
 /* The token goes to SLACK_API_URL's host and DLP_FILE_DOWNLOAD_HOSTS over
  * https, nowhere else, whatever a record or an answer says. */
 static void test_url_rule(void **state)
@@ -504,6 +531,7 @@ int main(void)
             cmocka_unit_test(test_transient_answers_retry),
             cmocka_unit_test(test_sniff),
             cmocka_unit_test(test_precheck),
+            cmocka_unit_test(test_bounded_answer),
             cmocka_unit_test(test_url_rule),
             cmocka_unit_test(test_refused_url_sends_nothing),
             cmocka_unit_test(test_redirects_keep_the_token),

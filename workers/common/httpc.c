@@ -12,6 +12,7 @@
 struct dlp_httpc {
         CURL *curl;
         long timeout_ms;
+        size_t max_body; /* 0: none */
 };
 
 int dlp_httpc_global_init(void)
@@ -35,6 +36,11 @@ struct dlp_httpc *dlp_httpc_new(long timeout_ms)
         return c;
 }
 
+void dlp_httpc_set_max_body(struct dlp_httpc *c, size_t max)
+{
+        c->max_body = max;
+}
+
 void dlp_httpc_destroy(struct dlp_httpc *c)
 {
         if (!c)
@@ -47,8 +53,11 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
         struct dlp_http_result *res = userdata;
         size_t n = size * nmemb;
-        char *nb = realloc(res->body, res->body_len + n + 1);
+        char *nb;
 
+        if (res->body_max && n > res->body_max - res->body_len)
+                return 0; /* over the bound: the transfer fails */
+        nb = realloc(res->body, res->body_len + n + 1);
         if (!nb)
                 return 0;
         res->body = nb;
@@ -154,6 +163,12 @@ static int post_finish(CURL *curl, CURLcode cc, const char *method,
         curl_easy_getinfo(curl, CURLINFO_TOTAL_TIME, &res->elapsed_s);
         curl_easy_getinfo(curl, CURLINFO_PRETRANSFER_TIME_T, &pre_us);
         res->pretransfer_s = (double)pre_us / 1e6;
+        if (res->body_max && (cc == CURLE_FILESIZE_EXCEEDED ||
+                              cc == CURLE_WRITE_ERROR)) {
+                snprintf(errstr, errstr_size, "%s %s: answer over %zu bytes",
+                         method, url, res->body_max);
+                return DLP_ERR_HTTP;
+        }
         if (cc != CURLE_OK) {
                 /* curl's message names the host, never the headers */
                 snprintf(errstr, errstr_size, "%s %s: %s", method, url,
@@ -183,6 +198,10 @@ static int request(struct dlp_httpc *c, const char *url, const char *bearer,
                 snprintf(errstr, errstr_size, "out of memory");
                 return DLP_ERR_NOMEM;
         }
+        res->body_max = c->max_body;
+        if (c->max_body)
+                curl_easy_setopt(c->curl, CURLOPT_MAXFILESIZE_LARGE,
+                                 (curl_off_t)c->max_body);
         cc = curl_easy_perform(c->curl);
         curl_slist_free_all(hdrs);
         return post_finish(c->curl, cc, body ? "POST" : "GET", url, res, errstr,

@@ -22,6 +22,7 @@ struct dlp_http_result {
         double sent_at;       /* wall time its first bytes were written to
                                  the socket (after the write returned), 0
                                  if they never were */
+        size_t body_max;      /* the client's bound (0: none) */
 };
 
 /* Process-wide libcurl set-up; call once before any thread starts. */
@@ -30,6 +31,11 @@ int dlp_httpc_global_init(void);
 /* A client whose requests time out after \p timeout_ms. NULL on failure. */
 struct dlp_httpc *dlp_httpc_new(long timeout_ms);
 void dlp_httpc_destroy(struct dlp_httpc *c);
+/* Answers of \p c longer than \p max bytes (by Content-Length, or as they
+ * stream) are cut short and fail (DLP_ERR_HTTP, errstr "answer over N
+ * bytes"): for a client reading a small answer of someone else's, so a
+ * 100 MiB one is not held in memory. 0 (the default): no bound. */
+void dlp_httpc_set_max_body(struct dlp_httpc *c, size_t max);
 
 /* POSTs \p body (JSON) to \p url with "Authorization: Bearer <bearer>" when
  * bearer is not NULL. Returns DLP_OK when an HTTP answer arrived (any

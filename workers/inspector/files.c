@@ -16,6 +16,7 @@
 
 #define SETUP_LOG_EVERY_MS (5 * 60 * 1000) /* one line, not one per file */
 #define INFO_TIMEOUT_MS    10000           /* files.info is a small answer */
+#define INFO_MAX_BYTES     (1024 * 1024)   /* a file object is a few KiB */
 
 struct files {
         struct files_opts o;
@@ -314,6 +315,8 @@ static void *fetch_thread(void *arg)
 
         if (ff)
                 file_fetcher_abort_on(ff, &fs->abort);
+        if (http)
+                dlp_httpc_set_max_body(http, INFO_MAX_BYTES);
         pthread_mutex_lock(&fs->lock);
         while (!fs->stopping) {
                 struct file_job *job;

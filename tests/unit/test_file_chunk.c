@@ -213,6 +213,55 @@ static void test_card_on_line_5000_of_a_large_csv(void **state)
         free(csv);
 }
 
+/* Lines and columns from the checkpointed index agree with counting from
+ * the start, at every offset, across checkpoints, on a long line, and on
+ * a text of nothing but newlines (whose index once took 8 bytes a line). */
+static void test_lines_match_counting(void **state)
+{
+        size_t len = 3 * FILE_LINES_STEP + 700;
+        char *text = malloc(len);
+        struct file_lines l;
+        size_t line = 1, col = 1;
+        uint32_t x = 12345;
+
+        (void)state;
+        assert_non_null(text);
+        for (size_t i = 0; i < len; i++) {
+                x = x * 1103515245u + 12345u;
+                /* a long line across the first checkpoint, then short ones */
+                text[i] = i > 5000 && (x >> 16) % 7 == 0 ? '\n' : 'a';
+        }
+        text[FILE_LINES_STEP * 2] = '\n';
+        text[FILE_LINES_STEP * 2 - 1] = '\n';
+        assert_int_equal(file_lines_index(text, len, &l), DLP_OK);
+        for (size_t i = 0; i < len; i++) {
+                struct file_chunk whole = {0, len, 0, len};
+                struct file_pos p = file_chunk_locate(&l, &whole, i);
+
+                assert_int_equal(p.offset, i);
+                assert_int_equal(p.line, line);
+                assert_int_equal(p.column, col);
+                if (text[i] == '\n')
+                        line++, col = 1;
+                else
+                        col++;
+        }
+        assert_int_equal(l.cnt, line);
+        file_lines_free(&l);
+        memset(text, '\n', len);
+        assert_int_equal(file_lines_index(text, len, &l), DLP_OK);
+        assert_int_equal(l.cnt, len + 1);
+        {
+                struct file_chunk whole = {0, len, 0, len};
+                struct file_pos p = file_chunk_locate(&l, &whole, len - 1);
+
+                assert_int_equal(p.line, len);
+                assert_int_equal(p.column, 1);
+        }
+        file_lines_free(&l);
+        free(text);
+}
+
 static void test_lines(void **state)
 {
         static const char text[] = "a\nbc\n\nd";
@@ -294,6 +343,7 @@ int main(void)
             cmocka_unit_test(test_card_split_across_chunks_found_once),
             cmocka_unit_test(test_card_on_line_5000_of_a_large_csv),
             cmocka_unit_test(test_lines),
+            cmocka_unit_test(test_lines_match_counting),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

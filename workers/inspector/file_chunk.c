@@ -107,52 +107,62 @@ int file_chunk_owns(const struct file_chunk *c, size_t local)
 
 int file_lines_index(const char *text, size_t len, struct file_lines *out)
 {
-        size_t cnt = 1, k = 1;
-        const char *p = text, *end = text + len;
+        size_t steps = len / FILE_LINES_STEP + 1, nl = 0, start = 0;
 
-        out->start = NULL;
-        out->cnt = 0;
-        while (p < end && (p = memchr(p, '\n', (size_t)(end - p)))) {
-                cnt++;
-                p++;
-        }
-        out->start = malloc(cnt * sizeof(*out->start));
-        if (!out->start)
+        memset(out, 0, sizeof(*out));
+        out->before = malloc(steps * sizeof(*out->before));
+        out->line_at = malloc(steps * sizeof(*out->line_at));
+        if (!out->before || !out->line_at) {
+                file_lines_free(out);
                 return DLP_ERR_NOMEM;
-        out->start[0] = 0;
-        for (p = text; p < end && (p = memchr(p, '\n', (size_t)(end - p)));) {
-                p++;
-                out->start[k++] = (size_t)(p - text);
         }
-        out->cnt = cnt;
+        for (size_t k = 0; k < steps; k++) {
+                size_t lo = k * FILE_LINES_STEP,
+                       hi = lo + FILE_LINES_STEP < len ? lo + FILE_LINES_STEP
+                                                       : len;
+                const char *p = text + lo;
+
+                out->before[k] = nl;
+                out->line_at[k] = start;
+                while (p < text + hi &&
+                       (p = memchr(p, '\n', (size_t)(text + hi - p)))) {
+                        nl++;
+                        start = (size_t)(++p - text);
+                }
+        }
+        out->text = text;
+        out->len = len;
+        out->cnt = nl + 1;
         return DLP_OK;
 }
 
 void file_lines_free(struct file_lines *l)
 {
-        free(l->start);
-        l->start = NULL;
-        l->cnt = 0;
+        free(l->before);
+        free(l->line_at);
+        memset(l, 0, sizeof(*l));
 }
 
 struct file_pos file_chunk_locate(const struct file_lines *l,
                                   const struct file_chunk *c, size_t local)
 {
         struct file_pos pos = {c->off + local, 1, 1};
-        size_t lo = 0, hi = l->cnt;
+        size_t o, k, line, start;
+        const char *p;
 
-        /* the last line start <= offset */
-        while (hi - lo > 1) {
-                size_t mid = lo + (hi - lo) / 2;
-
-                if (l->start[mid] <= pos.offset)
-                        lo = mid;
-                else
-                        hi = mid;
+        if (!l->cnt || !l->before)
+                return pos;
+        o = pos.offset < l->len ? pos.offset : l->len;
+        k = o / FILE_LINES_STEP;
+        line = l->before[k];
+        start = l->line_at[k];
+        /* the newlines between the checkpoint and the offset */
+        for (p = l->text + k * FILE_LINES_STEP;
+             p < l->text + o && (p = memchr(p, '\n', (size_t)(l->text + o - p)));) {
+                line++;
+                start = (size_t)(++p - l->text);
         }
-        if (l->cnt) {
-                pos.line = lo + 1;
-                pos.column = pos.offset - l->start[lo] + 1;
-        }
+        pos.line = line + 1;
+        pos.column = pos.offset - start + 1;
         return pos;
 }

@@ -12,13 +12,18 @@
 #include <sys/resource.h>
 #include <time.h>
 
-volatile sig_atomic_t dlp_stopping;
+atomic_int dlp_stopping;
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2,
+               "dlp_stopping is written by a signal handler");
 
 static void stop_handler(int sig)
 {
+        int running = 0;
+
         (void)sig;
-        if (!dlp_stopping)
-                dlp_stopping = DLP_STOP_SIGNAL;
+        /* a failure already recorded stays the reason */
+        atomic_compare_exchange_strong(&dlp_stopping, &running,
+                                       DLP_STOP_SIGNAL);
 }
 
 void dlp_stop_failure(void)

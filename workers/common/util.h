@@ -7,6 +7,7 @@
 
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,7 +20,10 @@
  * results it cannot write) sets DLP_STOP_FAILURE, and exits non-zero. */
 #define DLP_STOP_SIGNAL  1
 #define DLP_STOP_FAILURE 2
-extern volatile sig_atomic_t dlp_stopping;
+/* A lock-free atomic, not volatile sig_atomic_t: the handler's write must
+ * be seen by every thread (fetch threads, pools), and sig_atomic_t is only
+ * safe for the thread the signal interrupts (ThreadSanitizer reports it). */
+extern atomic_int dlp_stopping;
 /* Stops the worker because of a failure (see dlp_stopping). */
 void dlp_stop_failure(void);
 /* Installs the handlers for SIGTERM and SIGINT (which only set the flag)

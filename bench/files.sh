@@ -174,8 +174,8 @@ out += ["", "files/s: files inspected over the seconds from the first DLP reques
         "requests dlp-sim admitted over files inspected (small files share requests); file "
         "bytes per request: the files' bytes over those requests; requests carrying a file: "
         "the records' files[].requests (a shared request counts for each file in it). Peak RSS: the inspector's "
-        "VmHWM at the end. flight-SIZEx20: 20 files of SIZE bytes queued at once, all fetched into memory together "
-        "(DLP_FILE_MAX_IN_FLIGHT = 20)."]
+        "VmHWM at the end. flight-SIZEx20: 20 files of SIZE bytes queued at once (DLP_FILE_MAX_IN_FLIGHT = 20); "
+        "the fetch stage holds at most DLP_FILE_MEMORY_BYTES (64 MiB) of them, the rest wait."]
 text = "\n".join(out) + "\n"
 open(sys.argv[2], "w").write(text)
 print(text)

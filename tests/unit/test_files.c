@@ -397,6 +397,49 @@ static void test_stage_memory_bound_and_failures(void **state)
         files_destroy(fs); /* stops its threads, frees c */
 }
 
+/* The byte budget: files count by the size Slack states (the cap when it
+ * states none), a job over the budget waits while others are held, and a
+ * job alone always fits. */
+static void test_stage_byte_budget(void **state)
+{
+        struct files_opts o = {
+            "http://127.0.0.1:1/api", "xoxb-test", 1000, 2000, 1, 20, 1, 1500};
+        char errstr[128];
+        struct files *fs;
+        json_t *ev, *f;
+        size_t i;
+        int err;
+
+        (void)state;
+        assert_int_equal(dlp_httpc_global_init(), DLP_OK);
+        fs = files_new(&o, errstr, sizeof(errstr));
+        assert_non_null(fs);
+        /* stated 100 and 101 bytes */
+        struct file_job *a = file_job_new(event_with_files("a", 2), NULL, &err);
+        /* no size stated: 1000 each */
+        ev = event_with_files("b", 2);
+        json_array_foreach(json_object_get(ev, "files"), i, f)
+            json_object_del(f, "size");
+        struct file_job *b = file_job_new(ev, NULL, &err);
+        struct file_job *c = file_job_new(event_with_files("c", 1), NULL, &err);
+
+        assert_int_equal(files_submit(fs, a), DLP_OK);
+        assert_int_equal(files_submit(fs, b), DLP_ERR_TOOBIG); /* 201+2000 */
+        assert_ptr_equal(wait_ready(fs), a);
+        files_pop(fs);
+        file_job_free(a);
+        assert_int_equal(files_submit(fs, b), DLP_OK);         /* alone: fits */
+        assert_int_equal(files_submit(fs, c), DLP_ERR_TOOBIG); /* 2000+100 */
+        assert_ptr_equal(wait_ready(fs), b);
+        files_pop(fs);
+        file_job_free(b);
+        assert_int_equal(files_submit(fs, c), DLP_OK);
+        assert_ptr_equal(wait_ready(fs), c);
+        files_pop(fs);
+        file_job_free(c);
+        files_destroy(fs);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -406,6 +449,7 @@ int main(void)
             cmocka_unit_test(test_big_file_waits_for_an_empty_batch),
             cmocka_unit_test(test_byte_file_goes_alone),
             cmocka_unit_test(test_stage_memory_bound_and_failures),
+            cmocka_unit_test(test_stage_byte_budget),
         };
         return cmocka_run_group_tests(tests, gdlp_setup, gdlp_teardown);
 }

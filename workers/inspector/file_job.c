@@ -73,7 +73,8 @@ struct file_job *file_job_new(json_t *event, rd_kafka_message_t *rkm, int *err)
                         it->link = dup_str(json_object_get(f, "url_private"));
                 it->download =
                     dup_str(json_object_get(f, "url_private_download"));
-                it->size = json_is_integer(size) ? json_integer_value(size) : -1;
+                it->size =
+                    json_is_integer(size) ? json_integer_value(size) : -1;
                 if (!it->id) {
                         file_job_free(job);
                         *err = DLP_ERR_NOMEM;
@@ -104,7 +105,7 @@ void file_job_free(struct file_job *job)
         for (size_t i = 0; i < job->n; i++)
                 item_free(&job->v[i]);
         if (job->release)
-                job->release(job->release_ctx, job->fetch_n);
+                job->release(job->release_ctx, job->fetch_n, job->reserved);
         if (job->rkm)
                 rd_kafka_message_destroy(job->rkm);
         json_decref(job->event);
@@ -173,7 +174,8 @@ json_t *file_job_record(const struct file_job *job)
                                             json_string(it->reason));
                 else {
                         json_object_set_new(
-                            o, "as", json_string(it->byte_type ? "bytes" : "text"));
+                            o, "as",
+                            json_string(it->byte_type ? "bytes" : "text"));
                         json_object_set_new(o, "requests",
                                             json_integer((json_int_t)it->rows));
                 }

@@ -62,15 +62,16 @@ struct file_job {
         json_t *event;           /* owned until the batch takes it */
         struct file_item *v;
         size_t n;
-        /* called once when the job is freed, with fetch_n: the fetch
-         * stage's count of files in memory */
-        void (*release)(void *ctx, size_t n);
+        /* called once when the job is freed, with fetch_n and reserved:
+         * the fetch stage's count of files and bytes in memory */
+        void (*release)(void *ctx, size_t n, size_t bytes);
         void *release_ctx;
         /* the fetch stage's, under its lock */
         int cancelled;         /* its partition was revoked */
         size_t fetch_n;        /* the first fetch_n files are fetched and
                                 * counted in memory; the rest were given
                                 * up on at submit (too many) */
+        size_t reserved;       /* bytes counted for its files at submit */
         size_t next_file;      /* the next file a thread takes */
         size_t files_left;     /* files not yet fetched or given up on */
         struct file_job *next; /* the stage's lists */

@@ -25,11 +25,12 @@ struct files {
         pthread_cond_t wake;
         pthread_t *threads;
         int nthreads;
-        int stopping;        /* under lock */
-        atomic_int abort;    /* downloads in progress stop */
+        int stopping;     /* under lock */
+        atomic_int abort; /* downloads in progress stop */
         struct file_job *pending, *pending_tail; /* fetching, submit order */
         struct file_job *ready, *ready_tail;     /* fetched, finish order */
-        atomic_ulong in_memory; /* files from submit to their job's free */
+        atomic_ulong in_memory;  /* files from submit to their job's free */
+        atomic_ulong bytes_held; /* their reserved bytes */
         atomic_llong last_setup_log_ms;
 };
 
@@ -63,10 +64,11 @@ static void list_remove(struct file_job **head, struct file_job **tail,
         }
 }
 
-static void release(void *ctx, size_t n)
+static void release(void *ctx, size_t n, size_t bytes)
 {
         struct files *fs = ctx;
 
+        atomic_fetch_sub(&fs->bytes_held, bytes);
         atomic_fetch_sub(&fs->in_memory, n);
         atomic_store(&fs->m.in_flight, atomic_load(&fs->in_memory));
 }
@@ -103,12 +105,13 @@ static void setup_error(struct files *fs, struct file_item *it,
         atomic_fetch_add(&fs->m.setup_errors, 1);
         if ((last == 0 || now - last >= SETUP_LOG_EVERY_MS) &&
             atomic_compare_exchange_strong(&fs->last_setup_log_ms, &last, now))
-                LOG_ERROR("files are not inspected: %s. Give the Slack app the "
-                          "files:read scope and reinstall it (SLACK_BOT_TOKEN); "
-                          "the records say which files were not inspected "
-                          "(logged once every 5 minutes, counted in "
-                          "dlp_inspector_file_setup_errors_total)",
-                          what);
+                LOG_ERROR(
+                    "files are not inspected: %s. Give the Slack app the "
+                    "files:read scope and reinstall it (SLACK_BOT_TOKEN); "
+                    "the records say which files were not inspected "
+                    "(logged once every 5 minutes, counted in "
+                    "dlp_inspector_file_setup_errors_total)",
+                    what);
         file_item_fail(it, FILE_WHY_NO_ACCESS, "%s", what);
 }
 
@@ -309,9 +312,9 @@ static void *fetch_thread(void *arg)
         struct files *fs = arg;
         struct file_fetcher *ff = file_fetcher_new(
             fs->o.timeout_ms, fs->o.api_url, fs->o.download_hosts);
-        struct dlp_httpc *http = dlp_httpc_new(
-            fs->o.timeout_ms < INFO_TIMEOUT_MS ? fs->o.timeout_ms
-                                               : INFO_TIMEOUT_MS);
+        struct dlp_httpc *http =
+            dlp_httpc_new(fs->o.timeout_ms < INFO_TIMEOUT_MS ? fs->o.timeout_ms
+                                                             : INFO_TIMEOUT_MS);
 
         if (ff)
                 file_fetcher_abort_on(ff, &fs->abort);
@@ -386,18 +389,42 @@ int files_enabled(const struct files *fs)
         return fs && fs->o.token != NULL;
 }
 
+/* The bytes the first \p take files of \p job may hold: the size Slack
+ * states, capped at DLP_FILE_MAX_BYTES, or the cap when it states none.
+ * A download is still cut at the cap, not at the stated size: a size that
+ * lies can overshoot the budget by at most one cap per file. */
+static size_t reserve_of(const struct files *fs, const struct file_job *job,
+                         size_t take)
+{
+        size_t sum = 0;
+
+        for (size_t i = 0; i < take; i++) {
+                long long size = job->v[i].size;
+
+                sum += size > 0 && (unsigned long long)size < fs->o.max_bytes
+                           ? (size_t)size
+                           : fs->o.max_bytes;
+        }
+        return sum;
+}
+
 int files_submit(struct files *fs, struct file_job *job)
 {
         unsigned long held = atomic_load(&fs->in_memory);
+        unsigned long bytes = atomic_load(&fs->bytes_held);
         /* a record may list any number of files (Slack shares at most
          * 10 per message): past the bound they are not fetched at all, or
          * one job alone would hold n × DLP_FILE_MAX_BYTES */
-        size_t take = job->n < fs->o.max_in_flight ? job->n
-                                                   : fs->o.max_in_flight;
+        size_t take =
+            job->n < fs->o.max_in_flight ? job->n : fs->o.max_in_flight;
 
         if (!fs->o.token)
                 return DLP_ERR_INVALID;
-        if (held > 0 && held + take > fs->o.max_in_flight)
+        size_t need = reserve_of(fs, job, take);
+
+        if (held > 0 &&
+            (held + take > fs->o.max_in_flight ||
+             (fs->o.memory_bytes && bytes + need > fs->o.memory_bytes)))
                 return DLP_ERR_TOOBIG;
         for (size_t i = take; i < job->n; i++)
                 file_item_fail(&job->v[i], FILE_WHY_FAILED,
@@ -405,6 +432,8 @@ int files_submit(struct files *fs, struct file_job *job)
                                "are inspected (DLP_FILE_MAX_IN_FLIGHT)",
                                take);
         job->fetch_n = take;
+        job->reserved = need;
+        atomic_fetch_add(&fs->bytes_held, need);
         atomic_fetch_add(&fs->in_memory, take);
         atomic_store(&fs->m.in_flight, atomic_load(&fs->in_memory));
         job->release = release;
@@ -471,7 +500,8 @@ static int job_in(const struct file_job *job, const char *topic,
         if (!parts)
                 return 1;
         for (int p = 0; p < parts->cnt; p++)
-                if (job->rkm && parts->elems[p].partition == job->rkm->partition &&
+                if (job->rkm &&
+                    parts->elems[p].partition == job->rkm->partition &&
                     !strcmp(parts->elems[p].topic, topic))
                         return 1;
         return 0;

@@ -39,6 +39,7 @@ struct files_opts {
         int max_tries;       /* DLP_FILE_FETCH_TRIES */
         size_t max_in_flight; /* DLP_FILE_MAX_IN_FLIGHT */
         int threads;          /* DLP_FILE_FETCH_THREADS */
+        size_t memory_bytes;  /* DLP_FILE_MEMORY_BYTES; 0: no byte bound */
         const char *download_hosts; /* DLP_FILE_DOWNLOAD_HOSTS */
 };
 

@@ -57,7 +57,7 @@ struct inspector {
         size_t n_carry, cap_carry;
         /* per partition of the events topic: the first offset not done */
         struct watermark *wm[PACE_MAX_PARTITIONS];
-        int rejoining; /* a commit said the group is rebalancing */
+        int rejoining;      /* a commit said the group is rebalancing */
         double last_commit; /* wall time of the last commit (or try) */
         long long batch_seq;
         int64_t next_metadata_ms;
@@ -1174,6 +1174,7 @@ static int files_init(struct inspector *ins, char *errstr, size_t errstr_size)
             .max_tries = (int)ins->cfg.file_fetch_tries,
             .max_in_flight = (size_t)ins->cfg.file_max_in_flight,
             .threads = (int)ins->cfg.file_fetch_threads,
+            .memory_bytes = (size_t)ins->cfg.file_memory_bytes,
         };
 
         ins->files = files_new(&o, errstr, errstr_size);
@@ -1181,9 +1182,11 @@ static int files_init(struct inspector *ins, char *errstr, size_t errstr_size)
                 return DLP_ERR_NOMEM;
         if (o.token && *o.token)
                 LOG_INFO("files: fetched from %s by %d threads, up to %ld "
-                         "bytes each, %ld in memory at once",
+                         "bytes each, %ld files and %ld bytes in memory at "
+                         "once",
                          o.api_url, o.threads, ins->cfg.file_max_bytes,
-                         ins->cfg.file_max_in_flight);
+                         ins->cfg.file_max_in_flight,
+                         ins->cfg.file_memory_bytes);
         else
                 LOG_WARN("SLACK_BOT_TOKEN is not set: the contents of shared "
                          "files are not inspected (the events' texts are)");
@@ -1311,10 +1314,10 @@ int main(int argc, char **argv)
         snprintf(txn_id, sizeof(txn_id), "dlp-inspector-%s", ins->instance);
         const char *txn_props[] = {"transactional.id", txn_id,
                                    "transaction.timeout.ms", "10000", NULL};
-        ins->producer = dlp_kafka_producer_new(
-            &ins->cfg.common, "dlp-inspector",
-            ins->cfg.exactly_once ? txn_props : NULL, on_delivery, ins, errstr,
-            sizeof(errstr));
+        ins->producer =
+            dlp_kafka_producer_new(&ins->cfg.common, "dlp-inspector",
+                                   ins->cfg.exactly_once ? txn_props : NULL,
+                                   on_delivery, ins, errstr, sizeof(errstr));
         if (!ins->producer) {
                 LOG_ERROR("kafka producer: %s", errstr);
                 rc = 2;

@@ -97,10 +97,15 @@ static const struct dlp_setting inspector_settings[] = {
      offsetof(CFG, file_fetch_tries),
      "attempts at a file through timeouts, 429 and 5xx, then it is recorded "
      "as not inspected (download timed out)"},
-    {"DLP_FILE_MAX_IN_FLIGHT", "file-max-in-flight", DLP_SET_INT, "20", 1,
-     1000, offsetof(CFG, file_max_in_flight),
+    {"DLP_FILE_MAX_IN_FLIGHT", "file-max-in-flight", DLP_SET_INT, "20", 1, 1000,
+     offsetof(CFG, file_max_in_flight),
      "files held in memory at once, from fetching until their record is "
-     "written: bounds memory at about this times DLP_FILE_MAX_BYTES"},
+     "written"},
+    {"DLP_FILE_MEMORY_BYTES", "file-memory-bytes", DLP_SET_INT, "67108864",
+     1048576, 17179869184, offsetof(CFG, file_memory_bytes),
+     "bytes of files held in memory at once, counted by the sizes Slack "
+     "states (DLP_FILE_MAX_BYTES when unknown); one event's files alone "
+     "always fit"},
     {"DLP_FILE_FETCH_THREADS", "file-fetch-threads", DLP_SET_INT, "4", 1, 64,
      offsetof(CFG, file_fetch_threads),
      "threads downloading files, off the slot schedule"},

@@ -34,6 +34,7 @@ struct inspector_config {
         long file_timeout_ms;
         long file_fetch_tries;
         long file_max_in_flight;
+        long file_memory_bytes;
         long file_fetch_threads;
 };
 

@@ -129,6 +129,19 @@ for s in st["requests_per_second"]:
     if s["t"] > settle + 1 and done <= 0.9 * total:
         window.append(s["n"])
 out["t_settle"] = settle
+# slots given up for lateness and sends that left late, from each
+# inspector's last words; the longest wait dlp-sim saw between a request's
+# arrival and its admission (DESIGN §4: what the old stamping added)
+import glob, re
+late = {"late_slots": 0, "late_sends": 0}
+for path in glob.glob(d + "/inspector-*.log"):
+    for line in open(path):
+        if "stopping:" in line:
+            for k in late:
+                m = re.search(k + r"=(\d+)", line)
+                late[k] += int(m.group(1)) if m else 0
+out.update(late)
+out["max_receive_delay_ms"] = st.get("max_receive_delay_ms")
 out["sustained_seconds"] = len(window)
 out["sustained_util"] = sum(window) / len(window) / rate if window else None
 out["sustained_events_per_s"] = (sum(window) / len(window) * out["items_per_request"]

@@ -16,12 +16,13 @@ def main():
              "| run | R | events | sustained inspected/s | sustained req/s ÷ R "
              "| whole run: inspected/s, req/s ÷ R | items/request "
              "| most req in any 1 s | rejected | lost | duplicates "
-             "| CPU % | peak RSS MiB |",
+             "| CPU % | peak RSS MiB | late slots, late sends "
+             "| dlp-sim receive delay max ms |",
              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- "
-             "| --- | --- | --- |"]
+             "| --- | --- | --- | --- | --- |"]
     for r in runs:
         cpu = 100.0 * r["cpu_s"] / r["seconds"] if r.get("seconds") else None
-        lines.append("| %s | %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+        lines.append("| %s | %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
             r["run"], "%g" % r["rate"] if "rate" in r else "–", r["events"],
             "%.0f" % r["sustained_events_per_s"] if r.get("sustained_events_per_s") else "–",
             "%.3f" % r["sustained_util"] if r.get("sustained_util") else "–",
@@ -30,7 +31,9 @@ def main():
             r.get("max_1s", "–"), r.get("rejected", "–"), r.get("lost", "–"),
             r.get("duplicates", "–"),
             "%.0f" % cpu if cpu is not None else "–",
-            "%.1f" % r["rss_mib"] if r.get("rss_mib") else "–"))
+            "%.1f" % r["rss_mib"] if r.get("rss_mib") else "–",
+            "%d, %d" % (r["late_slots"], r["late_sends"]) if "late_slots" in r else "–",
+            "%.1f" % r["max_receive_delay_ms"] if r.get("max_receive_delay_ms") is not None else "–"))
     lines.append("")
     lines.append("Sustained: the full seconds after the group settled (last "
                  "assignment) until 90 % of the requests were made; req/s ÷ R "
@@ -39,7 +42,13 @@ def main():
                  "last request, including start-up rebalances and the tail "
                  "where partitions with fewer events run dry. CPU %: the "
                  "inspectors together over the run; RSS: the largest "
-                 "inspector's peak (VmHWM).")
+                 "inspector's peak (VmHWM). Late slots: owned slots given up "
+                 "because the inspector got to them more than `late` after "
+                 "their start; late sends: requests whose first bytes were "
+                 "written more than `late` after their slot's start. "
+                 "dlp-sim receive delay: the longest a request waited on the "
+                 "host before a dlp-sim thread admitted it, which dlp-sim no "
+                 "longer counts against the client (DESIGN §4).")
 
     for r in runs:
         if "t_kill" not in r:

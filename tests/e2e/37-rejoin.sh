@@ -40,7 +40,7 @@ fleet_start dlp-sim DLP_SIM_LISTEN_ADDR=127.0.0.1:0 DLP_SIM_RATE_LIMIT=10 \
         DLP_SIM_LATENCY_MS=1000 DLP_SIM_LATENCY_SIGMA=0.1 -- "$FLEET_BIN/dlp-sim"
 SIM=http://$(fleet_listen_addr dlp-sim)
 fleet_common_env "$BOOTSTRAP"
-EVENTS=2000
+EVENTS=1500
 "$FLEET_PY" "$ROOT/tests/tools/gen_load.py" "$EVENTS" --prefix EvR |
         kcat -P -b "$BOOTSTRAP" -t "$DLP_TOPIC_EVENTS" -K '\t' -X linger.ms=50
 

@@ -1,16 +1,18 @@
 /* stats.c - the strict sliding-window rate limiter and the counters of
  * dlp-sim, behind one mutex (the HTTP server runs a thread pool).
  *
- * The limiter keeps a ring of the timestamps of the last R admitted
- * requests. A request arriving at t is admitted iff fewer than R of them
- * lie in (t - 1 s, t], i.e. iff the ring is not full or its oldest entry
- * is at least 1 s old. So no window of 1 s, wherever it starts, ever holds
- * more than R admitted requests.
+ * The limiter keeps the arrival times of the requests admitted in the last
+ * 2 s, sorted (a timeline). Arrivals are stamped before a thread takes the
+ * lock, so one may come in earlier than one already admitted: it is put in
+ * its place. A request arriving at t is admitted iff no R + 1 consecutive
+ * admitted arrivals, t among them, lie within less than 1 s of each other.
+ * So no window of 1 s, wherever it starts, ever holds more than R admitted
+ * requests; for arrivals in order this is "fewer than R in (t - 1 s, t]".
  *
  * max_requests_in_any_1s_window is exact for the same reason: the busiest
- * 1 s window can always be slid to end at an admitted request, so it is
- * the largest count of admitted requests in (t - 1 s, t] over every
- * admission t, which we compute at each admission from the ring.
+ * 1 s window can always be slid to start at an admitted arrival, so it is
+ * the largest count of arrivals in [a, a + 1 s) over the windows holding
+ * each new arrival, computed at each admission from the timeline.
  * max_offered_in_any_1s_window does the same over every authenticated
  * request, 429s included (what the clients tried). */
 #include "sim.h"
@@ -31,21 +33,112 @@ struct series_slot {
         uint32_t rate_limited;
 };
 
+/* Times in ascending order, in a growable ring. */
+struct timeline {
+        int64_t *v;
+        size_t head, cnt, cap;
+};
+
+static int64_t tl_at(const struct timeline *tl, size_t i)
+{
+        return tl->v[(tl->head + i) % tl->cap];
+}
+
+/* Forgets the times up to \p before. */
+static void tl_prune(struct timeline *tl, int64_t before)
+{
+        while (tl->cnt > 0 && tl->v[tl->head] <= before) {
+                tl->head = (tl->head + 1) % tl->cap;
+                tl->cnt--;
+        }
+}
+
+/* Where \p t goes: after every time <= t (searched from the newest, where
+ * it nearly always goes). */
+static size_t tl_place(const struct timeline *tl, int64_t t)
+{
+        size_t i = tl->cnt;
+
+        while (i > 0 && tl_at(tl, i - 1) > t)
+                i--;
+        return i;
+}
+
+/* The i-th time were \p t inserted at \p pos. */
+static int64_t tl_with(const struct timeline *tl, size_t pos, int64_t t,
+                       size_t i)
+{
+        return i < pos ? tl_at(tl, i) : i == pos ? t : tl_at(tl, i - 1);
+}
+
+/* Inserts \p t at \p pos (tl_place). DLP_OK or DLP_ERR_NOMEM. */
+static int tl_insert(struct timeline *tl, size_t pos, int64_t t)
+{
+        if (tl->cnt == tl->cap) {
+                size_t cap = tl->cap ? tl->cap * 2 : 64;
+                int64_t *n = malloc(cap * sizeof(*n));
+
+                if (!n)
+                        return DLP_ERR_NOMEM;
+                for (size_t i = 0; i < tl->cnt; i++)
+                        n[i] = tl_at(tl, i);
+                free(tl->v);
+                tl->v = n;
+                tl->cap = cap;
+                tl->head = 0;
+        }
+        for (size_t i = tl->cnt; i > pos; i--)
+                tl->v[(tl->head + i) % tl->cap] = tl_at(tl, i - 1);
+        tl->v[(tl->head + pos) % tl->cap] = t;
+        tl->cnt++;
+        return DLP_OK;
+}
+
+/* The most times from \p since on in any 1 s window [a, a + 1 s) that
+ * holds the time at \p pos (just inserted). */
+static uint64_t tl_busiest(const struct timeline *tl, size_t pos,
+                           int64_t since)
+{
+        int64_t t = tl_at(tl, pos), from = t - WINDOW_US;
+        uint64_t best = 0;
+        size_t i = 0, hi = pos, j = pos;
+
+        if (since > from)
+                from = since - 1;
+        while (i < hi) { /* the first time after `from` */
+                size_t mid = i + (hi - i) / 2;
+
+                if (tl_at(tl, mid) > from)
+                        hi = mid;
+                else
+                        i = mid + 1;
+        }
+        if (pos + 1 == tl->cnt) /* the newest (nearly always): one window */
+                return pos - i + 1;
+        for (; i <= pos; i++) {
+                if (j < i)
+                        j = i;
+                while (j + 1 < tl->cnt && tl_at(tl, j + 1) < tl_at(tl, i) + WINDOW_US)
+                        j++;
+                if (j - i + 1 > best)
+                        best = j - i + 1;
+        }
+        return best;
+}
+
 struct sim_stats {
         pthread_mutex_t lock;
         int64_t (*clock_us)(void);
         long fail_every;
 
-        /* limiter: timestamps of the last `rate` admitted requests */
+        /* limiter: arrivals admitted in the last 2 s */
         size_t rate;
-        int64_t *ring;
-        size_t ring_head; /* oldest entry */
-        size_t ring_cnt;
+        struct timeline admitted_tl;
         uint64_t serial; /* admitted since start; never reset */
 
-        /* every authenticated arrival of the last second (growable ring) */
-        int64_t *offered;
-        size_t offered_head, offered_cnt, offered_cap;
+        /* every authenticated arrival of the last 2 s */
+        struct timeline offered_tl;
+        int64_t reset_us; /* metrics count arrivals from here on */
 
         /* counters, zeroed by sim_stats_reset() */
         uint64_t admitted; /* since reset */
@@ -88,12 +181,9 @@ struct sim_stats *sim_stats_new(long rate_limit, long max_rows, long fail_every)
         if (!st)
                 return NULL;
         st->rate = (size_t)rate_limit;
-        st->ring = calloc(st->rate, sizeof(*st->ring));
         st->rows_hist_len = (size_t)max_rows + 1;
         st->rows_hist = calloc(st->rows_hist_len, sizeof(*st->rows_hist));
-        if (!st->ring || !st->rows_hist) {
-                free(st->ring);
-                free(st->rows_hist);
+        if (!st->rows_hist) {
                 free(st);
                 return NULL;
         }
@@ -109,8 +199,8 @@ void sim_stats_free(struct sim_stats *st)
         if (!st)
                 return;
         pthread_mutex_destroy(&st->lock);
-        free(st->ring);
-        free(st->offered);
+        free(st->admitted_tl.v);
+        free(st->offered_tl.v);
         free(st->rows_hist);
         free(st);
 }
@@ -134,34 +224,19 @@ static struct series_slot *series_at(struct sim_stats *st, int64_t t)
         return s;
 }
 
-/* Enters an authenticated arrival at \p now in the offered window and
+/* Enters an authenticated arrival at \p t in the offered timeline and
  * updates max_offered. Out of memory only loses precision of this metric. */
-static void offered_add(struct sim_stats *st, int64_t now)
+static void offered_add(struct sim_stats *st, int64_t t)
 {
-        while (st->offered_cnt > 0 &&
-               st->offered[st->offered_head] <= now - WINDOW_US) {
-                st->offered_head = (st->offered_head + 1) % st->offered_cap;
-                st->offered_cnt--;
-        }
-        if (st->offered_cnt == st->offered_cap) {
-                size_t cap = st->offered_cap ? st->offered_cap * 2 : 64;
-                int64_t *n = malloc(cap * sizeof(*n));
+        struct timeline *tl = &st->offered_tl;
+        size_t pos = tl_place(tl, t);
+        uint64_t n;
 
-                if (!n)
-                        return;
-                for (size_t i = 0; i < st->offered_cnt; i++)
-                        n[i] = st->offered[(st->offered_head + i) %
-                                           st->offered_cap];
-                free(st->offered);
-                st->offered = n;
-                st->offered_cap = cap;
-                st->offered_head = 0;
-        }
-        st->offered[(st->offered_head + st->offered_cnt) % st->offered_cap] =
-            now;
-        st->offered_cnt++;
-        if (st->offered_cnt > st->max_offered)
-                st->max_offered = st->offered_cnt;
+        if (tl_insert(tl, pos, t) != DLP_OK)
+                return;
+        n = tl_busiest(tl, pos, st->reset_us);
+        if (n > st->max_offered)
+                st->max_offered = n;
 }
 
 void sim_stats_admit(struct sim_stats *st, struct sim_admission *adm)
@@ -173,51 +248,52 @@ void sim_stats_admit_at(struct sim_stats *st, int64_t arrival_us,
                         struct sim_admission *adm)
 {
         int64_t now, wall, clock;
-        uint64_t in_window = 0, recent;
+        uint64_t in_window;
+        struct timeline *tl;
+        size_t pos;
 
         memset(adm, 0, sizeof(*adm));
         pthread_mutex_lock(&st->lock);
         clock = st->clock_us();
         now = arrival_us < clock ? arrival_us : clock;
-        /* the ring is kept in time order: a request stamped before one
-         * already taken (two server threads, each stamping before the
-         * other took the lock) counts at the later stamp; the two are
-         * within one thread's delay of each other */
-        if (now < st->newest)
-                now = st->newest;
-        st->newest = now;
+        if (now > st->newest)
+                st->newest = now;
         if (clock - now > st->max_receive_delay)
                 st->max_receive_delay = clock - now;
         wall = (int64_t)time(NULL);
+        /* windows holding t reach 1 s either side of it */
+        tl_prune(&st->admitted_tl, st->newest - 2 * WINDOW_US);
+        tl_prune(&st->offered_tl, st->newest - 2 * WINDOW_US);
         offered_add(st, now);
-        if (st->ring_cnt == st->rate &&
-            st->ring[st->ring_head] > now - WINDOW_US) {
-                adm->retry_in_us = st->ring[st->ring_head] + WINDOW_US - now;
+        tl = &st->admitted_tl;
+        pos = tl_place(tl, now);
+        /* R + 1 consecutive admissions, this one among them, within less
+         * than 1 s: one window would hold R + 1 */
+        for (size_t i = pos >= st->rate ? pos - st->rate : 0;
+             i <= pos && i + st->rate <= tl->cnt; i++) {
+                int64_t first = tl_with(tl, pos, now, i);
+
+                if (tl_with(tl, pos, now, i + st->rate) - first < WINDOW_US) {
+                        adm->retry_in_us = first + WINDOW_US - now;
+                        if (adm->retry_in_us < 1)
+                                adm->retry_in_us = 1;
+                        st->outcomes[SIM_REJ_RATE_LIMITED]++;
+                        series_at(st, wall)->rate_limited++;
+                        pthread_mutex_unlock(&st->lock);
+                        return;
+                }
+        }
+        if (tl_insert(tl, pos, now) != DLP_OK) {
+                /* no room to remember it: refuse rather than forget */
+                adm->retry_in_us = WINDOW_US;
                 st->outcomes[SIM_REJ_RATE_LIMITED]++;
-                series_at(st, wall)->rate_limited++;
                 pthread_mutex_unlock(&st->lock);
                 return;
         }
-        if (st->ring_cnt == st->rate) { /* the oldest left the window */
-                st->ring_head = (st->ring_head + 1) % st->rate;
-                st->ring_cnt--;
-        }
-        st->ring[(st->ring_head + st->ring_cnt) % st->rate] = now;
-        st->ring_cnt++;
         st->serial++;
         st->admitted++;
         series_at(st, wall)->n++;
-
-        /* admitted requests in (now - 1 s, now], counting only those since
-         * the last reset (the newest `admitted` entries of the ring) */
-        recent = st->admitted < st->ring_cnt ? st->admitted : st->ring_cnt;
-        for (uint64_t k = 0; k < recent; k++) {
-                size_t i = (st->ring_head + st->ring_cnt - 1 - k) % st->rate;
-
-                if (st->ring[i] <= now - WINDOW_US)
-                        break;
-                in_window++;
-        }
+        in_window = tl_busiest(tl, pos, st->reset_us);
         if (in_window > st->max_window)
                 st->max_window = in_window;
 
@@ -271,7 +347,7 @@ void sim_stats_reset(struct sim_stats *st)
         st->rows_min = st->rows_max = 0;
         memset(st->rows_hist, 0, st->rows_hist_len * sizeof(*st->rows_hist));
         memset(st->series, 0, sizeof(st->series));
-        st->offered_head = st->offered_cnt = 0;
+        st->reset_us = st->clock_us();
         st->since = (int64_t)time(NULL);
         pthread_mutex_unlock(&st->lock);
 }

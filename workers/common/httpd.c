@@ -129,14 +129,26 @@ static int64_t mono_us(void)
         return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+/* The kernel's clock tick in us: the resolution of the coarse clocks,
+ * and of TCP_INFO's times; 10 ms (HZ = 100, the coarsest) if unknown. */
+static int64_t tick_us(void)
+{
+        struct timespec res;
+
+        if (clock_getres(CLOCK_MONOTONIC_COARSE, &res) != 0 ||
+            res.tv_sec != 0 || res.tv_nsec <= 0 || res.tv_nsec > 10000000)
+                return 10000;
+        return (res.tv_nsec + 999) / 1000;
+}
+
 /* When the bytes just read on \p conn reached the host. A server thread
  * reads them after its own scheduling delay, tens of ms on a busy host,
  * which a strict rate limiter (dlp-sim) would count as the client's. The
  * kernel stamps every received data segment (TCP_INFO's
- * tcpi_last_data_recv: ms since the last one, at clock-tick resolution,
- * so the arrival is before that + one tick; a tick is at most 10 ms,
- * HZ >= 100): the stamp is the earlier of now and that bound, so it is
- * never before the bytes arrived, and at most a tick after. */
+ * tcpi_last_data_recv: ms since the last one, counted in clock ticks, so
+ * the arrival is before that + one tick): the stamp is the earlier of now
+ * and that bound, so it is never before the bytes arrived, and at most two
+ * ticks after. */
 static int64_t arrival_us(struct MHD_Connection *conn)
 {
         const union MHD_ConnectionInfo *ci =
@@ -150,7 +162,7 @@ static int64_t arrival_us(struct MHD_Connection *conn)
             len < offsetof(struct tcp_info, tcpi_last_data_recv) +
                       sizeof(ti.tcpi_last_data_recv))
                 return now;
-        bound = now - (int64_t)ti.tcpi_last_data_recv * 1000 + 10000;
+        bound = now - (int64_t)ti.tcpi_last_data_recv * 1000 + tick_us();
         return bound < now ? bound : now;
 }
 

@@ -44,7 +44,7 @@ struct dlp_http_req {
          * microseconds: the server's stamp when it read the request line,
          * or earlier when the kernel's receive record (TCP_INFO) shows the
          * bytes waited longer than a clock tick for a thread; never before
-         * they arrived (see httpd.c, arrival_us) */
+         * they arrived, at most two ticks after (httpd.c, arrival_us) */
         int64_t arrival_us;
 };
 

@@ -183,11 +183,11 @@ static json_t *with_files(const char *id)
         json_t *ins = inspection(id);
         json_t *fs = json_object_get(ins, "findings");
 
-        json_object_set_new(
-            ins, "files",
-            json_pack("[{s:s,s:b},{s:s,s:b},{s:s,s:b}]", "id", "F0CSV",
-                      "inspected", 1, "id", "F0PDF", "inspected", 1, "id",
-                      "F0BIG", "inspected", 0));
+        json_object_set_new(ins, "files",
+                            json_pack("[{s:s,s:b},{s:s,s:b},{s:s,s:b}]", "id",
+                                      "F0CSV", "inspected", 1, "id", "F0PDF",
+                                      "inspected", 1, "id", "F0BIG",
+                                      "inspected", 0));
         json_array_append_new(fs, json_pack("{s:s,s:s,s:s,s:s}", "info_type",
                                             "CREDIT_CARD_NUMBER", "likelihood",
                                             "LIKELY", "file_id", "F0CSV",
@@ -249,22 +249,22 @@ static void test_files_removed_once(void **state)
 static void test_only_the_records_files_removed(void **state)
 {
         static const char *const stray[] = {
-            "F0OTHER",      /* in no files[] of this record */
-            "F0BIG",        /* listed, not inspected */
-            "F0CSV&x=1",    /* not an id */
-            "f0csv",        /* not an id */
-            "F",            /* not an id */
+            "F0OTHER",   /* in no files[] of this record */
+            "F0BIG",     /* listed, not inspected */
+            "F0CSV&x=1", /* not an id */
+            "f0csv",     /* not an id */
+            "F",         /* not an id */
         };
         struct actions *a = actions_new(&cfg);
         json_t *ins = inspection("Ev11");
         json_t *fs = json_object_get(ins, "findings");
 
         (void)state;
-        json_object_set_new(
-            ins, "files",
-            json_pack("[{s:s,s:b},{s:s,s:b},{s:s,s:b}]", "id", "F0CSV",
-                      "inspected", 1, "id", "F0BIG", "inspected", 0, "id",
-                      "F0CSV&x=1", "inspected", 1));
+        json_object_set_new(ins, "files",
+                            json_pack("[{s:s,s:b},{s:s,s:b},{s:s,s:b}]", "id",
+                                      "F0CSV", "inspected", 1, "id", "F0BIG",
+                                      "inspected", 0, "id", "F0CSV&x=1",
+                                      "inspected", 1));
         for (size_t i = 0; i < sizeof(stray) / sizeof(*stray); i++)
                 json_array_append_new(
                     fs, json_pack("{s:s,s:s,s:s}", "info_type",

@@ -58,8 +58,7 @@ static int get_into(int port, const char *path, char *buf, size_t size)
                  "GET %s HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
                  path);
         (void)!write(fd, req, strlen(req));
-        while (len < size - 1 &&
-               (r = read(fd, buf + len, size - 1 - len)) > 0)
+        while (len < size - 1 && (r = read(fd, buf + len, size - 1 - len)) > 0)
                 len += (size_t)r;
         buf[len] = '\0';
         if (len > 12)
@@ -139,9 +138,8 @@ static void test_consumer_endpoint_shows_kafka_statistics(void **state)
                                      "records of its partitions not committed");
         assert_non_null(a);
         assert_int_equal(dlp_stopping, 0);
-        assert_int_equal(get_into(dlp_admin_port(a), "/metrics", body,
-                                  sizeof(body)),
-                         200);
+        assert_int_equal(
+            get_into(dlp_admin_port(a), "/metrics", body, sizeof(body)), 200);
         const char *want[] = {
             "# HELP dlp_test_events_total events taken\n"
             "# TYPE dlp_test_events_total counter\n"

@@ -19,7 +19,10 @@ const char *sim_byte_type_name(enum sim_byte_type t)
 }
 
 static int64_t fake_now;
-static int64_t fake_clock(void) { return fake_now; }
+static int64_t fake_clock(void)
+{
+        return fake_now;
+}
 
 #define MS 1000LL
 
@@ -51,7 +54,7 @@ static void test_in_order(void **state)
         assert_true(admit(st, 10100, 10100));
         assert_true(admit(st, 10200, 10200));
         assert_false(admit(st, 10500, 10500)); /* a fourth in 1 s */
-        assert_true(admit(st, 11000, 11000)); /* 10000 left (t-1s, t] */
+        assert_true(admit(st, 11000, 11000));  /* 10000 left (t-1s, t] */
         assert_false(admit(st, 11050, 11050)); /* 10100 is still in it */
         assert_int_equal(stat(st, "max_requests_in_any_1s_window"), 3);
         sim_stats_free(st);

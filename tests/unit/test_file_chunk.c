@@ -65,12 +65,14 @@ static void test_bad_budgets_are_refused(void **state)
         struct file_chunks cs;
 
         (void)state;
-        assert_int_equal(file_chunk_plan("abc", 3, 7, 0, NULL, &cs), DLP_ERR_INVALID);
+        assert_int_equal(file_chunk_plan("abc", 3, 7, 0, NULL, &cs),
+                         DLP_ERR_INVALID);
         assert_int_equal(file_chunk_plan("abc", 3, 100, 47, NULL, &cs),
                          DLP_ERR_INVALID);
         assert_int_equal(file_chunk_plan("", 0, 100, 10, NULL, &cs), DLP_OK);
         assert_int_equal(cs.cnt, 0);
-        assert_int_equal(file_chunk_plan("short", 5, 100, 10, NULL, &cs), DLP_OK);
+        assert_int_equal(file_chunk_plan("short", 5, 100, 10, NULL, &cs),
+                         DLP_OK);
         assert_int_equal(cs.cnt, 1);
         assert_int_equal(cs.v[0].len, 5);
         file_chunks_free(&cs);
@@ -97,7 +99,8 @@ static void test_chunks_fit_and_cut_at_characters(void **state)
                 struct file_chunks cs;
 
                 assert_int_equal(
-                    file_chunk_plan(text, len, budget, overlap, NULL, &cs), DLP_OK);
+                    file_chunk_plan(text, len, budget, overlap, NULL, &cs),
+                    DLP_OK);
                 assert_true(cs.cnt >= 1);
                 assert_int_equal(cs.v[0].off, 0);
                 assert_int_equal(cs.v[0].own_lo, 0);
@@ -191,7 +194,8 @@ static void test_card_on_line_5000_of_a_large_csv(void **state)
         assert_int_equal(hits[0].start, card_off + strlen("card "));
 
         /* the same, mapped to lines through the chunk that found it */
-        assert_int_equal(file_chunk_plan(csv, len, 50000, 256, NULL, &cs), DLP_OK);
+        assert_int_equal(file_chunk_plan(csv, len, 50000, 256, NULL, &cs),
+                         DLP_OK);
         assert_true(cs.cnt > 40);
         assert_int_equal(file_lines_index(csv, len, &lines), DLP_OK);
         for (size_t i = 0; i < cs.cnt; i++) {
@@ -305,7 +309,8 @@ static void test_escaped_cost_fits_the_budget(void **state)
         (void)state;
         while (len + 40 < sizeof(text)) {
                 /* quotes and newlines cost 2, control characters 6 */
-                static const char piece[] = "ab\"c\n\x01\x02 d\\e\t\xc3\xa9" "fgh";
+                static const char piece[] = "ab\"c\n\x01\x02 d\\e\t\xc3\xa9"
+                                            "fgh";
                 memcpy(text + len, piece, sizeof(piece) - 1);
                 len += sizeof(piece) - 1;
         }
@@ -329,9 +334,9 @@ static void test_escaped_cost_fits_the_budget(void **state)
                 file_chunks_free(&cs);
         }
         /* one character costing more than the budget: refused */
-        assert_int_equal(file_chunk_plan("\x01\x01", 2, 5, 0,
-                                         gdlp_escaped_len, &cs),
-                         DLP_ERR_INVALID);
+        assert_int_equal(
+            file_chunk_plan("\x01\x01", 2, 5, 0, gdlp_escaped_len, &cs),
+            DLP_ERR_INVALID);
 }
 
 int main(void)

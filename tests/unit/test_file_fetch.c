@@ -335,11 +335,13 @@ static void test_files_info_answers(void **state)
                 const char *reason;
         } cases[] = {
             {200, "{\"ok\":true,\"file\":{\"id\":\"F1\"}}", FILE_FETCH_OK, ""},
-            {200, "{\"ok\":false,\"error\":\"missing_scope\",\"needed\":"
-                  "\"files:read\"}",
+            {200,
+             "{\"ok\":false,\"error\":\"missing_scope\",\"needed\":"
+             "\"files:read\"}",
              FILE_FETCH_SETUP_ERROR, "the bot token lacks files:read"},
             {200, "{\"ok\":false,\"error\":\"invalid_auth\"}",
-             FILE_FETCH_SETUP_ERROR, "the bot token was refused (invalid_auth)"},
+             FILE_FETCH_SETUP_ERROR,
+             "the bot token was refused (invalid_auth)"},
             {200, "{\"ok\":false,\"error\":\"file_deleted\"}",
              FILE_FETCH_UNINSPECTABLE, "deleted before it was fetched"},
             {200, "{\"ok\":false,\"error\":\"file_not_found\"}",
@@ -350,7 +352,8 @@ static void test_files_info_answers(void **state)
              "files.info: HTTP error"},
             {200, "{\"ok\":false,\"error\":\"fatal_error\"}", FILE_FETCH_RETRY,
              "files.info: fatal_error"},
-            {503, "<html>down</html>", FILE_FETCH_RETRY, "files.info: HTTP error"},
+            {503, "<html>down</html>", FILE_FETCH_RETRY,
+             "files.info: HTTP error"},
             {0, NULL, FILE_FETCH_RETRY, "files.info: no answer"},
             {200, "<html>card 4111 1111 1111 1111</html>", FILE_FETCH_RETRY,
              "files.info: not an answer of Slack's"},
@@ -364,16 +367,17 @@ static void test_files_info_answers(void **state)
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
                 char reason[200];
                 json_t *file = NULL;
-                enum file_fetch_outcome o = file_info_sort(
-                    cases[i].status, cases[i].body,
-                    cases[i].body ? strlen(cases[i].body) : 0, &file, reason,
-                    sizeof(reason));
+                enum file_fetch_outcome o =
+                    file_info_sort(cases[i].status, cases[i].body,
+                                   cases[i].body ? strlen(cases[i].body) : 0,
+                                   &file, reason, sizeof(reason));
 
                 assert_int_equal(o, cases[i].want);
                 assert_string_equal(reason, cases[i].reason);
                 if (o == FILE_FETCH_OK) {
                         assert_string_equal(
-                            json_string_value(json_object_get(file, "id")), "F1");
+                            json_string_value(json_object_get(file, "id")),
+                            "F1");
                         json_decref(file);
                 } else
                         assert_null(file);
@@ -418,8 +422,8 @@ static void test_url_rule(void **state)
             "https://evil.example\\@files.slack.com/x",
             "https://evil.example#@files.slack.com/x",
             "https://user:pw@files.slack.com/x",
-            "http://files.slack.com/x",  /* downgrade */
-            "http://slack.com/api/x",    /* the API's host, plain */
+            "http://files.slack.com/x", /* downgrade */
+            "http://slack.com/api/x",   /* the API's host, plain */
             "file:///etc/passwd",
             "gopher://files.slack.com:70/_x",
             "ftp://files.slack.com/x",
@@ -467,8 +471,7 @@ static void test_url_rule(void **state)
                          0);
         /* no SLACK_API_URL worth the name: nothing goes anywhere */
         assert_int_equal(file_url_allowed("https://files.slack.com/x",
-                                          "not a url", hosts, why,
-                                          sizeof(why)),
+                                          "not a url", hosts, why, sizeof(why)),
                          0);
         /* a host that is not ASCII is shown bounded and valid */
         assert_int_equal(file_url_allowed("https://\xc3\xa9vil.example/x",

@@ -233,8 +233,8 @@ static void test_byte_item_request_and_answer(void **state)
         req = gdlp_bytes_request_build(&be, "PDF", pdf, sizeof(pdf) - 1, &len);
         assert_non_null(req);
         assert_int_equal(len, strlen(req));
-        assert_int_equal(len, gdlp_bytes_request_bytes(&be, "PDF",
-                                                       sizeof(pdf) - 1));
+        assert_int_equal(len,
+                         gdlp_bytes_request_bytes(&be, "PDF", sizeof(pdf) - 1));
         root = json_loads(req, 0, NULL);
         assert_non_null(root);
         assert_string_equal(

@@ -96,8 +96,7 @@ static int tl_insert(struct timeline *tl, size_t pos, int64_t t)
 
 /* The most times from \p since on in any 1 s window [a, a + 1 s) that
  * holds the time at \p pos (just inserted). */
-static uint64_t tl_busiest(const struct timeline *tl, size_t pos,
-                           int64_t since)
+static uint64_t tl_busiest(const struct timeline *tl, size_t pos, int64_t since)
 {
         int64_t t = tl_at(tl, pos), from = t - WINDOW_US;
         uint64_t best = 0;
@@ -118,7 +117,8 @@ static uint64_t tl_busiest(const struct timeline *tl, size_t pos,
         for (; i <= pos; i++) {
                 if (j < i)
                         j = i;
-                while (j + 1 < tl->cnt && tl_at(tl, j + 1) < tl_at(tl, i) + WINDOW_US)
+                while (j + 1 < tl->cnt &&
+                       tl_at(tl, j + 1) < tl_at(tl, i) + WINDOW_US)
                         j++;
                 if (j - i + 1 > best)
                         best = j - i + 1;
@@ -394,9 +394,8 @@ json_t *sim_stats_json(struct sim_stats *st)
                             json_integer((json_int_t)st->max_window));
         json_object_set_new(root, "max_offered_in_any_1s_window",
                             json_integer((json_int_t)st->max_offered));
-        json_object_set_new(
-            root, "max_receive_delay_ms",
-            json_real((double)st->max_receive_delay / 1000.0));
+        json_object_set_new(root, "max_receive_delay_ms",
+                            json_real((double)st->max_receive_delay / 1000.0));
         json_object_set_new(root, "rows_total",
                             json_integer((json_int_t)st->rows_total));
         json_object_set_new(rpr, "min", json_integer((json_int_t)st->rows_min));

@@ -110,7 +110,8 @@ static void admin_file_add(struct slack_sim *sim, struct dlp_http_req *req,
             .mimetype = json_string_value(json_object_get(b, "mimetype")),
             .filetype = json_string_value(json_object_get(b, "filetype")),
             .external = json_is_true(json_object_get(b, "external")),
-            .delay_ms = (long)json_integer_value(json_object_get(b, "delay_ms")),
+            .delay_ms =
+                (long)json_integer_value(json_object_get(b, "delay_ms")),
         };
         unsigned char *bytes = NULL;
 

@@ -666,9 +666,8 @@ static int file_download(struct slack_sim *sim, struct dlp_http_req *req,
                 resp->content_type = "text/html; charset=utf-8";
                 return DLP_OK;
         }
-        rc =
-            sim_file_download(sim, id, &data, &len, mimetype, sizeof(mimetype),
-                              &delay_ms);
+        rc = sim_file_download(sim, id, &data, &len, mimetype, sizeof(mimetype),
+                               &delay_ms);
         if (rc == DLP_ERR_INVALID) {
                 dlp_http_resp_text(resp, 404, "file not found\n");
                 return DLP_OK;

@@ -114,8 +114,8 @@ struct sim_file {
         char *name, *mimetype, *filetype; /* never NULL */
         unsigned char *data;              /* its bytes, owned; may be NULL */
         size_t len;
-        int external;        /* hosted elsewhere (Google Drive): no download */
-        long delay_ms;       /* a download is answered this late (a slow link) */
+        int external;  /* hosted elsewhere (Google Drive): no download */
+        long delay_ms; /* a download is answered this late (a slow link) */
         char deleted_at[32]; /* "" while it exists */
         const char *deleted_by;
         struct sim_file *next;
@@ -152,7 +152,7 @@ struct slack_sim {
         /* counters, zeroed by reset */
         uint64_t calls, posted, rate_limited, auth_failures, injected_faults;
         uint64_t downloads, login_pages, download_not_found;
-        atomic_int delayed; /* slow downloads not yet answered */
+        atomic_int delayed;     /* slow downloads not yet answered */
         json_t *errors_by_type; /* {"error": count} */
         json_t *calls_by_method;
 };

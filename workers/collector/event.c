@@ -169,12 +169,12 @@ static char *block_text(json_t *b)
 
                 buf_join(&buf, &len, t, '\n');
                 json_array_foreach(fields, i, v)
-                        buf_join(&buf, &len, str(v, "text"), '\n');
+                    buf_join(&buf, &len, str(v, "text"), '\n');
                 return buf;
         }
         if (!strcmp(type, "context")) {
                 json_array_foreach(json_object_get(b, "elements"), i, v)
-                        buf_join(&buf, &len, str(v, "text"), ' ');
+                    buf_join(&buf, &len, str(v, "text"), ' ');
                 return buf;
         }
         return NULL;

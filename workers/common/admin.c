@@ -270,8 +270,8 @@ struct dlp_admin *dlp_admin_start(const char *addr, const char *worker,
 }
 
 struct dlp_admin *dlp_admin_start_consumer(const char *addr, const char *worker,
-                                           const struct dlp_metric *m,
-                                           size_t n, rd_kafka_t *producer,
+                                           const struct dlp_metric *m, size_t n,
+                                           rd_kafka_t *producer,
                                            rd_kafka_t *consumer,
                                            const char *lag_help)
 {
@@ -294,18 +294,17 @@ struct dlp_admin *dlp_admin_start_consumer(const char *addr, const char *worker,
                          "%s (librdkafka statistics, every 5 s)", lag_help);
                 if (n)
                         memcpy(t->rows, m, n * sizeof(*m));
-                t->rows[n] = (struct dlp_metric){
-                    t->names[0], t->lag_help, DLP_GAUGE, &ks->consumer_lag,
-                    NULL};
+                t->rows[n] =
+                    (struct dlp_metric){t->names[0], t->lag_help, DLP_GAUGE,
+                                        &ks->consumer_lag, NULL};
                 t->rows[n + 1] = (struct dlp_metric){
                     t->names[1], "messages fetched from Kafka", DLP_COUNTER,
                     &ks->rx_msgs, NULL};
-                t->rows[n + 2] = (struct dlp_metric){
-                    t->names[2], "brokers connected", DLP_GAUGE,
-                    &ks->brokers_up, NULL};
-                a = admin_start(addr, worker, t->rows, n + 3, kafka_ready,
-                                NULL, producer, consumer, errstr,
-                                sizeof(errstr));
+                t->rows[n + 2] =
+                    (struct dlp_metric){t->names[2], "brokers connected",
+                                        DLP_GAUGE, &ks->brokers_up, NULL};
+                a = admin_start(addr, worker, t->rows, n + 3, kafka_ready, NULL,
+                                producer, consumer, errstr, sizeof(errstr));
         }
         if (!a) {
                 LOG_ERROR("DLP_ADMIN_ADDR: %s", errstr);

@@ -163,8 +163,8 @@ static int post_finish(CURL *curl, CURLcode cc, const char *method,
         curl_easy_getinfo(curl, CURLINFO_TOTAL_TIME, &res->elapsed_s);
         curl_easy_getinfo(curl, CURLINFO_PRETRANSFER_TIME_T, &pre_us);
         res->pretransfer_s = (double)pre_us / 1e6;
-        if (res->body_max && (cc == CURLE_FILESIZE_EXCEEDED ||
-                              cc == CURLE_WRITE_ERROR)) {
+        if (res->body_max &&
+            (cc == CURLE_FILESIZE_EXCEEDED || cc == CURLE_WRITE_ERROR)) {
                 snprintf(errstr, errstr_size, "%s %s: answer over %zu bytes",
                          method, url, res->body_max);
                 return DLP_ERR_HTTP;

@@ -157,8 +157,8 @@ static int64_t arrival_us(struct MHD_Connection *conn)
         socklen_t len = sizeof(ti);
         int64_t now = mono_us(), bound;
 
-        if (!ci || getsockopt(ci->connect_fd, IPPROTO_TCP, TCP_INFO, &ti,
-                              &len) != 0 ||
+        if (!ci ||
+            getsockopt(ci->connect_fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0 ||
             len < offsetof(struct tcp_info, tcpi_last_data_recv) +
                       sizeof(ti.tcpi_last_data_recv))
                 return now;

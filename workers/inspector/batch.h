@@ -30,10 +30,10 @@ struct batch_entry {
         const char *text;        /* borrowed from event */
         size_t text_len;
         size_t row_first, row_count;
-        json_t *findings; /* merged findings (masked), owned */
-        int truncated;    /* the service truncated findings */
-        int dead;         /* dead-letter it */
-        char reason[256]; /* why it is dead */
+        json_t *findings;       /* merged findings (masked), owned */
+        int truncated;          /* the service truncated findings */
+        int dead;               /* dead-letter it */
+        char reason[256];       /* why it is dead */
         struct file_job *files; /* its files' contents, owned; NULL: none */
 };
 

@@ -15,8 +15,8 @@ static int is_continuation(unsigned char c)
 
 /* The end of the longest run of whole characters from \p start whose cost
  * fits \p budget. */
-static size_t fit_end(const char *text, size_t len, size_t start,
-                      size_t budget, file_chunk_cost_fn cost)
+static size_t fit_end(const char *text, size_t len, size_t start, size_t budget,
+                      file_chunk_cost_fn cost)
 {
         size_t end = start, spent = 0;
 
@@ -117,9 +117,9 @@ int file_lines_index(const char *text, size_t len, struct file_lines *out)
                 return DLP_ERR_NOMEM;
         }
         for (size_t k = 0; k < steps; k++) {
-                size_t lo = k * FILE_LINES_STEP,
-                       hi = lo + FILE_LINES_STEP < len ? lo + FILE_LINES_STEP
-                                                       : len;
+                size_t lo = k * FILE_LINES_STEP, hi = lo + FILE_LINES_STEP < len
+                                                          ? lo + FILE_LINES_STEP
+                                                          : len;
                 const char *p = text + lo;
 
                 out->before[k] = nl;
@@ -158,7 +158,8 @@ struct file_pos file_chunk_locate(const struct file_lines *l,
         start = l->line_at[k];
         /* the newlines between the checkpoint and the offset */
         for (p = l->text + k * FILE_LINES_STEP;
-             p < l->text + o && (p = memchr(p, '\n', (size_t)(l->text + o - p)));) {
+             p < l->text + o &&
+             (p = memchr(p, '\n', (size_t)(l->text + o - p)));) {
                 line++;
                 start = (size_t)(++p - l->text);
         }

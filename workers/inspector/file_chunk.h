@@ -60,9 +60,9 @@ int file_chunk_owns(const struct file_chunk *c, size_t local);
 struct file_lines {
         const char *text; /* borrowed: must outlive the index */
         size_t len;
-        size_t *before;    /* before[k]: newlines in text[0, k * STEP) */
-        size_t *line_at;   /* line_at[k]: start of the line holding k * STEP */
-        size_t cnt;        /* lines in all (1 for an empty text) */
+        size_t *before;  /* before[k]: newlines in text[0, k * STEP) */
+        size_t *line_at; /* line_at[k]: start of the line holding k * STEP */
+        size_t cnt;      /* lines in all (1 for an empty text) */
 };
 
 /* Indexes the lines of text[0, len), which must outlive the index;

@@ -213,12 +213,11 @@ enum file_fetch_outcome file_info_sort(long status, const char *body,
 {
         static const char *const setup[] = {"missing_scope", "no_permission",
                                             "not_allowed_token_type"};
-        static const char *const refused[] = {"invalid_auth", "not_authed",
-                                              "token_revoked",
-                                              "account_inactive"};
-        static const char *const later[] = {"ratelimited", "fatal_error",
-                                            "internal_error", "service_unavailable",
-                                            "request_timeout"};
+        static const char *const refused[] = {
+            "invalid_auth", "not_authed", "token_revoked", "account_inactive"};
+        static const char *const later[] = {
+            "ratelimited", "fatal_error", "internal_error",
+            "service_unavailable", "request_timeout"};
         json_t *root = NULL, *f;
         const char *err;
         enum file_fetch_outcome o = FILE_FETCH_RETRY;
@@ -384,7 +383,8 @@ int file_url_allowed(const char *url, const char *api_url, const char *hosts,
         else if (!strcasecmp(u.scheme, "http") &&
                  !strcasecmp(api.scheme, "http") &&
                  !strcasecmp(u.host, api.host) && !strcmp(u.port, api.port))
-                ok = 1; /* a plain-HTTP Slack (a simulator) at its own address */
+                ok =
+                    1; /* a plain-HTTP Slack (a simulator) at its own address */
         else
                 dlp_fmt(reason, reason_size,
                         "download refused: %s to %s, not https", u.scheme,
@@ -621,11 +621,10 @@ int file_fetch(struct file_fetcher *f, const char *url, const char *token,
         curl_easy_setopt(f->curl, CURLOPT_UNRESTRICTED_AUTH, 0L);
         /* before 7.83.1 a custom Authorization header followed a redirect
          * to the same host on another port or scheme (CVE-2022-27776) */
-        curl_easy_setopt(f->curl, CURLOPT_FOLLOWLOCATION,
-                         curl_version_info(CURLVERSION_NOW)->version_num >=
-                                 0x075301
-                             ? 1L
-                             : 0L);
+        curl_easy_setopt(
+            f->curl, CURLOPT_FOLLOWLOCATION,
+            curl_version_info(CURLVERSION_NOW)->version_num >= 0x075301 ? 1L
+                                                                        : 0L);
         curl_easy_setopt(f->curl, CURLOPT_MAXREDIRS, 3L);
         if (f->abort) { /* the worker stops: no wait for the timeout */
                 curl_easy_setopt(f->curl, CURLOPT_XFERINFOFUNCTION,

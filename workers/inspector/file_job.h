@@ -47,12 +47,12 @@ struct file_item {
         char *download; /* url_private_download once known; owned */
         long long size; /* -1: unknown */
         /* the outcome */
-        int done;          /* fetched, or given up on */
-        enum file_why why; /* FILE_WHY_NONE: inspected */
-        char reason[200];  /* when not inspected */
-        unsigned char *data;   /* the contents (owned); NULL when none */
+        int done;            /* fetched, or given up on */
+        enum file_why why;   /* FILE_WHY_NONE: inspected */
+        char reason[200];    /* when not inspected */
+        unsigned char *data; /* the contents (owned); NULL when none */
         size_t len;
-        const char *byte_type; /* NULL: text, else a ByteContentItem type */
+        const char *byte_type;   /* NULL: text, else a ByteContentItem type */
         struct file_lines lines; /* text: where each line starts */
         size_t rows;             /* rows (= DLP requests) it took */
 };

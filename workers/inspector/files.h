@@ -32,11 +32,11 @@
 #include "file_job.h"
 
 struct files_opts {
-        const char *api_url; /* Slack Web API base: SLACK_API_URL */
-        const char *token;   /* SLACK_BOT_TOKEN; NULL: no file is fetched */
-        size_t max_bytes;    /* DLP_FILE_MAX_BYTES */
-        long timeout_ms;     /* DLP_FILE_TIMEOUT_MS, one download */
-        int max_tries;       /* DLP_FILE_FETCH_TRIES */
+        const char *api_url;  /* Slack Web API base: SLACK_API_URL */
+        const char *token;    /* SLACK_BOT_TOKEN; NULL: no file is fetched */
+        size_t max_bytes;     /* DLP_FILE_MAX_BYTES */
+        long timeout_ms;      /* DLP_FILE_TIMEOUT_MS, one download */
+        int max_tries;        /* DLP_FILE_FETCH_TRIES */
         size_t max_in_flight; /* DLP_FILE_MAX_IN_FLIGHT */
         int threads;          /* DLP_FILE_FETCH_THREADS */
         size_t memory_bytes;  /* DLP_FILE_MEMORY_BYTES; 0: no byte bound */
@@ -51,8 +51,8 @@ struct files_metrics {
 
 struct files;
 
-/* Starts the stage's threads (none without a token: not enabled). \p o's strings must
- * outlive it. NULL with errstr on failure. */
+/* Starts the stage's threads (none without a token: not enabled). \p o's
+ * strings must outlive it. NULL with errstr on failure. */
 struct files *files_new(const struct files_opts *o, char *errstr,
                         size_t errstr_size);
 /* Whether files are fetched at all: a token was given. Without one the

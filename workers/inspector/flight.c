@@ -97,8 +97,8 @@ double flights_next_ready(const struct flights *fs)
 struct flight *flights_finished(const struct flights *fs)
 {
         for (size_t i = 0; i < fs->n; i++)
-                if (!fs->v[i]->out && !fs->v[i]->held &&
-                    !fs->v[i]->writing && plan_empty(&fs->v[i]->plan))
+                if (!fs->v[i]->out && !fs->v[i]->held && !fs->v[i]->writing &&
+                    plan_empty(&fs->v[i]->plan))
                         return fs->v[i];
         return NULL;
 }

@@ -8,8 +8,7 @@
 
 static int reserve(struct plan *p, size_t extra)
 {
-        return dlp_grow(&p->ranges, &p->cap, p->n + extra,
-                        sizeof(*p->ranges));
+        return dlp_grow(&p->ranges, &p->cap, p->n + extra, sizeof(*p->ranges));
 }
 
 int plan_make(struct plan *p, const struct batch *b)

@@ -35,14 +35,9 @@ fleet_bench_prepare files
 
 run() { # NAME SIZE COUNT: one inspector over COUNT files of SIZE bytes
         local name=$1 size=$2 count=$3 id pid t0 t1 hwm timeout
-        fleet_init "$WORK/$name"
-        rm -f "$FLEET_RUN"/*
         id=bench.$(date +%s)-$$-$name
-        export DLP_TOPIC_EVENTS=$id.events DLP_TOPIC_INSPECTED=$id.inspected \
-                DLP_TOPIC_ALERTS=$id.alerts DLP_TOPIC_DEADLETTER=$id.deadletter DLP_GROUP_ID=$id
-        "$ROOT/scripts/kafka.sh" create-topics 12 "$DLP_TOPIC_EVENTS" \
-                "$DLP_TOPIC_INSPECTED" "$DLP_TOPIC_DEADLETTER" >/dev/null
-        fleet_common_env "$BOOTSTRAP"
+        fleet_run_topics "$WORK/$name" "$id" 12 events inspected alerts deadletter
+        export DLP_GROUP_ID=$id
         fleet_start dlp-sim DLP_SIM_LISTEN_ADDR=127.0.0.1:0 "DLP_SIM_RATE_LIMIT=$RATE" \
                 -- "$FLEET_BIN/dlp-sim"
         SIM=http://$(fleet_listen_addr dlp-sim)

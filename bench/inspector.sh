@@ -33,20 +33,15 @@ fleet_bench_prepare inspector
 
 setup() { # RUN RATE LATENCY_MS EVENTS: topics, dlp-sim, loaded events
         local run=$1 rate=$2 latency=$3 events=$4 id
-        fleet_init "$WORK/$run"
-        rm -f "$FLEET_RUN"/*
         id=bench.$(date +%s)-$$-$run
-        export DLP_TOPIC_EVENTS=$id.events DLP_TOPIC_INSPECTED=$id.inspected \
-                DLP_TOPIC_ALERTS=$id.alerts DLP_TOPIC_DEADLETTER=$id.deadletter DLP_GROUP_ID=$id
-        "$ROOT/scripts/kafka.sh" create-topics 12 "$DLP_TOPIC_EVENTS" \
-                "$DLP_TOPIC_INSPECTED" "$DLP_TOPIC_DEADLETTER" >/dev/null
+        fleet_run_topics "$WORK/$run" "$id" 12 events inspected alerts deadletter
+        export DLP_GROUP_ID=$id
         "$FLEET_PY" "$ROOT/tests/tools/gen_load.py" "$events" --prefix EvB |
                 kcat -P -b "$BOOTSTRAP" -t "$DLP_TOPIC_EVENTS" -K '\t' -X linger.ms=50
         fleet_start dlp-sim DLP_SIM_LISTEN_ADDR=127.0.0.1:0 "DLP_SIM_RATE_LIMIT=$rate" \
                 "DLP_SIM_LATENCY_MS=$latency" "DLP_SIM_LATENCY_SIGMA=$SIGMA" \
                 -- "$FLEET_BIN/dlp-sim"
         SIM=http://$(fleet_listen_addr dlp-sim)
-        fleet_common_env "$BOOTSTRAP"
         RATE=$rate
 }
 inspector() { # NAME

@@ -429,8 +429,7 @@ json_t *alert_digest(json_t *const *ins, json_t *const *findings,
                          summary, "blocks", blocks, "unfurl_links", 0);
 }
 
-/* The distinct file_id of \p findings, in order (new reference). */
-static json_t *file_ids(const json_t *findings)
+json_t *alert_file_ids(const json_t *findings)
 {
         json_t *ids = json_array(), *f, *id;
         size_t i, j;
@@ -469,7 +468,7 @@ json_t *alert_record(const json_t *ins, const json_t *findings,
                 return NULL;
         if (*str(ins, "user"))
                 json_object_set_new(rec, "user", json_string(str(ins, "user")));
-        ids = file_ids(findings);
+        ids = alert_file_ids(findings);
         if (json_array_size(ids))
                 json_object_set(rec, "file_ids", ids);
         json_decref(ids);

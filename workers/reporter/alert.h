@@ -52,4 +52,8 @@ json_t *alert_record(const json_t *ins, const json_t *findings,
                      const json_t *uninspected, const char *channel,
                      const char *slack_ts, const char *posted_at);
 
+/* The distinct file_id of \p findings, in order: the files the findings
+ * are in (a new array; empty when none is in a file). */
+json_t *alert_file_ids(const json_t *findings);
+
 #endif

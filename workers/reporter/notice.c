@@ -1,5 +1,6 @@
 /* notice.c - texts of the actions (see notice.h). */
 #include "notice.h"
+#include "alert.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -82,21 +83,9 @@ static void types_line(const json_t *findings, char *out, size_t size)
 static void files_line(const json_t *ins, const json_t *findings, char *out,
                        size_t size)
 {
-        json_t *seen = json_array(), *f, *id, *file;
-        size_t i, j, k;
+        json_t *seen = alert_file_ids(findings), *id, *file;
+        size_t j, k;
 
-        json_array_foreach((json_t *)findings, i, f)
-        {
-                int dup = 0;
-
-                if (!*str(f, "file_id"))
-                        continue;
-                json_array_foreach(seen, j, id) dup |=
-                    !strcmp(json_string_value(id), str(f, "file_id"));
-                if (!dup)
-                        json_array_append_new(seen,
-                                              json_string(str(f, "file_id")));
-        }
         json_array_foreach(seen, j, id)
         {
                 const char *name = json_string_value(id);

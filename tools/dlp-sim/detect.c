@@ -393,15 +393,6 @@ static const char *const info_type_sensitivities[] = {
 #undef SIM_INFO_TYPE_SENS
 };
 
-static const char *const likelihood_names[] = {
-    "LIKELIHOOD_UNSPECIFIED",
-    "VERY_UNLIKELY",
-    "UNLIKELY",
-    "POSSIBLE",
-    "LIKELY",
-    "VERY_LIKELY",
-};
-
 const char *sim_info_type_name(enum sim_info_type t)
 {
         return (unsigned)t < SIM_INFO_TYPE_CNT ? info_type_names[t] : "?";
@@ -415,7 +406,7 @@ const char *sim_info_type_sensitivity(enum sim_info_type t)
 
 const char *sim_likelihood_name(enum sim_likelihood l)
 {
-        return (unsigned)l <= SIM_VERY_LIKELY ? likelihood_names[l] : "?";
+        return dlp_likelihood_name((enum dlp_likelihood)l);
 }
 
 int sim_info_type_parse(const char *name, enum sim_info_type *out)
@@ -431,11 +422,10 @@ int sim_info_type_parse(const char *name, enum sim_info_type *out)
 
 int sim_likelihood_parse(const char *name, enum sim_likelihood *out)
 {
-        for (int i = 0; i <= SIM_VERY_LIKELY; i++) {
-                if (!strcmp(name, likelihood_names[i])) {
-                        *out = (enum sim_likelihood)i;
-                        return DLP_OK;
-                }
-        }
-        return DLP_ERR_INVALID;
+        enum dlp_likelihood l;
+        int err = dlp_likelihood_parse(name, &l);
+
+        if (err == DLP_OK)
+                *out = (enum sim_likelihood)l;
+        return err;
 }

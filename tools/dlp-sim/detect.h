@@ -27,6 +27,8 @@
 
 #include <stddef.h>
 
+#include "icfg.h"
+
 /* Google's info type name and sensitivity of each detector, in one table. */
 #define SIM_INFO_TYPES(X)                                                      \
         X(CREDIT_CARD_NUMBER, "SENSITIVITY_HIGH")                              \
@@ -46,13 +48,15 @@ enum sim_info_type {
 #define SIM_INFO_TYPES_ALL   ((1u << SIM_INFO_TYPE_CNT) - 1)
 
 /* Google's Likelihood enum, in its order (UNSPECIFIED = 0). */
+/* Google's Likelihood, the same values the workers use (icfg.h): one
+ * table of names for both. */
 enum sim_likelihood {
-        SIM_LIKELIHOOD_UNSPECIFIED = 0,
-        SIM_VERY_UNLIKELY,
-        SIM_UNLIKELY,
-        SIM_POSSIBLE,
-        SIM_LIKELY,
-        SIM_VERY_LIKELY,
+        SIM_LIKELIHOOD_UNSPECIFIED = DLP_LIKELIHOOD_UNSPECIFIED,
+        SIM_VERY_UNLIKELY = DLP_VERY_UNLIKELY,
+        SIM_UNLIKELY = DLP_UNLIKELY,
+        SIM_POSSIBLE = DLP_POSSIBLE,
+        SIM_LIKELY = DLP_LIKELY,
+        SIM_VERY_LIKELY = DLP_VERY_LIKELY,
 };
 
 struct sim_match {

@@ -1,6 +1,7 @@
 /* detect.c - the detectors of dlp-sim (see detect.h for what each accepts). */
 #include "detect.h"
 #include "err.h"
+#include "util.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -36,15 +37,8 @@ static int matches_push(struct sim_matches *m, enum sim_info_type type,
                         enum sim_likelihood likelihood, size_t start,
                         size_t end)
 {
-        if (m->cnt == m->cap) {
-                size_t cap = m->cap ? m->cap * 2 : 16;
-                struct sim_match *nv = realloc(m->v, cap * sizeof(*nv));
-
-                if (!nv)
-                        return DLP_ERR_NOMEM;
-                m->v = nv;
-                m->cap = cap;
-        }
+        if (dlp_grow(&m->v, &m->cap, m->cnt + 1, sizeof(*m->v)) != DLP_OK)
+                return DLP_ERR_NOMEM;
         m->v[m->cnt].type = type;
         m->v[m->cnt].likelihood = likelihood;
         m->v[m->cnt].start = start;
@@ -148,16 +142,9 @@ static int detect_cards(const char *s, size_t len, enum sim_likelihood lh,
 
                         while (i < len && is_digit(s[i]))
                                 i++;
-                        if (ng == gcap) {
-                                size_t cap = gcap ? gcap * 2 : 16;
-                                struct card_group *ngp =
-                                    realloc(g, cap * sizeof(*ngp));
-                                if (!ngp) {
-                                        free(g);
-                                        return DLP_ERR_NOMEM;
-                                }
-                                g = ngp;
-                                gcap = cap;
+                        if (dlp_grow(&g, &gcap, ng + 1, sizeof(*g)) != DLP_OK) {
+                                free(g);
+                                return DLP_ERR_NOMEM;
                         }
                         g[ng].start = start;
                         g[ng].end = i;

@@ -2,6 +2,7 @@
 #include "engine.h"
 #include "detect.h"
 #include "err.h"
+#include "util.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -9,15 +10,8 @@
 static int push(struct sim_findings *f, const char *type, int builtin,
                 enum dlp_likelihood lh, size_t start, size_t end)
 {
-        if (f->cnt == f->cap) {
-                size_t cap = f->cap ? f->cap * 2 : 16;
-                struct sim_finding *nv = realloc(f->v, cap * sizeof(*nv));
-
-                if (!nv)
-                        return DLP_ERR_NOMEM;
-                f->v = nv;
-                f->cap = cap;
-        }
+        if (dlp_grow(&f->v, &f->cap, f->cnt + 1, sizeof(*f->v)) != DLP_OK)
+                return DLP_ERR_NOMEM;
         f->v[f->cnt++] = (struct sim_finding){.type = type,
                                               .builtin = builtin,
                                               .likelihood = lh,

@@ -51,16 +51,9 @@ int file_chunk_plan(const char *text, size_t len, size_t budget, size_t overlap,
         while (start < len) {
                 size_t end, next;
 
-                if (cnt == cap) {
-                        size_t ncap = cap ? cap * 2 : 8;
-                        struct file_chunk *nv = realloc(v, ncap * sizeof(*v));
-
-                        if (!nv) {
-                                free(v);
-                                return DLP_ERR_NOMEM;
-                        }
-                        v = nv;
-                        cap = ncap;
+                if (dlp_grow(&v, &cap, cnt + 1, sizeof(*v)) != DLP_OK) {
+                        free(v);
+                        return DLP_ERR_NOMEM;
                 }
                 end = fit_end(text, len, start, budget, cost);
                 if (end == start) { /* one character costs over the budget */

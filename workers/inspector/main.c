@@ -148,17 +148,12 @@ static void refresh_partitions(struct inspector *ins)
 /* Keeps a message the batch cannot take yet; it starts the next batch. */
 static void carry_push(struct inspector *ins, rd_kafka_message_t *rkm)
 {
-        if (ins->n_carry == ins->cap_carry) {
-                size_t cap = ins->cap_carry ? ins->cap_carry * 2 : 16;
-                void *nc = realloc(ins->carry, cap * sizeof(*ins->carry));
-                if (!nc) {
-                        LOG_ERROR("out of memory");
-                        dlp_stop_failure();
-                        rd_kafka_message_destroy(rkm);
-                        return;
-                }
-                ins->carry = nc;
-                ins->cap_carry = cap;
+        if (dlp_grow(&ins->carry, &ins->cap_carry, ins->n_carry + 1,
+                     sizeof(*ins->carry)) != DLP_OK) {
+                LOG_ERROR("out of memory");
+                dlp_stop_failure();
+                rd_kafka_message_destroy(rkm);
+                return;
         }
         ins->carry[ins->n_carry++] = rkm;
 }

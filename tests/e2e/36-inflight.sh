@@ -25,20 +25,14 @@ RUN_BASE=${FLEET_RUN_DIR:-$ROOT/.run/e2e-inflight}
 A_EVENTS=15000
 [ "${FLEET_SANITIZED:-0}" = 1 ] && A_EVENTS=10000
 
-phase() { # NAME
-        local id
+phase() { # NAME: fresh topics, group and dlp-sim at 400 ms
+        local id=$(date +%s)-$$-$1
         echo "--- phase $1"
-        fleet_init "$RUN_BASE/$1"
-        rm -f "$FLEET_RUN"/*
-        id=$(date +%s)-$$-$1
-        export DLP_TOPIC_EVENTS=e2e.$id.events DLP_TOPIC_INSPECTED=e2e.$id.inspected \
-                DLP_TOPIC_DEADLETTER=e2e.$id.deadletter DLP_GROUP_ID=e2e-$id
-        "$ROOT/scripts/kafka.sh" create-topics 12 "$DLP_TOPIC_EVENTS" \
-                "$DLP_TOPIC_INSPECTED" "$DLP_TOPIC_DEADLETTER" >/dev/null
+        export DLP_GROUP_ID=e2e-$id
+        fleet_run_topics "$RUN_BASE/$1" "e2e.$id" 12 events inspected deadletter
         fleet_start dlp-sim DLP_SIM_LISTEN_ADDR=127.0.0.1:0 DLP_SIM_RATE_LIMIT=10 \
                 DLP_SIM_LATENCY_MS=400 DLP_SIM_LATENCY_SIGMA=0.5 -- "$FLEET_BIN/dlp-sim"
         SIM=http://$(fleet_listen_addr dlp-sim)
-        fleet_common_env "$BOOTSTRAP"
 }
 load() { "$FLEET_PY" "$ROOT/tests/tools/gen_load.py" "$@" |
         kcat -P -b "$BOOTSTRAP" -t "$DLP_TOPIC_EVENTS" -K '\t' -X linger.ms=50; }

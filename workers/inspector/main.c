@@ -22,7 +22,7 @@
 #include "kafka.h"
 #include "log.h"
 #include "pace.h"
-#include "schema.h"
+#include "record.h"
 #include "settings.h"
 #include "util.h"
 #include "watermark.h"
@@ -182,29 +182,6 @@ static void dead_letter(struct inspector *ins, rd_kafka_message_t *rkm,
         }
 }
 
-/* dlp.event/1 parts (optional): a list of {where, text}, where a short
- * label (it goes into findings and alerts). */
-static int parts_ok(const json_t *parts)
-{
-        size_t i;
-        json_t *p;
-
-        if (!parts)
-                return 1;
-        if (!json_is_array(parts) || json_array_size(parts) > 256)
-                return 0;
-        json_array_foreach(parts, i, p)
-        {
-                json_t *w = json_object_get(p, "where");
-
-                if (!json_is_string(w) || !json_string_length(w) ||
-                    json_string_length(w) > 200 ||
-                    !json_is_string(json_object_get(p, "text")))
-                        return 0;
-        }
-        return 1;
-}
-
 /* An event with files goes to the fetch stage, its offset tracked at once
  * so that no commit passes it while its files download (DESIGN §14); with
  * no room for more files in memory it waits in the carry. Returns 0 when
@@ -253,52 +230,22 @@ static void files_into_batch(struct inspector *ins)
  * letter. */
 static void take(struct inspector *ins, rd_kafka_message_t *rkm)
 {
-        static const char *const required[] = {"event_id", "team_id", "channel",
-                                               "ts",       "kind",    "text"};
         json_error_t jerr;
         json_t *ev;
         char why[256];
-        const char *schema;
         int rc;
 
         ev = json_loadb(rkm->payload ? rkm->payload : "", rkm->len, 0, &jerr);
-        if (!ev || !json_is_object(ev)) {
+        if (!ev) {
                 char jwhy[128];
-                if (!ev) /* never jerr.text: it quotes the record */
-                        dlp_json_error(&jerr, jwhy, sizeof(jwhy));
-                snprintf(why, sizeof(why), "not a JSON object: %s",
-                         ev ? "wrong type" : jwhy);
-                json_decref(ev);
+
+                /* never jerr.text: it quotes the record */
+                dlp_json_error(&jerr, jwhy, sizeof(jwhy));
+                snprintf(why, sizeof(why), "not a JSON object: %s", jwhy);
                 dead_letter(ins, rkm, why);
                 return;
         }
-        schema = json_string_value(json_object_get(ev, "schema"));
-        if (!schema || strcmp(schema, DLP_SCHEMA_EVENT) != 0) {
-                schema = schema ? schema : "missing";
-                snprintf(why, sizeof(why), "schema is %.*s, not dlp.event/1",
-                         (int)dlp_utf8_prefix(schema, 40), schema);
-                json_decref(ev);
-                dead_letter(ins, rkm, why);
-                return;
-        }
-        for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
-                json_t *v = json_object_get(ev, required[i]);
-                if (!json_is_string(v) ||
-                    (strcmp(required[i], "text") != 0 &&
-                     json_string_length(v) > DLP_ID_MAX)) {
-                        snprintf(why, sizeof(why),
-                                 "not a valid dlp.event/1 record: %s is "
-                                 "missing, not a string or over %d bytes",
-                                 required[i], DLP_ID_MAX);
-                        json_decref(ev);
-                        dead_letter(ins, rkm, why);
-                        return;
-                }
-        }
-        if (!parts_ok(json_object_get(ev, "parts"))) {
-                snprintf(why, sizeof(why),
-                         "not a valid dlp.event/1 record: parts is not a "
-                         "list of {where, text} strings");
+        if (record_event_check(ev, why, sizeof(why)) != DLP_OK) {
                 json_decref(ev);
                 dead_letter(ins, rkm, why);
                 return;
@@ -397,40 +344,6 @@ static void sent(struct inspector *ins, struct flight *tag)
                 tag->unreported++;
 }
 
-static json_t *inspection_record(const struct flight *f,
-                                 const struct batch_entry *e,
-                                 const char *batch_id, const char *now)
-{
-        static const char *const copied[] = {"event_id", "team_id",   "channel",
-                                             "ts",       "kind",      "user",
-                                             "bot_id",   "event_time"};
-        json_t *rec = json_object();
-
-        json_object_set_new(rec, "schema", json_string(DLP_SCHEMA_INSPECTION));
-        for (size_t i = 0; i < sizeof(copied) / sizeof(copied[0]); i++) {
-                json_t *v = json_object_get(e->event, copied[i]);
-                if (v)
-                        json_object_set(rec, copied[i], v);
-        }
-        json_object_set(rec, "findings", e->findings);
-        if (e->files)
-                json_object_set_new(rec, "files", file_job_record(e->files));
-        if (e->truncated)
-                json_object_set_new(rec, "findings_truncated", json_true());
-        json_object_set_new(rec, "inspected_at", json_string(now));
-        json_object_set_new(rec, "backend",
-                            json_string(f->batch.be->ops->name));
-        json_object_set_new(rec, "batch_id", json_string(batch_id));
-        json_object_set_new(rec, "attempt",
-                            json_integer(f->attempt > 0 ? f->attempt : 1));
-        json_object_set_new(rec, "source",
-                            json_pack("{s:s, s:i, s:I}", "topic",
-                                      rd_kafka_topic_name(e->rkm->rkt),
-                                      "partition", (int)e->rkm->partition,
-                                      "offset", (json_int_t)e->rkm->offset));
-        return rec;
-}
-
 /* The producer's delivery reports: the worker's counts, and the flight
  * whose record it was (its msg_opaque; NULL in exactly-once mode, where
  * the transaction's commit waits for every report). Runs on the main
@@ -470,7 +383,11 @@ static void produce_results(struct inspector *ins, const struct flight *f,
                                 sent(ins, tag);
                         continue;
                 }
-                json_t *rec = inspection_record(f, e, batch_id, now);
+                const struct record_source src = {
+                    rd_kafka_topic_name(e->rkm->rkt), (int)e->rkm->partition,
+                    e->rkm->offset};
+                json_t *rec = record_inspection(
+                    e, f->batch.be->ops->name, batch_id, f->attempt, now, &src);
                 char *value = json_dumps(rec, JSON_COMPACT);
                 const char *id =
                     json_string_value(json_object_get(e->event, "event_id"));

@@ -87,7 +87,9 @@ static char *printed(const struct cfg *c)
 }
 
 /* A loaded config keeps every value within its row's bounds, and prints
- * without its secret. */
+ * without its secret: what is printed does not depend on the secret's
+ * value (a plain substring test took a token such as "=*", which the mask
+ * "DLP_API_TOKEN=********" contains, for a leak). */
 static void check_loaded(struct cfg *c)
 {
         FUZZ_CHECK(c->max_items >= 1 && c->max_items <= 10000);
@@ -95,14 +97,14 @@ static void check_loaded(struct cfg *c)
         FUZZ_CHECK(c->include_bots == 0 || c->include_bots == 1);
         FUZZ_CHECK(c->listen && *c->listen);
         if (c->token && *c->token) {
-                char *with = printed(c), *token = c->token, *without;
+                char *with = printed(c), *token = c->token, *other;
 
-                c->token = NULL;
-                without = printed(c);
+                c->token = "another secret";
+                other = printed(c);
                 c->token = token;
-                FUZZ_CHECK(!strstr(with, token) || strstr(without, token));
+                FUZZ_CHECK(strcmp(with, other) == 0);
                 free(with);
-                free(without);
+                free(other);
         }
 }
 

@@ -1,11 +1,13 @@
 /* fuzz_dlp_request.c - the DLP request builder (inspector/gdlp.c) and the
  * batch cutter behind it (inspector/batch.c), on any texts events may carry
- * and any request limits. Input: one byte of max items, two of max bytes,
- * then the texts separated by 0x1e. */
+ * and any request limits; and the inspection record written for each event
+ * (inspector/record.c), whose ids and ts are the same texts. Input: one
+ * byte of max items, two of max bytes, then the texts separated by 0x1e. */
 #include "batch.h"
 #include "err.h"
 #include "fuzz.h"
 #include "gdlp_backend.h"
+#include "record.h"
 
 #include <string.h>
 
@@ -76,10 +78,43 @@ static void check_chunks(const struct batch *b)
         }
 }
 
-static void flush(struct batch *b)
+/* Each entry's inspection record: JSON (NULs in a string included), as
+ * jansson would dump it, with the event's ids and ts as they were. */
+static void check_records(const struct batch *b, struct record_buf *buf)
+{
+        static const char *const ids[] = {"event_id", "ts", "user"};
+        const struct record_source src = {"t", 0, 0};
+
+        for (size_t i = 0; i < b->n_entries; i++) {
+                const struct batch_entry *e = &b->entries[i];
+                const char *out;
+                json_t *rec;
+                char *again;
+
+                if (e->dead)
+                        continue;
+                out = record_inspection(buf, e, "google-dlp-v2", "b-1", 1,
+                                        "2026-12-01T00:00:00Z", &src);
+                FUZZ_CHECK(out && strlen(out) == buf->len); /* NULs escaped */
+                rec = json_loadb(out, buf->len, JSON_ALLOW_NUL, NULL);
+                FUZZ_CHECK(json_is_object(rec));
+                for (size_t k = 0; k < sizeof(ids) / sizeof(ids[0]); k++)
+                        FUZZ_CHECK(
+                            json_equal(json_object_get(rec, ids[k]),
+                                       json_object_get(e->event, ids[k])));
+                FUZZ_CHECK(!json_object_get(rec, "text"));
+                again = json_dumps(rec, JSON_COMPACT);
+                FUZZ_CHECK(again && !strcmp(again, out));
+                free(again);
+                json_decref(rec);
+        }
+}
+
+static void flush(struct batch *b, struct record_buf *buf)
 {
         check_chunks(b);
         check_requests(b);
+        check_records(b, buf);
         batch_clear(b);
 }
 
@@ -87,6 +122,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
         struct fuzz_input in = {(const char *)data, (const char *)data + size};
         size_t max_items, max_bytes;
+        struct record_buf buf = {0};
         struct batch b;
 
         if (size < 3)
@@ -109,13 +145,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                         continue;
                 }
                 json_object_set_new(ev, "text", t);
+                /* the event check bounds ids in length only */
+                json_object_set(ev, "event_id", t);
+                json_object_set(ev, "ts", t);
+                json_object_set(ev, "user", t);
                 err = batch_add(&b, NULL, ev);
                 if (err == DLP_ERR_TOOBIG) {
-                        flush(&b);
+                        flush(&b, &buf);
                         err = batch_add(&b, NULL, ev);
                 }
                 FUZZ_CHECK(err == DLP_OK);
         }
-        flush(&b);
+        flush(&b, &buf);
+        record_buf_free(&buf);
         return 0;
 }

@@ -13,6 +13,7 @@
 #include "err.h"
 #include "oom.h"
 #include "record.h"
+#include "util.h"
 
 #define CARD "4111 1111 1111 1111"
 
@@ -104,16 +105,51 @@ static void test_event_check(void **state)
         json_decref(ev);
 }
 
-static json_t *inspection(const struct batch_entry *e)
+/* The event's fields an inspection record carries (record.c). */
+static const char *const copied[] = {"event_id", "team_id",   "channel",
+                                     "ts",       "kind",      "user",
+                                     "bot_id",   "event_time"};
+
+/* The record written for \p e, parsed back: it must be one JSON object of
+ * exactly buf->len bytes, written byte for byte as jansson dumps it
+ * (compact, members in order, the same escapes), carrying every field of
+ * the event as it was and never its text. */
+static json_t *inspection(struct record_buf *buf, const struct batch_entry *e)
 {
         const struct record_source src = {"dlp.events.v1", 3, 42};
+        const char *out = record_inspection(buf, e, "google-dlp-v2", "b-1", 0,
+                                            "2026-12-01T00:00:00.000Z", &src);
+        json_error_t jerr;
+        json_t *rec;
+        char *again;
 
-        return record_inspection(e, "google-dlp-v2", "b-1", 0,
-                                 "2026-12-01T00:00:00.000Z", &src);
+        assert_non_null(out);
+        assert_ptr_equal(out, buf->p);
+        assert_int_equal(strlen(out), buf->len);
+        rec = json_loadb(out, buf->len, JSON_REJECT_DUPLICATES, &jerr);
+        assert_non_null(rec);
+        assert_true(json_is_object(rec));
+        again = json_dumps(rec, JSON_COMPACT);
+        assert_string_equal(again, out);
+        free(again);
+        for (size_t i = 0; i < sizeof(copied) / sizeof(copied[0]); i++) {
+                json_t *want = json_object_get(e->event, copied[i]);
+                json_t *got = json_object_get(rec, copied[i]);
+
+                if (want)
+                        assert_true(json_equal(got, want));
+                else
+                        assert_null(got);
+        }
+        assert_null(json_object_get(rec, "text")); /* never the text */
+        assert_true(json_equal(json_object_get(rec, "findings"), e->findings));
+        assert_null(strstr(out, CARD));
+        return rec;
 }
 
 static void test_inspection_record(void **state)
 {
+        struct record_buf buf = {0};
         struct batch_entry e = {0};
         json_t *rec;
 
@@ -124,20 +160,16 @@ static void test_inspection_record(void **state)
                                "VERY_LIKELY", "byte_start", 8, "byte_end", 27,
                                "quote_masked", "4111 **** **** 1111");
         e.truncated = 1;
-        rec = inspection(&e);
-        assert_non_null(rec);
+        rec = inspection(&buf, &e);
         assert_string_equal(json_string_value(json_object_get(rec, "schema")),
                             "dlp.inspection/1");
         assert_string_equal(json_string_value(json_object_get(rec, "event_id")),
                             "Ev0REC1");
-        assert_string_equal(json_string_value(json_object_get(rec, "user")),
-                            "U0REC");
         assert_int_equal(json_integer_value(json_object_get(rec, "event_time")),
                          1700000000);
         assert_null(json_object_get(rec, "bot_id")); /* not in the event */
-        assert_null(json_object_get(rec, "text"));   /* never the text */
         assert_null(json_object_get(rec, "files"));
-        assert_ptr_equal(json_object_get(rec, "findings"), e.findings);
+        assert_int_equal(json_array_size(json_object_get(rec, "findings")), 1);
         assert_true(json_is_true(json_object_get(rec, "findings_truncated")));
         assert_string_equal(json_string_value(json_object_get(rec, "backend")),
                             "google-dlp-v2");
@@ -155,25 +187,121 @@ static void test_inspection_record(void **state)
                          3);
         assert_int_equal(json_integer_value(json_object_get(src, "offset")),
                          42);
-        char *dump = json_dumps(rec, JSON_COMPACT);
-        assert_null(strstr(dump, CARD));
-        free(dump);
         json_decref(rec);
+        /* the usual record: no findings, not truncated; the buffer is
+         * reused and the shorter record replaces the longer one */
+        json_array_clear(e.findings);
         e.truncated = 0;
-        rec = inspection(&e);
+        rec = inspection(&buf, &e);
         assert_null(json_object_get(rec, "findings_truncated"));
+        assert_int_equal(json_array_size(json_object_get(rec, "findings")), 0);
         json_decref(rec);
-        /* out of memory anywhere: NULL, nothing leaked (ASan) */
-        for (int n = 1;; n++) {
-                oom_fail_nth(n);
-                rec = inspection(&e);
-                if (!oom_failures())
-                        break;
-                assert_null(rec);
+        record_buf_free(&buf);
+        json_decref(e.event);
+        json_decref(e.findings);
+}
+
+/* Ids and ts are only bounded in length by the event check: whatever they
+ * hold, the record is JSON and carries them as they were. */
+static void test_inspection_record_strings(void **state)
+{
+        static const char *const odd[] = {
+            "Ev\"quoted\"",
+            "back\\slash\\",
+            "ctl\x01\x02\x08\x09\x0a\x0c\x0d\x1b\x1f|\x7f",
+            "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 \xe2\x80\xa8",
+            "</script>/",
+            "",
+        };
+        struct record_buf buf = {0};
+        struct batch_entry e = {0};
+        char id[DLP_ID_MAX + 1];
+
+        (void)state;
+        e.findings = json_array();
+        for (size_t i = 0; i < sizeof(odd) / sizeof(odd[0]); i++) {
+                json_t *rec;
+
+                e.event = event();
+                for (size_t k = 0; k < 7; k++) /* the string fields */
+                        json_object_set_new(e.event, copied[k],
+                                            json_string(odd[i]));
+                rec = inspection(&buf, &e);
+                assert_string_equal(
+                    json_string_value(json_object_get(rec, "ts")), odd[i]);
+                json_decref(rec);
+                json_decref(e.event);
         }
-        oom_off();
-        assert_non_null(rec);
+        /* the longest id, every byte escaped six-fold */
+        memset(id, 0x01, DLP_ID_MAX);
+        id[DLP_ID_MAX] = '\0';
+        e.event = event();
+        json_object_set_new(e.event, "event_id", json_string(id));
+        json_decref(inspection(&buf, &e));
+        /* a field of another type than the schema's is carried as it is */
+        json_object_set_new(e.event, "event_time", json_real(1.5));
+        json_object_set_new(e.event, "user", json_pack("{s:[i]}", "x", 1));
+        json_decref(inspection(&buf, &e));
+        json_decref(e.event);
+        record_buf_free(&buf);
+        json_decref(e.findings);
+}
+
+static void test_inspection_record_files(void **state)
+{
+        struct record_buf buf = {0};
+        struct batch_entry e = {0};
+        json_t *rec, *files;
+        int err;
+
+        (void)state;
+        e.event = event();
+        json_object_set_new(e.event, "files",
+                            json_pack("[{s:s, s:s}, {s:s}]", "id", "F0A",
+                                      "name", "a \"b\".csv", "id", "F0B"));
+        e.files = file_job_new(e.event, NULL, &err);
+        assert_non_null(e.files);
+        e.files->event = NULL; /* the entry's */
+        e.files->v[0].done = 1;
+        e.files->v[0].rows = 1;
+        file_item_fail(&e.files->v[1], FILE_WHY_DELETED,
+                       "deleted before it was fetched");
+        e.findings =
+            json_pack("[{s:s, s:s, s:i, s:i, s:s, s:s, s:s}]", "info_type",
+                      "EMAIL_ADDRESS", "likelihood", "LIKELY", "byte_start", 0,
+                      "byte_end", 5, "quote_masked", "a***@", "part",
+                      "file a.csv", "file_id", "F0A");
+        rec = inspection(&buf, &e);
+        files = file_job_record(e.files);
+        assert_true(json_equal(json_object_get(rec, "files"), files));
+        assert_int_equal(json_array_size(json_object_get(rec, "files")), 2);
+        json_decref(files);
         json_decref(rec);
+        /* out of memory anywhere, with findings and files: NULL, nothing
+         * leaked (ASan); a fresh buffer each time, so that its growth
+         * fails too */
+        for (int n = 1;; n++) {
+                struct record_buf fresh = {0};
+                const struct record_source src = {"t", 0, 0};
+                const char *out;
+
+                oom_fail_nth(n);
+                out = record_inspection(&fresh, &e, "google-dlp-v2", "b-1", 1,
+                                        "2026-12-01T00:00:00Z", &src);
+                if (!oom_failures()) {
+                        oom_off();
+                        assert_non_null(out);
+                        record_buf_free(&fresh);
+                        break;
+                }
+                oom_off();
+                assert_null(out);
+                record_buf_free(&fresh);
+        }
+        /* and a buffer that failed is usable again */
+        json_decref(inspection(&buf, &e));
+        record_buf_free(&buf);
+        file_job_free(e.files);
         json_decref(e.event);
         json_decref(e.findings);
 }
@@ -183,6 +311,8 @@ int main(void)
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_event_check),
             cmocka_unit_test(test_inspection_record),
+            cmocka_unit_test(test_inspection_record_strings),
+            cmocka_unit_test(test_inspection_record_files),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

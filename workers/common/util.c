@@ -119,6 +119,91 @@ int dlp_sleep_ms(int64_t ms)
         return DLP_ERR_STOPPED;
 }
 
+/* The escape of byte \p c into \p out (when not NULL); its length, 1 for
+ * a byte copied as it is. */
+static size_t json_esc(unsigned char c, char *out)
+{
+        static const char hex[] = "0123456789ABCDEF"; /* as jansson */
+        char two = 0;
+
+        if (c >= 0x20 && c != '"' && c != '\\') {
+                if (out)
+                        out[0] = (char)c;
+                return 1;
+        }
+        switch (c) {
+        case '"':
+        case '\\':
+                two = (char)c;
+                break;
+        case '\b':
+                two = 'b';
+                break;
+        case '\f':
+                two = 'f';
+                break;
+        case '\n':
+                two = 'n';
+                break;
+        case '\r':
+                two = 'r';
+                break;
+        case '\t':
+                two = 't';
+                break;
+        }
+        if (two) {
+                if (out) {
+                        out[0] = '\\';
+                        out[1] = two;
+                }
+                return 2;
+        }
+        if (out) {
+                memcpy(out, "\\u00", 4);
+                out[4] = hex[c >> 4];
+                out[5] = hex[c & 0xf];
+        }
+        return 6;
+}
+
+/* Does byte \p c need an escape? */
+static int json_esc_needed(unsigned char c)
+{
+        return c < 0x20 || c == '"' || c == '\\';
+}
+
+size_t dlp_json_escaped_len(const char *src, size_t len)
+{
+        const unsigned char *s = (const unsigned char *)src;
+        size_t n = len;
+
+        for (size_t i = 0; i < len; i++)
+                if (json_esc_needed(s[i]))
+                        n += json_esc(s[i], NULL) - 1;
+        return n;
+}
+
+size_t dlp_json_escape_into(char *dst, const char *src, size_t len)
+{
+        const unsigned char *s = (const unsigned char *)src;
+        size_t n = 0, i = 0;
+
+        while (i < len) {
+                size_t run = i;
+
+                /* a run of bytes copied as they are, then one escape */
+                while (run < len && !json_esc_needed(s[run]))
+                        run++;
+                memcpy(dst + n, s + i, run - i);
+                n += run - i;
+                if (run < len)
+                        n += json_esc(s[run++], dst + n);
+                i = run;
+        }
+        return n;
+}
+
 size_t dlp_json_escape(char *dst, size_t cap, const char *src)
 {
         size_t n = 0;
@@ -129,33 +214,8 @@ size_t dlp_json_escape(char *dst, size_t cap, const char *src)
         dst[n++] = '"';
         for (; *s; s++) {
                 char esc[8];
-                size_t elen;
+                size_t elen = json_esc(*s, esc);
 
-                switch (*s) {
-                case '"':
-                        memcpy(esc, "\\\"", 3);
-                        break;
-                case '\\':
-                        memcpy(esc, "\\\\", 3);
-                        break;
-                case '\n':
-                        memcpy(esc, "\\n", 3);
-                        break;
-                case '\r':
-                        memcpy(esc, "\\r", 3);
-                        break;
-                case '\t':
-                        memcpy(esc, "\\t", 3);
-                        break;
-                default:
-                        if (*s < 0x20)
-                                snprintf(esc, sizeof(esc), "\\u%04x", *s);
-                        else {
-                                esc[0] = (char)*s;
-                                esc[1] = '\0';
-                        }
-                }
-                elen = strlen(esc);
                 /* keep room for the closing quote and the NUL; never cut a
                  * UTF-8 sequence in the middle */
                 if (n + elen + 2 > cap) {

@@ -67,6 +67,16 @@ double dlp_retry_after_parse(const char *s, size_t len);
 double dlp_backoff(int attempt, double base, double cap, double retry_after,
                    double jitter);
 
+/* JSON string escaping, the one escaper of the project: '"', '\\' and the
+ * control characters are escaped as jansson does (\n, \t, \b..., else
+ * \u00XX), every other byte (UTF-8 included) is copied as it is. */
+/* Bytes \p len bytes of \p src take once escaped, without quotes: what
+ * dlp_json_escape_into() writes. */
+size_t dlp_json_escaped_len(const char *src, size_t len);
+/* Writes \p len bytes of \p src escaped, without quotes, into \p dst,
+ * which has room for dlp_json_escaped_len() bytes (no NUL is added; a NUL
+ * in \p src is escaped). Returns the bytes written. */
+size_t dlp_json_escape_into(char *dst, const char *src, size_t len);
 /* Writes \p src as a quoted JSON string into \p dst (capacity \p cap >= 3).
  * Always writes a complete, NUL-terminated string literal; input that does
  * not fit is cut at a character boundary. Returns the bytes written. */

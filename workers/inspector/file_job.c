@@ -152,34 +152,45 @@ int file_item_keep(struct file_item *it, unsigned char *data, size_t len,
 json_t *file_job_record(const struct file_job *job)
 {
         json_t *a = json_array();
+        int err = !a;
 
-        for (size_t i = 0; a && i < job->n; i++) {
+        for (size_t i = 0; !err && i < job->n; i++) {
                 const struct file_item *it = &job->v[i];
                 json_t *o = json_object();
 
-                json_object_set_new(o, "id", json_string(it->id));
-                if (it->name)
-                        json_object_set_new(o, "name", json_string(it->name));
-                if (it->mimetype)
-                        json_object_set_new(o, "mimetype",
-                                            json_string(it->mimetype));
-                if (it->size >= 0)
-                        json_object_set_new(o, "size", json_integer(it->size));
-                if (it->link)
-                        json_object_set_new(o, "link", json_string(it->link));
-                json_object_set_new(o, "inspected",
-                                    json_boolean(it->why == FILE_WHY_NONE));
+                /* a record missing a member would break its schema: any
+                 * allocation failing fails the whole */
+                err =
+                    !o || json_array_append_new(a, o) ||
+                    json_object_set_new(o, "id", json_string(it->id)) ||
+                    (it->name &&
+                     json_object_set_new(o, "name", json_string(it->name))) ||
+                    (it->mimetype &&
+                     json_object_set_new(o, "mimetype",
+                                         json_string(it->mimetype))) ||
+                    (it->size >= 0 &&
+                     json_object_set_new(o, "size", json_integer(it->size))) ||
+                    (it->link &&
+                     json_object_set_new(o, "link", json_string(it->link))) ||
+                    json_object_set_new(o, "inspected",
+                                        json_boolean(it->why == FILE_WHY_NONE));
+                if (err)
+                        break;
                 if (it->why != FILE_WHY_NONE)
-                        json_object_set_new(o, "reason",
-                                            json_string(it->reason));
-                else {
-                        json_object_set_new(
-                            o, "as",
-                            json_string(it->byte_type ? "bytes" : "text"));
-                        json_object_set_new(o, "requests",
-                                            json_integer((json_int_t)it->rows));
-                }
-                json_array_append_new(a, o);
+                        err = json_object_set_new(o, "reason",
+                                                  json_string(it->reason));
+                else
+                        err = json_object_set_new(o, "as",
+                                                  json_string(it->byte_type
+                                                                  ? "bytes"
+                                                                  : "text")) ||
+                              json_object_set_new(
+                                  o, "requests",
+                                  json_integer((json_int_t)it->rows));
+        }
+        if (err) {
+                json_decref(a);
+                return NULL;
         }
         return a;
 }

@@ -96,7 +96,8 @@ void file_item_fail(struct file_item *it, enum file_why why, const char *fmt,
 int file_item_keep(struct file_item *it, unsigned char *data, size_t len,
                    const char *byte_type);
 
-/* The inspection record's "files" (dlp.inspection/1): a new array. */
+/* The inspection record's "files" (dlp.inspection/1): a new array, or
+ * NULL when out of memory. */
 json_t *file_job_record(const struct file_job *job);
 
 #endif

@@ -31,52 +31,9 @@ static const char default_config[] =
 static const char row_head[] = "{\"values\":[{\"stringValue\":\"";
 static const char row_tail[] = "\"}]}";
 
-/* JSON escaping: the length function and the writer share this table. */
-static size_t esc_one(unsigned char c, char *out)
-{
-        static const char hex[] = "0123456789abcdef";
-
-        switch (c) {
-        case '"':
-        case '\\':
-                if (out) {
-                        out[0] = '\\';
-                        out[1] = (char)c;
-                }
-                return 2;
-        case '\n':
-                if (out)
-                        memcpy(out, "\\n", 2);
-                return 2;
-        case '\r':
-                if (out)
-                        memcpy(out, "\\r", 2);
-                return 2;
-        case '\t':
-                if (out)
-                        memcpy(out, "\\t", 2);
-                return 2;
-        }
-        if (c < 0x20) {
-                if (out) {
-                        memcpy(out, "\\u00", 4);
-                        out[4] = hex[c >> 4];
-                        out[5] = hex[c & 0xf];
-                }
-                return 6;
-        }
-        if (out)
-                out[0] = (char)c;
-        return 1;
-}
-
 size_t gdlp_escaped_len(const char *text, size_t len)
 {
-        size_t n = 0;
-
-        for (size_t i = 0; i < len; i++)
-                n += esc_one((unsigned char)text[i], NULL);
-        return n;
+        return dlp_json_escaped_len(text, len);
 }
 
 size_t gdlp_envelope_bytes(const struct backend *be)
@@ -113,8 +70,7 @@ char *gdlp_request_build(const struct backend *be, const char *const *cells,
                 if (i > 0)
                         buf[pos++] = ',';
                 PUT(row_head, sizeof(row_head) - 1);
-                for (size_t j = 0; j < lens[i]; j++)
-                        pos += esc_one((unsigned char)cells[i][j], buf + pos);
+                pos += dlp_json_escape_into(buf + pos, cells[i], lens[i]);
                 PUT(row_tail, sizeof(row_tail) - 1);
         }
         PUT(be->envelope_tail, be->envelope_tail_len);

@@ -63,6 +63,7 @@ struct inspector {
         int64_t next_metadata_ms;
         /* delivery reports */
         struct dlp_delivery delivery; /* of results and dead letters */
+        struct record_buf record;     /* the inspection record being written */
         /* counters */
         atomic_ulong events, requests, rows, rejected, retries, dead, findings,
             commits, late_slots, late_sends, unusable, dropped_findings,
@@ -386,26 +387,26 @@ static void produce_results(struct inspector *ins, const struct flight *f,
                 const struct record_source src = {
                     rd_kafka_topic_name(e->rkm->rkt), (int)e->rkm->partition,
                     e->rkm->offset};
-                json_t *rec = record_inspection(
-                    e, f->batch.be->ops->name, batch_id, f->attempt, now, &src);
-                char *value = json_dumps(rec, JSON_COMPACT);
+                const char *value =
+                    record_inspection(&ins->record, e, f->batch.be->ops->name,
+                                      batch_id, f->attempt, now, &src);
                 const char *id =
                     json_string_value(json_object_get(e->event, "event_id"));
-                json_decref(rec);
                 ins->findings += json_array_size(e->findings);
+                /* copied: librdkafka makes one allocation for the message
+                 * and its copy, and the writer's buffer is reused */
                 err =
                     value
                         ? rd_kafka_producev(
                               ins->producer,
                               RD_KAFKA_V_TOPIC(ins->cfg.common.topic_inspected),
                               RD_KAFKA_V_KEY(id, strlen(id)),
-                              RD_KAFKA_V_VALUE(value, strlen(value)),
-                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE),
+                              RD_KAFKA_V_VALUE((void *)value, ins->record.len),
+                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                               RD_KAFKA_V_OPAQUE(tag), RD_KAFKA_V_END)
                         : RD_KAFKA_RESP_ERR__FAIL;
                 if (err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE) {
                         /* poison that no retry can write: dead-letter it */
-                        free(value);
                         ins->dead++;
                         if (dlp_kafka_deadletter(
                                 ins->producer, ins->cfg.common.topic_deadletter,
@@ -416,7 +417,6 @@ static void produce_results(struct inspector *ins, const struct flight *f,
                         else
                                 sent(ins, tag);
                 } else if (err) {
-                        free(value);
                         LOG_EV(DLP_LOG_ERROR, id, "produce: %s",
                                rd_kafka_err2str(err));
                         ins->delivery.failed++;
@@ -1368,6 +1368,7 @@ out_config:
         flights_term(&ins->flights);
         files_destroy(ins->files); /* after the batches holding its files */
         backend_term(&ins->backend);
+        record_buf_free(&ins->record);
         for (int p = 0; p < PACE_MAX_PARTITIONS; p++)
                 watermark_free(ins->wm[p]);
         free(ins);

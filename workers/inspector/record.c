@@ -6,6 +6,7 @@
 #include "util.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* dlp.event/1 parts (optional): a list of {where, text}, where a short
@@ -70,42 +71,138 @@ int record_event_check(const json_t *ev, char *why, size_t why_size)
         return DLP_OK;
 }
 
-json_t *record_inspection(const struct batch_entry *e, const char *backend,
-                          const char *batch_id, int attempt, const char *now,
-                          const struct record_source *src)
+void record_buf_free(struct record_buf *buf)
 {
-        static const char *const copied[] = {"event_id", "team_id",   "channel",
-                                             "ts",       "kind",      "user",
-                                             "bot_id",   "event_time"};
-        json_t *rec = json_object();
-        int err = !rec;
+        free(buf->p);
+        memset(buf, 0, sizeof(*buf));
+}
 
-        err = err || json_object_set_new(rec, "schema",
-                                         json_string(DLP_SCHEMA_INSPECTION));
+/* Room for \p n more bytes and the NUL; 0 when out of memory (remembered:
+ * every later write is skipped). */
+static int buf_room(struct record_buf *buf, size_t n)
+{
+        if (!buf->nomem && buf->len + n + 1 > buf->cap &&
+            dlp_grow(&buf->p, &buf->cap, buf->len + n + 1, 1) != DLP_OK)
+                buf->nomem = 1;
+        return !buf->nomem;
+}
+
+static void put(struct record_buf *buf, const char *s, size_t n)
+{
+        if (buf_room(buf, n)) {
+                memcpy(buf->p + buf->len, s, n);
+                buf->len += n;
+        }
+}
+
+#define PUT_LIT(buf, lit) put(buf, lit, sizeof(lit) - 1)
+
+/* A JSON string: the shared escaper, sized first (ids are short). */
+static void put_str(struct record_buf *buf, const char *s, size_t n)
+{
+        if (buf_room(buf, dlp_json_escaped_len(s, n) + 2)) {
+                buf->p[buf->len++] = '"';
+                buf->len += dlp_json_escape_into(buf->p + buf->len, s, n);
+                buf->p[buf->len++] = '"';
+        }
+}
+
+static void put_int(struct record_buf *buf, long long v)
+{
+        char num[24];
+
+        put(buf, num, (size_t)snprintf(num, sizeof(num), "%lld", v));
+}
+
+/* Any other value (findings, files, an event field of an unexpected type)
+ * as jansson dumps it. */
+static void put_json(struct record_buf *buf, const json_t *v)
+{
+        size_t flags = JSON_COMPACT | JSON_ENCODE_ANY;
+        size_t need = json_dumpb(v, NULL, 0, flags);
+
+        if (need == 0) { /* jansson could not (out of memory) */
+                buf->nomem = 1;
+                return;
+        }
+        if (!buf_room(buf, need))
+                return;
+        /* jansson allocates while dumping: this one may fail too */
+        if (json_dumpb(v, buf->p + buf->len, need, flags) != need)
+                buf->nomem = 1;
+        else
+                buf->len += need;
+}
+
+static void put_value(struct record_buf *buf, const json_t *v)
+{
+        if (json_is_string(v))
+                put_str(buf, json_string_value(v), json_string_length(v));
+        else if (json_is_integer(v))
+                put_int(buf, (long long)json_integer_value(v));
+        else
+                put_json(buf, v);
+}
+
+const char *record_inspection(struct record_buf *buf,
+                              const struct batch_entry *e, const char *backend,
+                              const char *batch_id, int attempt,
+                              const char *now, const struct record_source *src)
+{
+        /* the event's fields the record carries, in the record's order */
+        static const struct {
+                const char *name, *member;
+        } copied[] = {
+            {"event_id", ",\"event_id\":"}, {"team_id", ",\"team_id\":"},
+            {"channel", ",\"channel\":"},   {"ts", ",\"ts\":"},
+            {"kind", ",\"kind\":"},         {"user", ",\"user\":"},
+            {"bot_id", ",\"bot_id\":"},     {"event_time", ",\"event_time\":"}};
+
+        buf->len = 0;
+        buf->nomem = 0;
+        PUT_LIT(buf, "{\"schema\":\"" DLP_SCHEMA_INSPECTION "\"");
         for (size_t i = 0; i < sizeof(copied) / sizeof(copied[0]); i++) {
-                json_t *v = json_object_get(e->event, copied[i]);
+                const json_t *v = json_object_get(e->event, copied[i].name);
 
-                err = err || (v && json_object_set(rec, copied[i], v));
+                if (!v)
+                        continue;
+                put(buf, copied[i].member, strlen(copied[i].member));
+                put_value(buf, v);
         }
-        err = err || json_object_set(rec, "findings", e->findings);
-        err = err || (e->files && json_object_set_new(
-                                      rec, "files", file_job_record(e->files)));
-        err = err ||
-              (e->truncated &&
-               json_object_set_new(rec, "findings_truncated", json_true()));
-        err = err ||
-              json_object_set_new(rec, "inspected_at", json_string(now)) ||
-              json_object_set_new(rec, "backend", json_string(backend)) ||
-              json_object_set_new(rec, "batch_id", json_string(batch_id)) ||
-              json_object_set_new(rec, "attempt",
-                                  json_integer(attempt > 0 ? attempt : 1)) ||
-              json_object_set_new(
-                  rec, "source",
-                  json_pack("{s:s, s:i, s:I}", "topic", src->topic, "partition",
-                            src->partition, "offset", (json_int_t)src->offset));
-        if (err) {
-                json_decref(rec);
+        PUT_LIT(buf, ",\"findings\":");
+        if (json_array_size(e->findings) == 0)
+                PUT_LIT(buf, "[]"); /* nearly every record */
+        else
+                put_json(buf, e->findings);
+        if (e->files) {
+                json_t *files = file_job_record(e->files);
+
+                if (!files)
+                        buf->nomem = 1;
+                PUT_LIT(buf, ",\"files\":");
+                if (files)
+                        put_json(buf, files);
+                json_decref(files);
+        }
+        if (e->truncated)
+                PUT_LIT(buf, ",\"findings_truncated\":true");
+        PUT_LIT(buf, ",\"inspected_at\":");
+        put_str(buf, now, strlen(now));
+        PUT_LIT(buf, ",\"backend\":");
+        put_str(buf, backend, strlen(backend));
+        PUT_LIT(buf, ",\"batch_id\":");
+        put_str(buf, batch_id, strlen(batch_id));
+        PUT_LIT(buf, ",\"attempt\":");
+        put_int(buf, attempt > 0 ? attempt : 1);
+        PUT_LIT(buf, ",\"source\":{\"topic\":");
+        put_str(buf, src->topic, strlen(src->topic));
+        PUT_LIT(buf, ",\"partition\":");
+        put_int(buf, src->partition);
+        PUT_LIT(buf, ",\"offset\":");
+        put_int(buf, (long long)src->offset);
+        PUT_LIT(buf, "}}");
+        if (buf->nomem)
                 return NULL;
-        }
-        return rec;
+        buf->p[buf->len] = '\0';
+        return buf->p;
 }

@@ -27,12 +27,28 @@ struct record_source {
         int64_t offset;
 };
 
+/* A reusable output buffer: record_inspection() writes each record into
+ * it, growing it as needed, so that a worker writing thousands of records
+ * per second allocates only while its records grow. Zero-initialize;
+ * record_buf_free() releases it. */
+struct record_buf {
+        char *p;
+        size_t len, cap;
+        int nomem; /* an allocation failed while writing */
+};
+void record_buf_free(struct record_buf *buf);
+
 /* The dlp.inspection/1 record for entry \p e, inspected by \p backend in
  * request \p batch_id (its \p attempt, >= 1) at \p now (RFC 3339 UTC):
  * the event's identifying fields, its merged (masked) findings, its files
- * and the source. A new reference, or NULL when out of memory. */
-json_t *record_inspection(const struct batch_entry *e, const char *backend,
-                          const char *batch_id, int attempt, const char *now,
-                          const struct record_source *src);
+ * and the source, as compact JSON written in one pass into \p buf (the
+ * fields in that order, as jansson would dump them; no tree is built but
+ * for findings and files, when there are any). Returns buf->p, buf->len
+ * bytes and NUL-terminated, valid until the next call; NULL when out of
+ * memory. */
+const char *record_inspection(struct record_buf *buf,
+                              const struct batch_entry *e, const char *backend,
+                              const char *batch_id, int attempt,
+                              const char *now, const struct record_source *src);
 
 #endif

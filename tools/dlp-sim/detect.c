@@ -323,16 +323,43 @@ static int detect_aws_keys(const char *s, size_t len, enum sim_likelihood lh,
 typedef int (*detector_fn)(const char *s, size_t len, enum sim_likelihood lh,
                            struct sim_matches *out);
 
+/* The bytes without which a detector cannot match: every card and SSN
+ * starts with a digit, every e-mail address holds an '@', every key starts
+ * with an 'A'. Most texts hold none of them, and one pass over the text
+ * says so instead of a pass per detector. */
+enum {
+        NEEDS_DIGIT = 1,
+        NEEDS_AT = 2,
+        NEEDS_A = 4,
+};
+
 static const struct {
         enum sim_info_type type;
         enum sim_likelihood likelihood;
         detector_fn fn;
+        unsigned needs;
 } detectors[] = {
-    {SIM_CREDIT_CARD_NUMBER, SIM_VERY_LIKELY, detect_cards},
-    {SIM_US_SOCIAL_SECURITY_NUMBER, SIM_LIKELY, detect_ssns},
-    {SIM_EMAIL_ADDRESS, SIM_LIKELY, detect_emails},
-    {SIM_AWS_CREDENTIALS, SIM_VERY_LIKELY, detect_aws_keys},
+    {SIM_CREDIT_CARD_NUMBER, SIM_VERY_LIKELY, detect_cards, NEEDS_DIGIT},
+    {SIM_US_SOCIAL_SECURITY_NUMBER, SIM_LIKELY, detect_ssns, NEEDS_DIGIT},
+    {SIM_EMAIL_ADDRESS, SIM_LIKELY, detect_emails, NEEDS_AT},
+    {SIM_AWS_CREDENTIALS, SIM_VERY_LIKELY, detect_aws_keys, NEEDS_A},
 };
+
+/* Which of the NEEDS_ bytes \p s holds. */
+static unsigned bytes_held(const char *s, size_t len)
+{
+        static const unsigned char class_of[256] = {
+            ['0'] = NEEDS_DIGIT, ['1'] = NEEDS_DIGIT, ['2'] = NEEDS_DIGIT,
+            ['3'] = NEEDS_DIGIT, ['4'] = NEEDS_DIGIT, ['5'] = NEEDS_DIGIT,
+            ['6'] = NEEDS_DIGIT, ['7'] = NEEDS_DIGIT, ['8'] = NEEDS_DIGIT,
+            ['9'] = NEEDS_DIGIT, ['@'] = NEEDS_AT,    ['A'] = NEEDS_A,
+        };
+        unsigned held = 0;
+
+        for (size_t i = 0; i < len; i++)
+                held |= class_of[(unsigned char)s[i]];
+        return held;
+}
 
 static int match_cmp(const void *pa, const void *pb)
 {
@@ -349,12 +376,14 @@ int sim_detect(const char *text, size_t len, unsigned types,
                enum sim_likelihood min, struct sim_matches *out)
 {
         size_t first = out->cnt;
+        unsigned held = bytes_held(text, len);
 
         for (size_t i = 0; i < sizeof(detectors) / sizeof(detectors[0]); i++) {
                 int err;
 
                 if (!(types & SIM_INFO_TYPE_BIT(detectors[i].type)) ||
-                    detectors[i].likelihood < min)
+                    detectors[i].likelihood < min ||
+                    !(held & detectors[i].needs))
                         continue;
                 err = detectors[i].fn(text, len, detectors[i].likelihood, out);
                 if (err)

@@ -24,10 +24,11 @@
 /* A parsed request: the item and what inspectConfig asks for. json_t
  * pointers are borrowed from root. */
 struct inspect_req {
-        json_t *root;
+        json_t *root;    /* the general reader's; NULL after sim_table_read */
         int is_table;    /* else item.value */
-        json_t *headers; /* array or NULL */
-        json_t *rows;    /* array or NULL (no rows) */
+        json_t *headers; /* the general reader's: array or NULL */
+        json_t *rows;    /* the general reader's: array or NULL (no rows) */
+        struct sim_table table; /* the cells inspected, from either reader */
         const char *value;
         size_t value_len;
         unsigned char *decoded;       /* a byteItem's bytes or a PDF's text
@@ -135,29 +136,38 @@ static int known(const char *const *names, const char *key)
         return 0;
 }
 
-/* The text of a cell that dlp-sim inspects (string and integer values);
- * NULL for any other kind. \p buf holds a JSON-number integerValue. */
-static const char *cell_text(const json_t *cell, size_t *len, char *buf,
-                             size_t buf_size)
+/* Adds the (checked) cell \p cell at \p row, \p col to the cells
+ * dlp-sim inspects if it is one: string and integer values. */
+static int cell_add(struct sim_table *t, const json_t *cell, size_t row,
+                    size_t col)
 {
         json_t *v = get(cell, "stringValue", "string_value");
 
-        if (json_is_string(v)) {
-                *len = json_string_length(v);
-                return json_string_value(v);
-        }
+        if (json_is_string(v))
+                return sim_table_add_cell(t, json_string_value(v),
+                                          json_string_length(v), 0, row, col);
         v = get(cell, "integerValue", "integer_value");
-        if (json_is_string(v)) {
-                *len = json_string_length(v);
-                return json_string_value(v);
+        if (json_is_string(v))
+                return sim_table_add_cell(t, json_string_value(v),
+                                          json_string_length(v), 0, row, col);
+        if (json_is_integer(v))
+                return sim_table_add_cell(t, NULL, 0, json_integer_value(v),
+                                          row, col);
+        return DLP_OK;
+}
+
+/* The text of an inspected cell; \p buf holds a JSON-number
+ * integerValue. */
+static const char *cell_text(const struct sim_cell *c, size_t *len, char *buf,
+                             size_t buf_size)
+{
+        if (c->text) {
+                *len = c->len;
+                return c->text;
         }
-        if (json_is_integer(v)) {
-                snprintf(buf, buf_size, "%" JSON_INTEGER_FORMAT,
-                         json_integer_value(v));
-                *len = strlen(buf);
-                return buf;
-        }
-        return NULL;
+        snprintf(buf, buf_size, "%" JSON_INTEGER_FORMAT, c->num);
+        *len = strlen(buf);
+        return buf;
 }
 
 /* Checks one cell: an object with at most one known kind, of the right
@@ -273,6 +283,37 @@ static int parse_byte_item(const json_t *bi, struct inspect_req *rq,
         return DLP_OK;
 }
 
+/* The general reader's checked table as cells and field names. */
+static int table_fill(struct inspect_req *rq)
+{
+        struct sim_table *t = &rq->table;
+        size_t r, h;
+        json_t *row, *hd;
+
+        t->has_headers = rq->headers != NULL;
+        json_array_foreach(rq->headers, h, hd)
+        {
+                json_t *name = json_object_get(hd, "name");
+
+                if (sim_table_add_field(t, name ? json_string_value(name)
+                                                : "") != DLP_OK)
+                        return DLP_ERR_NOMEM;
+        }
+        t->nrows = json_array_size(rq->rows);
+        json_array_foreach(rq->rows, r, row)
+        {
+                json_t *values = json_object_get(row, "values"), *cell;
+                size_t c;
+
+                json_array_foreach(values, c, cell)
+                {
+                        if (cell_add(t, cell, r, c) != DLP_OK)
+                                return DLP_ERR_NOMEM;
+                }
+        }
+        return DLP_OK;
+}
+
 /* Reads item: a table (headers, rows), a value or a byteItem; checks the row
  * and value limits and every cell's shape. Like every parse step here it
  * returns DLP_OK and, when the request is refused, leaves the 400 in ans->body.
@@ -375,7 +416,7 @@ static int parse_item(const struct sim_limits *lim, struct inspect_req *rq,
                                               r, c, why);
                 }
         }
-        return DLP_OK;
+        return table_fill(rq);
 }
 
 /* Reads the effective InspectConfig: the template named by
@@ -385,11 +426,9 @@ static int parse_item(const struct sim_limits *lim, struct inspect_req *rq,
  * built-in info type 400 with Google's wording, anything else wrong 400
  * naming the bad part. */
 static int parse_config(const struct sim_limits *lim, struct inspect_req *rq,
+                        const json_t *cfg, const json_t *tname,
                         struct sim_answer *ans)
 {
-        json_t *cfg = get(rq->root, "inspectConfig", "inspect_config");
-        json_t *tname =
-            get(rq->root, "inspectTemplateName", "inspect_template_name");
         json_t *eff = NULL, *types, *v;
         char why[512];
         const char *unsupported;
@@ -418,7 +457,7 @@ static int parse_config(const struct sim_limits *lim, struct inspect_req *rq,
         } else {
                 eff = json_object();
         }
-        if (!eff || (cfg && dlp_icfg_merge(eff, cfg))) {
+        if (!eff || (cfg && dlp_icfg_merge(eff, (json_t *)cfg))) {
                 json_decref(eff);
                 return DLP_ERR_NOMEM;
         }
@@ -523,8 +562,6 @@ static int find_poison(const struct sim_limits *lim,
                        const struct inspect_req *rq, long *row)
 {
         size_t mlen = lim->poison ? strlen(lim->poison) : 0;
-        size_t r;
-        json_t *jrow;
 
         if (mlen == 0)
                 return 0;
@@ -533,22 +570,15 @@ static int find_poison(const struct sim_limits *lim,
                 return memmem(rq->value, rq->value_len, lim->poison, mlen) !=
                        NULL;
         }
-        json_array_foreach(rq->rows, r, jrow)
-        {
-                json_t *values = json_object_get(jrow, "values"), *cell;
-                size_t c;
+        for (size_t i = 0; i < rq->table.ncells; i++) {
+                const struct sim_cell *cell = &rq->table.cells[i];
+                char buf[32];
+                size_t len;
+                const char *text = cell_text(cell, &len, buf, sizeof(buf));
 
-                json_array_foreach(values, c, cell)
-                {
-                        char buf[32];
-                        size_t len;
-                        const char *text =
-                            cell_text(cell, &len, buf, sizeof(buf));
-
-                        if (text && memmem(text, len, lim->poison, mlen)) {
-                                *row = (long)r;
-                                return 1;
-                        }
+                if (memmem(text, len, lim->poison, mlen)) {
+                        *row = (long)cell->row;
+                        return 1;
                 }
         }
         return 0;
@@ -716,41 +746,27 @@ static int inspect_all(const struct inspect_req *rq, uint64_t serial,
                                    serial, &matches, findings, &truncated);
                 ans->rows = 1;
         } else {
-                size_t r;
-                json_t *row;
+                const struct sim_table *t = &rq->table;
 
-                json_array_foreach(rq->rows, r, row)
-                {
-                        json_t *values = json_object_get(row, "values");
-                        json_t *cell;
-                        size_t c;
+                for (size_t i = 0; i < t->ncells && !truncated; i++) {
+                        const struct sim_cell *cell = &t->cells[i];
+                        struct cell_ref ref = {
+                            .in_table = 1,
+                            .row = cell->row,
+                            .field =
+                                t->has_headers ? t->fields[cell->col] : NULL,
+                        };
+                        char buf[32];
+                        size_t len;
+                        const char *text =
+                            cell_text(cell, &len, buf, sizeof(buf));
 
-                        json_array_foreach(values, c, cell)
-                        {
-                                json_t *hd = json_array_get(rq->headers, c);
-                                json_t *name = json_object_get(hd, "name");
-                                struct cell_ref ref = {
-                                    .in_table = 1,
-                                    .row = r,
-                                    .field = !hd    ? NULL
-                                             : name ? json_string_value(name)
-                                                    : "",
-                                };
-                                char buf[32];
-                                size_t len;
-                                const char *text =
-                                    cell_text(cell, &len, buf, sizeof(buf));
-
-                                if (!text || truncated)
-                                        continue;
-                                err = inspect_cell(rq, text, len, &ref, created,
-                                                   serial, &matches, findings,
-                                                   &truncated);
-                                if (err)
-                                        goto out;
-                        }
+                        err = inspect_cell(rq, text, len, &ref, created, serial,
+                                           &matches, findings, &truncated);
+                        if (err)
+                                goto out;
                 }
-                ans->rows = json_array_size(rq->rows);
+                ans->rows = t->nrows;
         }
         if (err)
                 goto out;
@@ -772,13 +788,55 @@ out:
         return err;
 }
 
+/* Reads the request \p body (its item and its InspectConfig) into \p rq:
+ * the inspector's usual table in one pass (table.c), anything else with
+ * jansson and the checks above. DLP_OK, with the refusal in ans->body if
+ * the request is refused. */
+static int read_request(const struct sim_limits *lim, const char *body,
+                        size_t len, struct inspect_req *rq,
+                        struct sim_answer *ans)
+{
+        json_error_t jerr;
+        const char *key;
+        json_t *v;
+        int err;
+
+        if (!lim->general_only && sim_table_read(body, len, lim->max_rows,
+                                                 lim->max_values, &rq->table)) {
+                rq->is_table = 1;
+                return parse_config(lim, rq, rq->table.cfg, rq->table.tname,
+                                    ans);
+        }
+        rq->root = json_loadb(body, len, 0, &jerr);
+        if (!rq->root)
+                return reject(ans, SIM_REJ_INVALID,
+                              "Invalid JSON payload received. %s (line %d, "
+                              "column %d).",
+                              jerr.text, jerr.line, jerr.column);
+        if (!json_is_object(rq->root))
+                return reject(ans, SIM_REJ_INVALID,
+                              "Invalid JSON payload received. Expected an "
+                              "object.");
+        json_object_foreach(rq->root, key, v)
+        {
+                if (!known(top_level_fields, key))
+                        return reject(ans, SIM_REJ_INVALID,
+                                      "Invalid JSON payload received. "
+                                      "Unknown name \"%s\": Cannot find "
+                                      "field.",
+                                      key);
+        }
+        if ((err = parse_item(lim, rq, ans)) || ans->body)
+                return err;
+        return parse_config(
+            lim, rq, get(rq->root, "inspectConfig", "inspect_config"),
+            get(rq->root, "inspectTemplateName", "inspect_template_name"), ans);
+}
+
 int sim_inspect(const struct sim_limits *lim, const char *body, size_t len,
                 uint64_t serial, struct sim_answer *ans)
 {
         struct inspect_req rq = {0};
-        json_error_t jerr;
-        const char *key;
-        json_t *v;
         long row;
         int err = DLP_OK;
 
@@ -787,29 +845,7 @@ int sim_inspect(const struct sim_limits *lim, const char *body, size_t len,
                 return reject(ans, SIM_REJ_TOO_BIG,
                               "Content size %zu exceeds limit of %zu", len,
                               lim->max_bytes);
-        rq.root = json_loadb(body, len, 0, &jerr);
-        if (!rq.root)
-                return reject(ans, SIM_REJ_INVALID,
-                              "Invalid JSON payload received. %s (line %d, "
-                              "column %d).",
-                              jerr.text, jerr.line, jerr.column);
-        if (!json_is_object(rq.root)) {
-                reject(ans, SIM_REJ_INVALID,
-                       "Invalid JSON payload received. Expected an object.");
-                goto out;
-        }
-        json_object_foreach(rq.root, key, v)
-        {
-                if (!known(top_level_fields, key)) {
-                        reject(ans, SIM_REJ_INVALID,
-                               "Invalid JSON payload received. Unknown name "
-                               "\"%s\": Cannot find field.",
-                               key);
-                        goto out;
-                }
-        }
-        if ((err = parse_item(lim, &rq, ans)) || ans->body ||
-            (err = parse_config(lim, &rq, ans)) || ans->body)
+        if ((err = read_request(lim, body, len, &rq, ans)) || ans->body)
                 goto out;
         if (find_poison(lim, &rq, &row)) {
                 if (row < 0)
@@ -828,6 +864,7 @@ int sim_inspect(const struct sim_limits *lim, const char *body, size_t len,
         ans->byte_type = rq.byte_type;
 out:
         json_decref(rq.root);
+        sim_table_free(&rq.table);
         free(rq.decoded);
         dlp_icfg_free(&rq.cfg);
         if (err) {

@@ -7,6 +7,7 @@
  *              /healthz, and the admin routes
  *   inspect.c  one content:inspect body -> Google's answer (no HTTP, no
  *              shared state)
+ *   table.c    a table's cells; the one-pass reader of the usual request
  *   pdf.c      the text of a PDF byteItem (poppler), one PDF at a time
  *   engine.c   an InspectConfig run over one text (engine.h; pure)
  *   detect.c   the built-in detectors (detect.h; pure functions)
@@ -212,6 +213,48 @@ int sim_delay_respond(struct sim_delay *d, struct dlp_http_req *req,
 void sim_delay_stop(struct sim_delay *d);
 void sim_delay_free(struct sim_delay *d);
 
+/* ---- table.c ----------------------------------------------------------- */
+
+/* One cell dlp-sim inspects: a stringValue, or an integerValue (a string,
+ * or a JSON number: text NULL, num). */
+struct sim_cell {
+        const char *text; /* borrowed: the body, the arena or jansson's */
+        size_t len;
+        json_int_t num;
+        size_t row, col;
+};
+
+/* A table request's item as inspect.c uses it, whichever reader read it.
+ * Zero-initialise; free with sim_table_free(). */
+struct sim_table {
+        struct sim_cell *cells; /* the inspected cells, row by row */
+        size_t ncells, cells_cap;
+        size_t nrows;
+        int has_headers;     /* else a finding has no fieldId */
+        const char **fields; /* per column: its header's name, "" if none */
+        size_t nfields, fields_cap;
+        char *arena; /* sim_table_read(): strings that had escapes */
+        size_t arena_len;
+        /* sim_table_read(): the request's inspectConfig and
+         * inspectTemplateName, new references or NULL */
+        json_t *cfg, *tname;
+};
+
+/* Appends a cell or a column's field name (borrowed); DLP_OK or
+ * DLP_ERR_NOMEM. */
+int sim_table_add_cell(struct sim_table *t, const char *text, size_t len,
+                       json_int_t num, size_t row, size_t col);
+int sim_table_add_field(struct sim_table *t, const char *name);
+void sim_table_free(struct sim_table *t);
+/* Reads the request \p body as the inspector sends it (a table of
+ * stringValue cells) in one pass, its strings borrowed from body: 1 and \p t
+ * filled, or 0 (t empty) for anything else, which the general reader must
+ * judge. Reads only what jansson reads alike and what the general reader
+ * finds no fault in: at most \p max_rows rows and \p max_values values, as
+ * many values in each row as there are headers. Thread-safe. */
+int sim_table_read(const char *body, size_t len, size_t max_rows,
+                   size_t max_values, struct sim_table *t);
+
 /* ---- inspect.c --------------------------------------------------------- */
 
 struct sim_limits {
@@ -223,6 +266,9 @@ struct sim_limits {
         /* inspect template name -> its InspectConfig (DLP_SIM_TEMPLATES);
          * read-only once serving, so shared by the threads unlocked */
         const json_t *templates;
+        /* tests: every request through the general reader (jansson), none
+         * through sim_table_read() */
+        int general_only;
 };
 
 /* One answer: HTTP status and body (a new reference), and what to count. */

@@ -389,6 +389,33 @@ static void test_kill_rows_marks_whole_event(void **state)
         batch_clear(&b);
 }
 
+/* Once its records are produced, a batch keeps its entries (their messages'
+ * offsets are done when the delivery reports come) and nothing of its
+ * events. */
+static void test_release_written_keeps_the_messages(void **state)
+{
+        struct batch b;
+
+        (void)state;
+        batch_init(&b, &be, 100, 524288);
+        batch_add(&b, NULL, event("a card 4111 1111 1111 1111"));
+        batch_add(&b, NULL, event("b"));
+        batch_add_dead(&b, NULL, "not JSON");
+        assert_int_equal(b.n_rows, 2);
+        batch_release_written(&b);
+        assert_int_equal(b.n_entries, 3);
+        assert_int_equal(b.n_rows, 0);
+        assert_null(b.rows);
+        for (size_t i = 0; i < b.n_entries; i++) {
+                assert_null(b.entries[i].event);
+                assert_null(b.entries[i].findings);
+                assert_null(b.entries[i].text);
+        }
+        assert_true(b.entries[2].dead);
+        batch_clear(&b); /* no double free (ASan) */
+        assert_int_equal(b.n_entries, 0);
+}
+
 /* Ranges the service may send: near INT64_MAX (base + offset overflowed)
  * and past the end of the cell. The finding stays, inside the cell. */
 static void test_hostile_ranges_are_clamped_to_the_cell(void **state)
@@ -476,6 +503,7 @@ int main(void)
             cmocka_unit_test(test_result_shapes),
             cmocka_unit_test(test_error_message),
             cmocka_unit_test(test_kill_rows_marks_whole_event),
+            cmocka_unit_test(test_release_written_keeps_the_messages),
             cmocka_unit_test(test_hostile_ranges_are_clamped_to_the_cell),
             cmocka_unit_test(test_errors_never_quote_the_input),
             cmocka_unit_test(test_error_message_cut_keeps_whole_characters),

@@ -187,7 +187,10 @@ static void test_injected_request_members(void **state)
         assert_int_equal(backend_init(&mine, &gdlp_backend_ops, members, errstr,
                                       sizeof(errstr)),
                          DLP_OK);
-        char *body = mine.ops->request(&mine, &cell, &n, 1, &len);
+        char *body = mine.ops->request(&mine, &cell, &n, 1,
+                                       mine.ops->envelope_bytes(&mine) +
+                                           mine.ops->row_bytes(cell, n),
+                                       &len);
         assert_non_null(body);
         /* row_bytes counts a separating comma the first row lacks */
         assert_int_equal(len + 1, mine.ops->envelope_bytes(&mine) +
@@ -206,7 +209,9 @@ static void test_injected_request_members(void **state)
         free(body);
         backend_term(&mine);
         /* the default asks for the built-ins and the Slack token */
-        body = be.ops->request(&be, &cell, &n, 1, &len);
+        body = be.ops->request(
+            &be, &cell, &n, 1,
+            be.ops->envelope_bytes(&be) + be.ops->row_bytes(cell, n), &len);
         req = json_loads(body, 0, NULL);
         assert_non_null(json_object_get(json_object_get(req, "inspectConfig"),
                                         "customInfoTypes"));

@@ -141,6 +141,12 @@ static json_t *inspection(struct record_buf *buf, const struct batch_entry *e)
                 else
                         assert_null(got);
         }
+        /* the record's key is the event's event_id */
+        assert_int_equal(buf->key_len, json_string_length(json_object_get(
+                                           e->event, "event_id")));
+        assert_memory_equal(
+            buf->key, json_string_value(json_object_get(e->event, "event_id")),
+            buf->key_len);
         assert_null(json_object_get(rec, "text")); /* never the text */
         assert_true(json_equal(json_object_get(rec, "findings"), e->findings));
         assert_null(strstr(out, CARD));
@@ -237,6 +243,13 @@ static void test_inspection_record_strings(void **state)
         id[DLP_ID_MAX] = '\0';
         e.event = event();
         json_object_set_new(e.event, "event_id", json_string(id));
+        json_decref(inspection(&buf, &e));
+        /* integers at their limits */
+        json_object_set_new(e.event, "event_time", json_integer(INT64_MIN));
+        json_decref(inspection(&buf, &e));
+        json_object_set_new(e.event, "event_time", json_integer(INT64_MAX));
+        json_decref(inspection(&buf, &e));
+        json_object_set_new(e.event, "event_time", json_integer(0));
         json_decref(inspection(&buf, &e));
         /* a field of another type than the schema's is carried as it is */
         json_object_set_new(e.event, "event_time", json_real(1.5));

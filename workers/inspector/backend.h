@@ -54,10 +54,14 @@ struct backend_ops {
         size_t (*row_bytes)(const char *text, size_t len);
         /* Bytes \p text takes once escaped in a cell (chunking). */
         size_t (*cell_bytes)(const char *text, size_t len);
-        /* The request for \p n cells: a new string of exactly
-         * envelope_bytes + sum(row_bytes) bytes (free()), or NULL. */
+        /* The request for \p n cells: a new string of
+         * envelope_bytes + sum(row_bytes) bytes (free()), or NULL. \p size
+         * is that sum, as the caller computed it when it measured the
+         * rows: the request is written in one pass into a buffer of that
+         * size, the cells are not measured again. */
         char *(*request)(const struct backend *be, const char *const *cells,
-                         const size_t *lens, size_t n, size_t *out_len);
+                         const size_t *lens, size_t n, size_t size,
+                         size_t *out_len);
         /* Bytes of the request for one file's \p len bytes as a
          * byteItem of type \p type (Google's ByteContentItem type name:
          * "PDF", "IMAGE_PNG", ...): the request holds that item alone. */

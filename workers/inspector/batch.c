@@ -27,8 +27,9 @@ int batch_plan_chunks(const struct backend *be, const char *text, size_t len,
                 return DLP_ERR_TOOBIG;
         }
         for (size_t i = 0; i < cs.cnt; i++)
-                out[i] = (struct chunk){cs.v[i].off, cs.v[i].len,
-                                        cs.v[i].own_lo, cs.v[i].own_hi};
+                out[i] = (struct chunk){
+                    cs.v[i].off, cs.v[i].len, cs.v[i].own_lo, cs.v[i].own_hi,
+                    be->ops->row_bytes(text + cs.v[i].off, cs.v[i].len)};
         *n = cs.cnt;
         file_chunks_free(&cs);
         return DLP_OK;
@@ -51,6 +52,23 @@ static void entry_free(struct batch_entry *e)
         json_decref(e->event);
         json_decref(e->findings);
         file_job_free(e->files);
+}
+
+void batch_release_written(struct batch *b)
+{
+        for (size_t i = 0; i < b->n_entries; i++) {
+                struct batch_entry *e = &b->entries[i];
+
+                json_decref(e->event);
+                json_decref(e->findings);
+                file_job_free(e->files);
+                e->event = e->findings = NULL;
+                e->files = NULL;
+                e->text = NULL;
+        }
+        free(b->rows);
+        b->rows = NULL;
+        b->n_rows = b->cap_rows = 0;
 }
 
 void batch_clear(struct batch *b)
@@ -160,7 +178,7 @@ static int plan_source(const struct batch *b, const struct source *s,
         size_t envelope = be->ops->envelope_bytes(be);
         size_t room = b->max_bytes - envelope;
         size_t cell_budget = room - be->ops->row_bytes("", 0);
-        size_t k = 0;
+        size_t k = 0, row;
         int err;
 
         if (*n == b->max_items)
@@ -169,13 +187,17 @@ static int plan_source(const struct batch *b, const struct source *s,
                 if (be->ops->bytes_request_bytes(be, s->byte_type, s->len) >
                     b->max_bytes)
                         return DLP_ERR_TOOBIG;
-                chunks[(*n)++] = (struct chunk){0, s->len, 0, s->len};
+                /* a request of its own: it takes the whole batch */
+                chunks[(*n)++] =
+                    (struct chunk){0, s->len, 0, s->len, b->max_bytes};
                 *own_batch = 1;
                 return DLP_OK;
         }
-        if (be->ops->row_bytes(s->text, s->len) <= room) {
-                chunks[(*n)++] = (struct chunk){0, s->len, 0, s->len};
-                *bytes += be->ops->row_bytes(s->text, s->len);
+        /* the one pass over the text before its request is written */
+        row = be->ops->row_bytes(s->text, s->len);
+        if (row <= room) {
+                chunks[(*n)++] = (struct chunk){0, s->len, 0, s->len, row};
+                *bytes += row;
                 return DLP_OK;
         }
         *own_batch = 1;
@@ -207,13 +229,19 @@ static int needs_own_batch(const struct source *src, size_t nsrc, size_t room)
 static int add_entry(struct batch *b, rd_kafka_message_t *rkm, json_t *event,
                      struct file_job *job)
 {
-        size_t row_overhead = b->be->ops->row_bytes("", 0);
         size_t room = b->max_bytes - b->be->ops->envelope_bytes(b->be);
-        size_t max_src = BATCH_MAX_SOURCES + (job ? job->n : 0);
-        struct source *src = calloc(max_src, sizeof(*src));
+        /* sized to the event (a text, its parts, its files), written
+         * before read: nothing to zero, per event */
+        size_t n_parts = json_array_size(json_object_get(event, "parts"));
+        size_t max_src =
+            1 +
+            (n_parts < BATCH_MAX_SOURCES - 1 ? n_parts
+                                             : BATCH_MAX_SOURCES - 1) +
+            (job ? job->n : 0);
+        struct source *src = malloc(max_src * sizeof(*src));
         size_t nsrc, n = 0, bytes = 0;
-        struct chunk *chunks = calloc(b->max_items + 1, sizeof(*chunks));
-        size_t *chunk_src = calloc(b->max_items + 1, sizeof(*chunk_src));
+        struct chunk *chunks = malloc((b->max_items + 1) * sizeof(*chunks));
+        size_t *chunk_src = malloc((b->max_items + 1) * sizeof(*chunk_src));
         int own_batch = 0, err = DLP_OK;
         struct batch_entry *e;
 
@@ -221,7 +249,7 @@ static int add_entry(struct batch *b, rd_kafka_message_t *rkm, json_t *event,
                 err = DLP_ERR_NOMEM;
                 goto out;
         }
-        nsrc = sources_of(event, src, BATCH_MAX_SOURCES);
+        nsrc = sources_of(event, src, max_src - (job ? job->n : 0));
         nsrc += file_sources(job, src + nsrc);
         if (b->n_entries > 0 && needs_own_batch(src, nsrc, room)) {
                 /* known without planning: a job waiting for the next batch
@@ -316,19 +344,9 @@ static int add_entry(struct batch *b, rd_kafka_message_t *rkm, json_t *event,
                 const struct source *sr = &src[chunk_src[i]];
 
                 b->rows[b->n_rows++] = (struct batch_row){
-                    b->n_entries,
-                    chunks[i].base,
-                    chunks[i].len,
-                    sr->byte_type
-                        ? b->max_bytes
-                        : row_overhead +
-                              b->be->ops->cell_bytes(sr->text + chunks[i].base,
-                                                     chunks[i].len),
-                    sr->text,
-                    sr->part,
-                    sr->file,
-                    sr->byte_type,
-                    chunks[i].own_lo,
+                    b->n_entries,    chunks[i].base, chunks[i].len,
+                    chunks[i].bytes, sr->text,       sr->part,
+                    sr->file,        sr->byte_type,  chunks[i].own_lo,
                     chunks[i].own_hi};
                 if (sr->file >= 0)
                         job->v[sr->file].rows++;
@@ -406,12 +424,15 @@ char *batch_request(const struct batch *b, size_t lo, size_t hi, size_t *len)
                                                  r->len, len);
         }
         if (cells && lens) {
+                size_t size = b->be->ops->envelope_bytes(b->be);
+
                 for (size_t i = 0; i < n; i++) {
                         const struct batch_row *r = &b->rows[lo + i];
                         cells[i] = r->src + r->base;
                         lens[i] = r->len;
+                        size += r->bytes;
                 }
-                req = b->be->ops->request(b->be, cells, lens, n, len);
+                req = b->be->ops->request(b->be, cells, lens, n, size, len);
         }
         free(cells);
         free(lens);

@@ -41,7 +41,9 @@ struct batch_row {
         size_t entry;
         size_t base; /* byte offset of the cell in its text (src) */
         size_t len;
-        size_t bytes;    /* what the row adds to a request */
+        size_t bytes;    /* what the row adds to a request: its text escaped
+                            once, when the row is added; the request is
+                            written from it without measuring again */
         const char *src; /* the event's text, a part or a file: borrowed */
         int part;        /* index in the event's parts, -1: its text */
         int file;        /* index in the entry's files, -1: not a file */
@@ -66,6 +68,7 @@ struct batch {
 struct chunk {
         size_t base, len;
         size_t own_lo, own_hi;
+        size_t bytes; /* what its row adds to a request (backend row_bytes) */
 };
 
 /* Cuts \p text into chunks whose rows each fit \p cell_budget escaped
@@ -120,6 +123,15 @@ struct batch_sink {
         size_t lo;
 };
 void batch_on_finding(void *ctx, const struct backend_finding *f);
+
+/* The batch's records were handed to the producer: frees what only they
+ * needed (each entry's event, findings and files, and the rows, whose
+ * texts were the events'), keeping each entry's message, whose offset is
+ * done once the delivery reports are in. A batch waiting for its reports
+ * then holds its messages and not its events' trees: at a high R, with
+ * the producer slow to start or to acknowledge, up to DLP_MAX_IN_FLIGHT
+ * batches wait so (DESIGN §4). Nothing but batch_clear() may follow. */
+void batch_release_written(struct batch *b);
 
 /* Marks every entry with a row in [lo, hi) findings_truncated. */
 void batch_mark_truncated(struct batch *b, size_t lo, size_t hi);

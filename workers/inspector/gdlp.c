@@ -50,14 +50,12 @@ size_t gdlp_row_bytes(const char *text, size_t len)
 }
 
 char *gdlp_request_build(const struct backend *be, const char *const *cells,
-                         const size_t *lens, size_t n, size_t *out_len)
+                         const size_t *lens, size_t n, size_t size,
+                         size_t *out_len)
 {
-        size_t cap = gdlp_envelope_bytes(be) + 1, pos = 0;
-        char *buf;
+        size_t pos = 0;
+        char *buf = malloc(size + 1);
 
-        for (size_t i = 0; i < n; i++)
-                cap += gdlp_row_bytes(cells[i], lens[i]);
-        buf = malloc(cap);
         if (!buf)
                 return NULL;
 #define PUT(s, l)                                                              \

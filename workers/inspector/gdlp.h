@@ -21,11 +21,14 @@ size_t gdlp_row_bytes(const char *text, size_t len);
 /* Bytes \p text takes once JSON-escaped, without quotes. */
 size_t gdlp_escaped_len(const char *text, size_t len);
 
-/* Builds the request for \p n cells (cells[i] has lens[i] bytes). Returns a
- * new NUL-terminated string (free()) of exactly gdlp_envelope_bytes() +
- * sum(gdlp_row_bytes()) bytes, or NULL on allocation failure. */
+/* Builds the request for \p n cells (cells[i] has lens[i] bytes) in one
+ * pass into a buffer of \p size bytes (and the NUL): gdlp_envelope_bytes()
+ * + sum(gdlp_row_bytes()), which the caller computed when it measured the
+ * cells. Returns a new NUL-terminated string (free()) of that size less
+ * one (the first row has no comma), or NULL on allocation failure. */
 char *gdlp_request_build(const struct backend *be, const char *const *cells,
-                         const size_t *lens, size_t n, size_t *out_len);
+                         const size_t *lens, size_t n, size_t size,
+                         size_t *out_len);
 
 /* Bytes of the request for one file as a byteItem of ByteContentItem
  * \p type ("PDF", "IMAGE_PNG", ...) holding \p len bytes (base64 in the

@@ -390,8 +390,7 @@ static void produce_results(struct inspector *ins, const struct flight *f,
                 const char *value =
                     record_inspection(&ins->record, e, f->batch.be->ops->name,
                                       batch_id, f->attempt, now, &src);
-                const char *id =
-                    json_string_value(json_object_get(e->event, "event_id"));
+                const char *id = ins->record.key ? ins->record.key : "";
                 ins->findings += json_array_size(e->findings);
                 /* copied: librdkafka makes one allocation for the message
                  * and its copy, and the writer's buffer is reused */
@@ -400,7 +399,7 @@ static void produce_results(struct inspector *ins, const struct flight *f,
                         ? rd_kafka_producev(
                               ins->producer,
                               RD_KAFKA_V_TOPIC(ins->cfg.common.topic_inspected),
-                              RD_KAFKA_V_KEY(id, strlen(id)),
+                              RD_KAFKA_V_KEY(id, ins->record.key_len),
                               RD_KAFKA_V_VALUE((void *)value, ins->record.len),
                               RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                               RD_KAFKA_V_OPAQUE(tag), RD_KAFKA_V_END)
@@ -650,6 +649,7 @@ static void finish_flight(struct inspector *ins, struct flight *f)
                          f->seq);
                 f->writing = 1;
                 produce_results(ins, f, batch_id, f);
+                batch_release_written(&f->batch);
         }
 }
 

@@ -5,6 +5,7 @@
 #include "schema.h"
 #include "util.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,10 +98,16 @@ static void put(struct record_buf *buf, const char *s, size_t n)
 
 #define PUT_LIT(buf, lit) put(buf, lit, sizeof(lit) - 1)
 
-/* A JSON string: the shared escaper, sized first (ids are short). */
+/* A JSON string: room for the worst case (every byte a 6-byte escape;
+ * ids are short and the buffer is reused), then the shared escaper in one
+ * pass. */
 static void put_str(struct record_buf *buf, const char *s, size_t n)
 {
-        if (buf_room(buf, dlp_json_escaped_len(s, n) + 2)) {
+        if (n > (SIZE_MAX - 3) / 6) {
+                buf->nomem = 1;
+                return;
+        }
+        if (buf_room(buf, 6 * n + 2)) {
                 buf->p[buf->len++] = '"';
                 buf->len += dlp_json_escape_into(buf->p + buf->len, s, n);
                 buf->p[buf->len++] = '"';
@@ -110,8 +117,18 @@ static void put_str(struct record_buf *buf, const char *s, size_t n)
 static void put_int(struct record_buf *buf, long long v)
 {
         char num[24];
+        size_t at = sizeof(num);
+        /* the magnitude as unsigned: -LLONG_MIN does not fit a long long */
+        unsigned long long m =
+            v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
 
-        put(buf, num, (size_t)snprintf(num, sizeof(num), "%lld", v));
+        do {
+                num[--at] = (char)('0' + m % 10);
+                m /= 10;
+        } while (m);
+        if (v < 0)
+                num[--at] = '-';
+        put(buf, num + at, sizeof(num) - at);
 }
 
 /* Any other value (findings, files, an event field of an unexpected type)
@@ -151,23 +168,44 @@ const char *record_inspection(struct record_buf *buf,
 {
         /* the event's fields the record carries, in the record's order */
         static const struct {
-                const char *name, *member;
+                const char *name;
+                size_t len;
+                const char *member;
         } copied[] = {
-            {"event_id", ",\"event_id\":"}, {"team_id", ",\"team_id\":"},
-            {"channel", ",\"channel\":"},   {"ts", ",\"ts\":"},
-            {"kind", ",\"kind\":"},         {"user", ",\"user\":"},
-            {"bot_id", ",\"bot_id\":"},     {"event_time", ",\"event_time\":"}};
+#define COPIED(name) {name, sizeof(name) - 1, ",\"" name "\":"}
+            COPIED("event_id"), COPIED("team_id"),    COPIED("channel"),
+            COPIED("ts"),       COPIED("kind"),       COPIED("user"),
+            COPIED("bot_id"),   COPIED("event_time"),
+#undef COPIED
+        };
+        enum { N_COPIED = sizeof(copied) / sizeof(copied[0]) };
+        const json_t *val[N_COPIED] = {0};
+        const char *key;
+        size_t key_len;
+        json_t *v;
 
+        /* one walk over the event's members, not a hash lookup per field:
+         * at thousands of records per second the lookups cost more than
+         * writing the record */
+        json_object_keylen_foreach((json_t *)e->event, key, key_len, v)
+        {
+                for (size_t i = 0; i < N_COPIED; i++)
+                        if (key_len == copied[i].len &&
+                            !memcmp(key, copied[i].name, key_len)) {
+                                val[i] = v;
+                                break;
+                        }
+        }
         buf->len = 0;
         buf->nomem = 0;
+        buf->key = json_string_value(val[0]);
+        buf->key_len = json_string_length(val[0]);
         PUT_LIT(buf, "{\"schema\":\"" DLP_SCHEMA_INSPECTION "\"");
-        for (size_t i = 0; i < sizeof(copied) / sizeof(copied[0]); i++) {
-                const json_t *v = json_object_get(e->event, copied[i].name);
-
-                if (!v)
+        for (size_t i = 0; i < N_COPIED; i++) {
+                if (!val[i])
                         continue;
                 put(buf, copied[i].member, strlen(copied[i].member));
-                put_value(buf, v);
+                put_value(buf, val[i]);
         }
         PUT_LIT(buf, ",\"findings\":");
         if (json_array_size(e->findings) == 0)

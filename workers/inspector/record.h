@@ -35,6 +35,10 @@ struct record_buf {
         char *p;
         size_t len, cap;
         int nomem; /* an allocation failed while writing */
+        /* the record's Kafka key, its event_id: borrowed from the event,
+         * NULL when it has none (the event check makes that never so) */
+        const char *key;
+        size_t key_len;
 };
 void record_buf_free(struct record_buf *buf);
 
@@ -43,9 +47,10 @@ void record_buf_free(struct record_buf *buf);
  * the event's identifying fields, its merged (masked) findings, its files
  * and the source, as compact JSON written in one pass into \p buf (the
  * fields in that order, as jansson would dump them; no tree is built but
- * for findings and files, when there are any). Returns buf->p, buf->len
- * bytes and NUL-terminated, valid until the next call; NULL when out of
- * memory. */
+ * for findings and files, when there are any). The event's strings are
+ * copied as they are, escaped: they must be UTF-8, as jansson's strings
+ * are. Returns buf->p, buf->len bytes and NUL-terminated, valid until the
+ * next call (and buf->key); NULL when out of memory. */
 const char *record_inspection(struct record_buf *buf,
                               const struct batch_entry *e, const char *backend,
                               const char *batch_id, int attempt,

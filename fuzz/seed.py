@@ -117,6 +117,18 @@ def main():
         "cuts": [b"\x40120", b"\x102026-11-23T14:50:00.123Z",
                  "\x20reason \u00e9t\u00e9 4111\u20111111 \U0001f600 \"q\" \\ \x01".encode()
                  + b"\x00tail"],
+        # records as they come off Kafka, and the corners of the grammar
+        # the fast path takes or hands to jansson
+        "json_fast": events[:10] + shapes + records("event") + inspections + [
+            b'{"a":"\\u00e9\\ud83d\\ude00\\n\\"\\/\\b\\f\\r\\t","b":[0,-0,'
+            b'123456789012345678,1234567890123456789,-9223372036854775809,'
+            b'1.5,1e3,-1E-2,01],"c":{"a":1,"a":{"b":2}},"d":[true,false,null]}',
+            b' [ ] ', b'[[[[[[[[{"":[[]]}]]]]]]]]',
+            '{"k\\u0041":"\u00e9\u20ac\U0001f600"}'.encode(),
+            b'{"a":"\xc0\xaf \xed\xa0\x80 \xf4\x90\x80\x80 \xe2\x82"}',
+            b'{"a":1} x', b'{"a":"\\u0000"}', b'{"a":"\\ud800x"}', b'',
+            b'\xef\xbb\xbf{}', b'{"a":truex}', b'{"a":1}\x00',
+        ],
         "config": [
             b"DLP_BATCH_MAX_ITEMS=20\n--log-level\ndebug\n--rate-limit=2.5",
             b"DLP_API_TOKEN_FILE=x\n--include-bots\n--check-config",

@@ -19,6 +19,7 @@
 #include "fleet.h"
 #include "flight.h"
 #include "httpc.h"
+#include "json_fast.h"
 #include "kafka.h"
 #include "log.h"
 #include "pace.h"
@@ -236,7 +237,7 @@ static void take(struct inspector *ins, rd_kafka_message_t *rkm)
         char why[256];
         int rc;
 
-        ev = json_loadb(rkm->payload ? rkm->payload : "", rkm->len, 0, &jerr);
+        ev = json_fast_loadb(rkm->payload ? rkm->payload : "", rkm->len, &jerr);
         if (!ev) {
                 char jwhy[128];
 

@@ -1,6 +1,7 @@
 /* history.c - reading the alerts topic back (see history.h). */
 #include "history.h"
 #include "err.h"
+#include "json_fast.h"
 #include "kafka.h"
 #include "log.h"
 #include "util.h"
@@ -140,8 +141,8 @@ long history_catch_up(struct history *h, history_fn fn, void *opaque,
                         }
                 } else if (!m->err && m->key && m->key_len <= DLP_ID_MAX) {
                         char id[DLP_ID_MAX + 1];
-                        json_t *v = json_loadb(m->payload ? m->payload : "",
-                                               m->len, 0, NULL);
+                        json_t *v = json_fast_loadb(
+                            m->payload ? m->payload : "", m->len, NULL);
                         memcpy(id, m->key, m->key_len);
                         id[m->key_len] = '\0';
                         fn(id, v, opaque);

@@ -28,6 +28,7 @@
 #include "fleet.h"
 #include "history.h"
 #include "httpc.h"
+#include "json_fast.h"
 #include "kafka.h"
 #include "log.h"
 #include "policy.h"
@@ -515,7 +516,7 @@ static void take(struct reporter *rep, rd_kafka_message_t *rkm)
                 rd_kafka_message_destroy(rkm);
                 return;
         }
-        ins = json_loadb(rkm->payload ? rkm->payload : "", rkm->len, 0, NULL);
+        ins = json_fast_loadb(rkm->payload ? rkm->payload : "", rkm->len, NULL);
         schema = json_string_value(json_object_get(ins, "schema"));
         id = json_string_value(json_object_get(ins, "event_id"));
         if (!json_is_object(ins) || !schema ||

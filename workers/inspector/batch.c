@@ -225,6 +225,38 @@ static int needs_own_batch(const struct source *src, size_t nsrc, size_t room)
         return 0;
 }
 
+/* Room for the chunks of \p src: one per source, unless a text may need
+ * cutting (even at six escaped bytes per byte, the worst, it may not fit
+ * a request's room): then as many as a batch has rows. Small for nearly
+ * every event: a few hundred bytes, not a batch's worth per event. */
+static size_t chunks_needed(const struct batch *b, const struct source *src,
+                            size_t nsrc)
+{
+        size_t room = b->max_bytes - b->be->ops->envelope_bytes(b->be) -
+                      b->be->ops->row_bytes("", 0);
+
+        for (size_t s = 0; s < nsrc; s++)
+                if (!src[s].byte_type && src[s].len > room / 6)
+                        return b->max_items + 1;
+        return nsrc + 1 < b->max_items + 1 ? nsrc + 1 : b->max_items + 1;
+}
+
+/* add_entry's working arrays live on the stack for an ordinary event (a
+ * text and a few parts, which need as few chunks): no allocation per
+ * event; beyond, on the heap. */
+#define ADD_SMALL 8
+
+static void *scratch(void *small, size_t n, size_t size)
+{
+        return n <= ADD_SMALL ? small : malloc(n * size);
+}
+
+static void scratch_free(void *p, const void *small)
+{
+        if (p != small)
+                free(p);
+}
+
 /* batch_add() and batch_add_files(): the event's rows, then its files'. */
 static int add_entry(struct batch *b, rd_kafka_message_t *rkm, json_t *event,
                      struct file_job *job)
@@ -238,14 +270,17 @@ static int add_entry(struct batch *b, rd_kafka_message_t *rkm, json_t *event,
             (n_parts < BATCH_MAX_SOURCES - 1 ? n_parts
                                              : BATCH_MAX_SOURCES - 1) +
             (job ? job->n : 0);
-        struct source *src = malloc(max_src * sizeof(*src));
-        size_t nsrc, n = 0, bytes = 0;
-        struct chunk *chunks = malloc((b->max_items + 1) * sizeof(*chunks));
-        size_t *chunk_src = malloc((b->max_items + 1) * sizeof(*chunk_src));
+        struct source src_small[ADD_SMALL];
+        struct chunk chunks_small[ADD_SMALL];
+        size_t chunk_src_small[ADD_SMALL];
+        struct source *src = scratch(src_small, max_src, sizeof(*src));
+        size_t nsrc, n = 0, bytes = 0, max_chunks;
+        struct chunk *chunks = NULL;
+        size_t *chunk_src = NULL;
         int own_batch = 0, err = DLP_OK;
         struct batch_entry *e;
 
-        if (!chunks || !chunk_src || !src) {
+        if (!src) {
                 err = DLP_ERR_NOMEM;
                 goto out;
         }
@@ -256,6 +291,13 @@ static int add_entry(struct batch *b, rd_kafka_message_t *rkm, json_t *event,
                  * is offered again at every poll, and cutting megabytes
                  * into chunks each time kept the slots from being used */
                 err = DLP_ERR_TOOBIG;
+                goto out;
+        }
+        max_chunks = chunks_needed(b, src, nsrc);
+        chunks = scratch(chunks_small, max_chunks, sizeof(*chunks));
+        chunk_src = scratch(chunk_src_small, max_chunks, sizeof(*chunk_src));
+        if (!chunks || !chunk_src) {
+                err = DLP_ERR_NOMEM;
                 goto out;
         }
         /* a row per text (each part its own cell, so a finding never spans
@@ -303,9 +345,9 @@ static int add_entry(struct batch *b, rd_kafka_message_t *rkm, json_t *event,
         if (err == DLP_ERR_NOMEM)
                 goto out;
         if (err) {
-                free(chunks);
-                free(chunk_src);
-                free(src);
+                scratch_free(chunks, chunks_small);
+                scratch_free(chunk_src, chunk_src_small);
+                scratch_free(src, src_small);
                 if (job) { /* the job's event and message go with it */
                         job->event = NULL;
                         job->rkm = NULL;
@@ -331,7 +373,6 @@ static int add_entry(struct batch *b, rd_kafka_message_t *rkm, json_t *event,
         e->event = event;
         e->text = src[0].text;
         e->text_len = src[0].len;
-        e->findings = json_array();
         e->row_count = n;
         if (job) {
                 for (size_t i = 0; i < job->n; i++)
@@ -355,9 +396,9 @@ static int add_entry(struct batch *b, rd_kafka_message_t *rkm, json_t *event,
             b->bytes + bytes > b->max_bytes ? b->max_bytes : b->bytes + bytes;
         b->n_entries++;
 out:
-        free(chunks);
-        free(chunk_src);
-        free(src);
+        scratch_free(chunks, chunks_small);
+        scratch_free(chunk_src, chunk_src_small);
+        scratch_free(src, src_small);
         return err;
 }
 
@@ -530,6 +571,9 @@ void batch_on_finding(void *ctx, const struct backend_finding *f)
                 if (f->page > 0)
                         json_object_set_new(x, "page", json_integer(f->page));
         }
+        /* most events have none: the list is made with the first */
+        if (!e->findings)
+                e->findings = json_array();
         json_array_append_new(e->findings, x);
 }
 

@@ -30,7 +30,8 @@ struct batch_entry {
         const char *text;        /* borrowed from event */
         size_t text_len;
         size_t row_first, row_count;
-        json_t *findings;       /* merged findings (masked), owned */
+        json_t *findings;       /* merged findings (masked), owned; NULL
+                                   until the first (most events have none) */
         int truncated;          /* the service truncated findings */
         int dead;               /* dead-letter it */
         char reason[256];       /* why it is dead */

@@ -20,7 +20,7 @@ BUILD=${DLPFLEET_FUZZ_BUILD:-$ROOT/build-fuzz}
 SECONDS_EACH=${DLPFLEET_FUZZ_SECONDS:-30}
 JOBS=${DLPFLEET_FUZZ_JOBS:-$(nproc)}
 ALL=(envelope replay slack_sig dlp_answer dlp_request mask files slack_answer alert
-        config cuts json_fast)
+        config cuts json_fast sim_request)
 # Harnesses left out of a default run while a defect they find is being
 # fixed (issue 9); name one to run it anyway.
 PENDING=()

@@ -58,6 +58,7 @@ int main(int argc, char **argv)
         sim.limits.max_values = (size_t)conf.max_values;
         sim.limits.max_findings = (size_t)conf.max_findings;
         sim.limits.poison = conf.poison;
+        sim.limits.cfg_cache = sim_cfg_cache_new(); /* NULL: none kept */
         if (conf.templates && *conf.templates) {
                 templates =
                     sim_templates_load(conf.templates, errstr, sizeof(errstr));
@@ -128,6 +129,7 @@ out:
         sim_delay_free(sim.delay);
         sim_stats_free(sim.stats);
         json_decref(templates);
+        sim_cfg_cache_free(sim.limits.cfg_cache);
         dlp_config_free(&dlp_sim_spec, &conf);
         return rc;
 }

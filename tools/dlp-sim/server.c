@@ -160,7 +160,10 @@ static int handle_inspect(struct sim *sim, const char *project,
                   (unsigned long long)adm.serial, ans.status,
                   sim_outcome_key(ans.outcome), req->body_len, ans.rows,
                   ans.findings);
-        if (ans.body)
+        if (ans.text)
+                dlp_http_resp_take(resp, ans.status, ans.text, ans.text_len,
+                                   "application/json; charset=utf-8");
+        else if (ans.body)
                 dlp_http_resp_json(resp, ans.status, ans.body);
         else
                 dlp_http_resp_text(resp, 500, "out of memory\n");

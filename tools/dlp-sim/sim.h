@@ -235,8 +235,11 @@ struct sim_table {
         size_t nfields, fields_cap;
         char *arena; /* sim_table_read(): strings that had escapes */
         size_t arena_len;
-        /* sim_table_read(): the request's inspectConfig and
-         * inspectTemplateName, new references or NULL */
+        /* sim_table_read(): the spans of the request's inspectConfig and
+         * inspectTemplateName in the body (NULL: not given), unchecked;
+         * sim_table_members(): their values, new references or NULL */
+        const char *cfg_raw, *tname_raw;
+        size_t cfg_raw_len, tname_raw_len;
         json_t *cfg, *tname;
 };
 
@@ -251,11 +254,19 @@ void sim_table_free(struct sim_table *t);
  * filled, or 0 (t empty) for anything else, which the general reader must
  * judge. Reads only what jansson reads alike and what the general reader
  * finds no fault in: at most \p max_rows rows and \p max_values values, as
- * many values in each row as there are headers. Thread-safe. */
+ * many values in each row as there are headers. inspectConfig and
+ * inspectTemplateName are only spanned (cfg_raw, tname_raw): the whole body
+ * is what jansson reads alike once sim_table_members() returns 1, or once
+ * the same bytes were read so before. Thread-safe. */
 int sim_table_read(const char *body, size_t len, size_t max_rows,
                    size_t max_values, struct sim_table *t);
+/* Parses the spans of \p t into t->cfg and t->tname: 1, or 0 when jansson
+ * refuses one (the general reader must then judge the request). */
+int sim_table_members(struct sim_table *t);
 
 /* ---- inspect.c --------------------------------------------------------- */
+
+struct sim_cfg_cache;
 
 struct sim_limits {
         size_t max_bytes;
@@ -269,12 +280,23 @@ struct sim_limits {
         /* tests: every request through the general reader (jansson), none
          * through sim_table_read() */
         int general_only;
+        /* the configs the one-pass reader accepted, by their bytes; NULL:
+         * none kept. Shared by the threads (its own lock). */
+        struct sim_cfg_cache *cfg_cache;
 };
 
-/* One answer: HTTP status and body (a new reference), and what to count. */
+/* An empty cache of accepted configs, or NULL when out of memory. */
+struct sim_cfg_cache *sim_cfg_cache_new(void);
+void sim_cfg_cache_free(struct sim_cfg_cache *c);
+
+/* One answer: HTTP status and body, and what to count. The body is JSON
+ * text when accepted (text, malloc'd), else Google's error object (body, a
+ * new reference). */
 struct sim_answer {
         int status;
         json_t *body;
+        char *text;
+        size_t text_len;
         enum sim_outcome outcome;
         size_t rows;
         size_t findings;

@@ -13,6 +13,7 @@
  * no fault in its item (test_dlp_sim_inspect compares the two answers). */
 #include "sim.h"
 #include "err.h"
+#include "swar.h"
 #include "util.h"
 
 #include <stdlib.h>
@@ -114,7 +115,18 @@ static int read_string(struct rd *r, const char **s, size_t *n)
         if (!take(r, '"'))
                 return 0;
         start = p = (const unsigned char *)r->p;
-        while (p < end && *p != '"' && *p != '\\') { /* the usual string */
+        for (;;) { /* the usual string */
+                /* words of plain ASCII, no quote, no backslash */
+                while (end - p >= 8) {
+                        uint64_t w = sim_word(p);
+
+                        if (sim_any_byte(w, '"') || sim_any_byte(w, '\\') ||
+                            sim_any_below(w, 0x20) || (w & SIM_HIGHS))
+                                break;
+                        p += 8;
+                }
+                if (p == end || *p == '"' || *p == '\\')
+                        break;
                 if (*p < 0x20)
                         return 0;
                 if (*p < 0x80) {
@@ -237,15 +249,14 @@ static int key_is(const char *k, size_t n, const char *name)
         return strlen(name) == n && !memcmp(k, name, n);
 }
 
-/* One member's value, whatever it is, parsed by jansson (a new reference);
- * NULL if jansson refuses it. The span ends at the ',' or '}' after it. */
-static json_t *read_any(struct rd *r)
+/* Skips one member's value, whatever it is, to the ',' or '}' after it:
+ * *start and *len are its span, for jansson to judge. 0 if it has no end. */
+static int read_span(struct rd *r, const char **start, size_t *len)
 {
-        const char *start;
         int depth = 0;
 
         skip_ws(r);
-        start = r->p;
+        *start = r->p;
         while (r->p < r->end) {
                 char c = *r->p;
 
@@ -254,10 +265,10 @@ static json_t *read_any(struct rd *r)
                                 if (*r->p == '\\')
                                         r->p++;
                         if (r->p >= r->end)
-                                return NULL;
+                                return 0;
                 } else if (c == '{' || c == '[') {
                         if (++depth > SKIP_MAX_DEPTH)
-                                return NULL;
+                                return 0;
                 } else if (c == '}' || c == ']' || c == ',') {
                         if (depth == 0)
                                 break;
@@ -266,7 +277,14 @@ static json_t *read_any(struct rd *r)
                 }
                 r->p++;
         }
-        return json_loadb(start, (size_t)(r->p - start), JSON_DECODE_ANY, NULL);
+        *len = (size_t)(r->p - *start);
+        return 1;
+}
+
+/* A span as jansson reads it (a new reference), or NULL if it refuses. */
+static json_t *span_json(const char *start, size_t len)
+{
+        return json_loadb(start, len, JSON_DECODE_ANY, NULL);
 }
 
 /* "headers": [{"name": "..."} or {}, ...] */
@@ -412,8 +430,8 @@ static int read_top(struct rd *r, size_t max_rows, size_t max_values)
         if (!take(r, '{'))
                 return 0;
         do {
-                size_t m;
-                json_t *v;
+                const char *span;
+                size_t m, span_len;
 
                 if (!read_key(r, &k, &kn))
                         return 0;
@@ -427,20 +445,36 @@ static int read_top(struct rd *r, size_t max_rows, size_t max_values)
                                 break;
                 if (m == NMEMBERS || seen_pair[members[m].pair]++)
                         return 0;
-                v = read_any(r);
-                if (!v)
+                if (!read_span(r, &span, &span_len))
                         return 0;
-                if (members[m].keep == KEEP_CFG)
-                        r->t->cfg = v;
-                else if (members[m].keep == KEEP_TNAME)
-                        r->t->tname = v;
-                else
+                if (members[m].keep == KEEP_CFG) {
+                        r->t->cfg_raw = span;
+                        r->t->cfg_raw_len = span_len;
+                } else if (members[m].keep == KEEP_TNAME) {
+                        r->t->tname_raw = span;
+                        r->t->tname_raw_len = span_len;
+                } else {
+                        json_t *v = span_json(span, span_len);
+
+                        if (!v)
+                                return 0;
                         json_decref(v);
+                }
         } while (take(r, ','));
         if (!take(r, '}'))
                 return 0;
         skip_ws(r);
         return seen_item && r->p == r->end;
+}
+
+int sim_table_members(struct sim_table *t)
+{
+        if (t->cfg_raw && !(t->cfg = span_json(t->cfg_raw, t->cfg_raw_len)))
+                return 0;
+        if (t->tname_raw &&
+            !(t->tname = span_json(t->tname_raw, t->tname_raw_len)))
+                return 0;
+        return 1;
 }
 
 int sim_table_read(const char *body, size_t len, size_t max_rows,

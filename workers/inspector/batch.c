@@ -85,10 +85,21 @@ int batch_empty(const struct batch *b)
         return b->n_entries == 0;
 }
 
+/* Room for \p need items in an array of a batch: a full batch's worth at
+ * once (max_items) rather than doubling up to it, so that a batch makes
+ * one allocation per array, not eight reallocations of growing size. */
+static int batch_grow(const struct batch *b, void *items, size_t *cap,
+                      size_t need, size_t size)
+{
+        if (*cap == 0 && need < b->max_items)
+                need = b->max_items;
+        return dlp_grow(items, cap, need, size);
+}
+
 static struct batch_entry *entry_new(struct batch *b)
 {
-        if (dlp_grow(&b->entries, &b->cap_entries, b->n_entries + 1,
-                     sizeof(*b->entries)) != DLP_OK)
+        if (batch_grow(b, &b->entries, &b->cap_entries, b->n_entries + 1,
+                       sizeof(*b->entries)) != DLP_OK)
                 return NULL;
         struct batch_entry *e = &b->entries[b->n_entries];
         memset(e, 0, sizeof(*e));
@@ -98,8 +109,8 @@ static struct batch_entry *entry_new(struct batch *b)
 
 static int rows_reserve(struct batch *b, size_t extra)
 {
-        return dlp_grow(&b->rows, &b->cap_rows, b->n_rows + extra,
-                        sizeof(*b->rows));
+        return batch_grow(b, &b->rows, &b->cap_rows, b->n_rows + extra,
+                          sizeof(*b->rows));
 }
 
 int batch_add_dead(struct batch *b, rd_kafka_message_t *rkm, const char *reason)

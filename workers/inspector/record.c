@@ -135,17 +135,18 @@ static void put_int(struct record_buf *buf, long long v)
  * as jansson dumps it. */
 static void put_json(struct record_buf *buf, const json_t *v)
 {
-        size_t flags = JSON_COMPACT | JSON_ENCODE_ANY;
-        size_t need = json_dumpb(v, NULL, 0, flags);
+        size_t flags = JSON_COMPACT | JSON_ENCODE_ANY, room, need;
 
-        if (need == 0) { /* jansson could not (out of memory) */
-                buf->nomem = 1;
+        if (!buf_room(buf, 0))
                 return;
-        }
-        if (!buf_room(buf, need))
-                return;
-        /* jansson allocates while dumping: this one may fail too */
-        if (json_dumpb(v, buf->p + buf->len, need, flags) != need)
+        /* into the room the reused buffer has (nearly always enough), and
+         * again when it was not; jansson allocates while dumping, so
+         * either may fail: 0 */
+        room = buf->cap - buf->len - 1;
+        need = json_dumpb(v, buf->p + buf->len, room, flags);
+        if (need > room && buf_room(buf, need))
+                need = json_dumpb(v, buf->p + buf->len, need, flags);
+        if (need == 0 || buf->nomem || buf->len + need + 1 > buf->cap)
                 buf->nomem = 1;
         else
                 buf->len += need;

@@ -13,7 +13,9 @@
 #                     and a new one joins mid-run; requests/s plotted
 #   ceiling           1 inspector at R = 1000, L = 20 ms, 100,000 events:
 #                     its own ceiling (events/s, CPU, RSS) next to kcat
-#                     consuming the same topic
+#                     consuming the same topic (BENCH_CEILING_EVENTS,
+#                     BENCH_CEILING_LATENCY in ms; the inspector's own
+#                     settings, e.g. DLP_PREFETCH_KBYTES, pass through)
 #
 #   bench/inspector.sh [all|scale|killadd|ceiling]    (default all)
 #
@@ -174,7 +176,7 @@ killadd_run() {
 
 ceiling_run() {
         local t0 t1
-        setup ceiling 1000 20 "$CEILING_EVENTS"
+        setup ceiling 1000 "${BENCH_CEILING_LATENCY:-20}" "$CEILING_EVENTS"
         inspector inspector-1
         wait_all "$CEILING_EVENTS" 300
         finish "1 inspector, R=1000" "$CEILING_EVENTS"

@@ -178,6 +178,17 @@ static void test_slot_at_infinity(void **state)
         assert_true(pace_slot_at(&p, NAN) > pace_slot_at(&p, 4e9));
 }
 
+/* The prefetch follows the rate within its bounds; a setting wins. */
+static void test_prefetch(void **state)
+{
+        assert_int_equal(pace_prefetch_kbytes(0, 10), 4096);
+        assert_int_equal(pace_prefetch_kbytes(0, 200), 5000);
+        assert_int_equal(pace_prefetch_kbytes(0, 1000), 25000);
+        assert_int_equal(pace_prefetch_kbytes(0, 1e6), 32768);
+        assert_int_equal(pace_prefetch_kbytes(0, NAN), 4096);
+        assert_int_equal(pace_prefetch_kbytes(1024, 1000), 1024);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -188,6 +199,7 @@ int main(void)
             cmocka_unit_test(test_current_slot),
             cmocka_unit_test(test_fleet_never_exceeds_rate),
             cmocka_unit_test(test_slot_at_infinity),
+            cmocka_unit_test(test_prefetch),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -894,18 +894,32 @@ static int backlogged(const struct inspector *ins)
         return !accepting(ins) && ins->n_carry >= 2 * ins->batch.max_items;
 }
 
+/* Something to send: a flight due again, or a batch and room to start it. */
+static int work_ready(struct inspector *ins, double now)
+{
+        return flights_ready(&ins->flights, now) ||
+               (!batch_empty(&ins->batch) && !flights_full(&ins->flights));
+}
+
 /* Until wall time \p deadline: takes answers, fills the open batch, and
  * serves the group protocol. The consumer is polled at least every 100 ms
  * whatever the batches are doing (one message at most, when backlogged):
  * a rebalance is only ever served from a poll, and a member that stops
- * polling falls out of the group. */
-static void serve_until(struct inspector *ins, double deadline)
+ * polling falls out of the group. With \p for_work, it returns as soon
+ * as there is something to send. */
+static void serve_until(struct inspector *ins, double deadline, int for_work)
 {
         int64_t last_poll = dlp_mono_ms();
 
         while (!dlp_stopping) {
                 double left = deadline - dlp_wall_s();
                 int wait_ms;
+
+                /* waiting for work ends when there is some: a fetch that
+                 * arrives while the batch is empty must not wait out the
+                 * 100 ms (at R = 1,000 that was most of the time) */
+                if (for_work && work_ready(ins, dlp_wall_s()))
+                        break;
 
                 /* writing and committing a batch takes a few ms: not in
                  * the last 30 ms before a slot, which must start on time */
@@ -1009,7 +1023,7 @@ static void run(struct inspector *ins)
                                  ins->flights.n, ins->late_sends);
                 }
                 if (ins->rejoining) { /* send nothing until reassigned */
-                        serve_until(ins, dlp_wall_s() + 0.1);
+                        serve_until(ins, dlp_wall_s() + 0.1, 0);
                         continue;
                 }
                 /* only dead letters or empty texts: nothing to send */
@@ -1017,13 +1031,12 @@ static void run(struct inspector *ins)
                     seal(ins))
                         continue;
                 now = dlp_wall_s();
-                if (flights_ready(&ins->flights, now) ||
-                    (!batch_empty(&ins->batch) && !flights_full(&ins->flights)))
+                if (work_ready(ins, now))
                         from = now;
                 else if ((from = flights_next_ready(&ins->flights)) < 0 ||
                          from > now + 0.1) {
                         /* nothing to send: wait for work, not for slots */
-                        serve_until(ins, now + 0.1);
+                        serve_until(ins, now + 0.1, 1);
                         continue;
                 }
                 /* what is already fetched fills the open batch first: at
@@ -1039,11 +1052,11 @@ static void run(struct inspector *ins)
                         slot = pace_next_owned(
                             &ins->pace, pace_slot_at(&ins->pace, from) + 1);
                 if (slot < 0) { /* no partitions: nothing to do but wait */
-                        serve_until(ins, now + 0.1);
+                        serve_until(ins, now + 0.1, 0);
                         continue;
                 }
                 start = pace_slot_start(&ins->pace, slot);
-                serve_until(ins, start);
+                serve_until(ins, start, 0);
                 if (dlp_stopping || ins->rejoining)
                         continue;
                 /* older batches first: their commits hold the others up */
@@ -1168,7 +1181,8 @@ static int detection_init(struct inspector *ins, char *errstr,
 int main(int argc, char **argv)
 {
         struct inspector *ins = calloc(1, sizeof(*ins));
-        char errstr[512], host[64] = "inspector", txn_id[160], session[24];
+        char errstr[512], host[64] = "inspector", txn_id[160], session[24],
+                          prefetch[24];
         int rc = 0;
 
         if (!ins)
@@ -1249,12 +1263,16 @@ int main(int argc, char **argv)
                 }
         }
         snprintf(session, sizeof(session), "%ld", ins->cfg.session_timeout_ms);
-        /* prefetch bounded for the memory target; pause/resume is never
-         * used: on librdkafka < 2.4 an app pause survives re-assignment and
-         * resuming an unpaused partition refetches from a stale offset
+        snprintf(prefetch, sizeof(prefetch), "%ld",
+                 pace_prefetch_kbytes(ins->cfg.prefetch_kbytes,
+                                      ins->cfg.rate_limit));
+        /* prefetch sized to the rate (pace_prefetch_kbytes); pause/resume is
+         * never used: on librdkafka < 2.4 an app pause survives re-assignment
+         * and resuming an unpaused partition refetches from a stale offset
          * (librdkafka #4637), i.e. duplicates */
         const char *consumer_props[] = {
-            "session.timeout.ms", session, "queued.max.messages.kbytes", "4096",
+            "session.timeout.ms", session, "queued.max.messages.kbytes",
+            prefetch,
             /* eager, and it interleaves partitions over members, so an
              * inspector's slots are spread out instead of consecutive */
             "partition.assignment.strategy", "roundrobin", NULL};

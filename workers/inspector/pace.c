@@ -108,3 +108,14 @@ void pace_mark_used(struct pace *p, long long slot)
         if (slot > p->last_used)
                 p->last_used = slot;
 }
+
+long pace_prefetch_kbytes(long setting, double rate)
+{
+        double kb = rate * 25;
+
+        if (setting > 0)
+                return setting;
+        if (!(kb >= 4096)) /* NaN too */
+                return 4096;
+        return kb > 32768 ? 32768 : (long)kb;
+}

@@ -52,6 +52,13 @@ static const struct dlp_setting inspector_settings[] = {
      "batches whose request is out or whose answer is being handled, at "
      "once: enough for 10 s of latency at 10 requests/s; each holds its "
      "events and one request of at most DLP_BATCH_MAX_BYTES"},
+    {"DLP_PREFETCH_KBYTES", "prefetch-kbytes", DLP_SET_INT, "0", 0, 1048576,
+     offsetof(CFG, prefetch_kbytes),
+     "events fetched ahead of the batches, in KiB (librdkafka's "
+     "queued.max.messages.kbytes); 0 sizes it from the rate: 25 KiB per "
+     "request/s of DLP_RATE_LIMIT, at least 4096 and at most 32768. "
+     "librdkafka 2.0 refills a full prefetch about once a second, so this "
+     "caps one inspector's events/s; memory grows with it"},
     {"DLP_ANSWER_MAX_TRIES", "answer-max-tries", DLP_SET_INT, "5", 1, 100,
      offsetof(CFG, answer_max_tries),
      "a 200 answer that cannot be used (not JSON, no result, a finding in "

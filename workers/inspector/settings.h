@@ -22,6 +22,7 @@ struct inspector_config {
         int exactly_once;
         long session_timeout_ms;
         long max_in_flight;
+        long prefetch_kbytes; /* 0: from the rate (main.c) */
         long answer_max_tries;
         long revoke_wait_ms;
         char *info_types; /* detect_config.h */

@@ -220,6 +220,82 @@ static void test_full_and_oldest_first(void **state)
         flights_term(&fs);
 }
 
+/* Exactly-once: a finished batch whose events sit in two partitions, one
+ * of them behind an unfinished batch, is left out of the transaction, and
+ * its other partition is not committed past it either (the event would be
+ * lost: its offset committed, its record never written); leaving one out
+ * can leave out another. */
+static void test_txn_takes_only_what_it_commits(void **state)
+{
+        struct flights fs;
+        rd_kafka_message_t m[7];
+        static const int part[] = {8, 3, 3, 1, 2, 2, 5};
+        static const int64_t off[] = {0, 50, 49, 10, 20, 19, 7};
+        struct flight *f1, *f2, *f3, *f4;
+        int64_t cap[12];
+
+        (void)state;
+        memset(m, 0, sizeof(m));
+        for (int i = 0; i < 7; i++) {
+                m[i].partition = part[i];
+                m[i].offset = off[i];
+        }
+        flights_init(&fs, 8, 3, 1);
+        f1 = start(&fs, 2, 1); /* p8:0 and p3:50, finished */
+        f2 = start(&fs, 1, 2); /* p3:49, not finished */
+        f1->batch.entries[0].rkm = &m[0];
+        f1->batch.entries[1].rkm = &m[1];
+        f2->batch.entries[0].rkm = &m[2];
+        f1->held = 1;
+        for (int p = 0; p < 12; p++)
+                cap[p] = -1;
+        cap[8] = 1;  /* p8:0 marked done by f1 */
+        cap[3] = 49; /* stops at f2's p3:49 */
+        assert_int_equal(flights_txn_select(&fs, cap, 12), 0);
+        assert_int_equal(f1->held, 1);
+        assert_int_equal(cap[8], 0); /* not past f1's event */
+        assert_int_equal(cap[3], 49);
+
+        /* f2 finishes: both go in, both partitions move */
+        f2->held = 1;
+        cap[8] = 1;
+        cap[3] = 51;
+        assert_int_equal(flights_txn_select(&fs, cap, 12), 2);
+        assert_int_equal(f1->held, 2);
+        assert_int_equal(f2->held, 2);
+        assert_int_equal(cap[8], 1);
+        assert_int_equal(cap[3], 51);
+        f1->batch.entries[0].rkm = f1->batch.entries[1].rkm = NULL;
+        f2->batch.entries[0].rkm = NULL; /* not librdkafka's to destroy */
+        flights_remove(&fs, f1);
+        flights_remove(&fs, f2);
+
+        /* a chain: f4 waits behind p5:6, so p2 stops at 19, which leaves
+         * out f3 (p2:20), which stops p1 at 10 */
+        f3 = start(&fs, 2, 3);
+        f4 = start(&fs, 2, 4);
+        f3->batch.entries[0].rkm = &m[3];
+        f3->batch.entries[1].rkm = &m[4];
+        f4->batch.entries[0].rkm = &m[5];
+        f4->batch.entries[1].rkm = &m[6];
+        f3->held = f4->held = 1;
+        for (int p = 0; p < 12; p++)
+                cap[p] = -1;
+        cap[1] = 11;
+        cap[2] = 21;
+        cap[5] = 6;
+        assert_int_equal(flights_txn_select(&fs, cap, 12), 0);
+        assert_int_equal(f3->held, 1);
+        assert_int_equal(f4->held, 1);
+        assert_int_equal(cap[1], 10);
+        assert_int_equal(cap[2], 19);
+        assert_int_equal(cap[5], 6);
+        for (size_t k = 0; k < fs.n; k++)
+                for (size_t i = 0; i < fs.v[k]->batch.n_entries; i++)
+                        fs.v[k]->batch.entries[i].rkm = NULL;
+        flights_term(&fs);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -229,6 +305,7 @@ int main(void)
             cmocka_unit_test(test_truncated_split_then_marked),
             cmocka_unit_test(test_unusable_answers_bounded),
             cmocka_unit_test(test_full_and_oldest_first),
+            cmocka_unit_test(test_txn_takes_only_what_it_commits),
         };
         return cmocka_run_group_tests(tests, gdlp_setup, gdlp_teardown);
 }

@@ -277,3 +277,60 @@ enum flight_outcome flight_answer(struct flights *fs, struct flight *f, int rc,
         backoff(fs, f, now, res->retry_after);
         return kind == BACKEND_LATER ? FLIGHT_RETRY : FLIGHT_REFUSED;
 }
+
+/* The partition and offset of entry \p i: 1; 0 when it has no message
+ * (nothing to commit); -1 for a partition outside \p n_parts (never
+ * committable here, so its flight never goes in). */
+static int entry_at(const struct flight *f, size_t i, size_t n_parts, size_t *p,
+                    int64_t *off)
+{
+        const rd_kafka_message_t *m = f->batch.entries[i].rkm;
+
+        if (!m)
+                return 0;
+        if (m->partition < 0 || (size_t)m->partition >= n_parts)
+                return -1;
+        *p = (size_t)m->partition;
+        *off = m->offset;
+        return 1;
+}
+
+size_t flights_txn_select(struct flights *fs, int64_t *cap, size_t n_parts)
+{
+        size_t n = 0, p;
+        int64_t off;
+        int changed, at;
+
+        for (size_t k = 0; k < fs->n; k++)
+                if (fs->v[k]->held)
+                        fs->v[k]->held = 2;
+        do {
+                changed = 0;
+                for (size_t k = 0; k < fs->n; k++) { /* left out: stops */
+                        const struct flight *f = fs->v[k];
+                        if (f->held != 1)
+                                continue;
+                        for (size_t i = 0; i < f->batch.n_entries; i++)
+                                if (entry_at(f, i, n_parts, &p, &off) == 1 &&
+                                    cap[p] >= 0 && off < cap[p])
+                                        cap[p] = off;
+                }
+                for (size_t k = 0; k < fs->n; k++) { /* in: all below */
+                        struct flight *f = fs->v[k];
+                        if (f->held != 2)
+                                continue;
+                        for (size_t i = 0; i < f->batch.n_entries; i++) {
+                                at = entry_at(f, i, n_parts, &p, &off);
+                                if (at < 0 ||
+                                    (at > 0 && (cap[p] < 0 || off >= cap[p]))) {
+                                        f->held = 1;
+                                        changed = 1;
+                                        break;
+                                }
+                        }
+                }
+        } while (changed);
+        for (size_t k = 0; k < fs->n; k++)
+                n += fs->v[k]->held == 2;
+        return n;
+}

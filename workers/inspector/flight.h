@@ -13,6 +13,7 @@
 #define DLP_FLIGHT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "batch.h"
 #include "httpc.h"
@@ -88,6 +89,17 @@ size_t flights_writing(const struct flights *fs);
  * not be removed before its last delivery report: the reports point to
  * it. */
 void flights_remove(struct flights *fs, struct flight *f);
+/* Exactly-once (DESIGN §4): which held flights the next transaction takes
+ * (their held becomes 2) and how far it may commit each partition. \p cap
+ * has one entry per partition (\p n_parts): on entry the contiguous done
+ * point (-1: none), on return the point to commit. A held flight goes in
+ * only when each of its offsets is below its partition's point; a held
+ * flight left out stops every partition it has an event of at its first
+ * offset there (its offsets were marked done when it finished), so no
+ * offset is committed whose record is not written in this transaction or
+ * an earlier one. Stopping a partition may leave out another flight,
+ * hence the repeat. Returns how many flights go in. */
+size_t flights_txn_select(struct flights *fs, int64_t *cap, size_t n_parts);
 /* Does \p f hold a message of \p partition of \p topic? */
 int flight_has_partition(const struct flight *f, const char *topic,
                          int partition);

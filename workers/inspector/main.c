@@ -459,15 +459,24 @@ static void mark_done(struct inspector *ins, const struct flight *f)
 static void reset_to_committed(struct inspector *ins);
 
 /* Is every message of \p f below its partition's finished prefix? */
-static int in_done_prefix(struct inspector *ins, const struct flight *f)
+/* Exactly-once: the offsets a transaction commits, from
+ * flights_txn_select()'s points (an unchanged one is committed again:
+ * harmless); NULL when there are none. */
+static rd_kafka_topic_partition_list_t *txn_points(struct inspector *ins,
+                                                   const int64_t *cap)
 {
-        for (size_t i = 0; i < f->batch.n_entries; i++) {
-                const rd_kafka_message_t *rkm = f->batch.entries[i].rkm;
-                struct watermark *w = wm_of(ins, rkm->partition);
-                if (!w || rkm->offset >= watermark_contiguous(w))
-                        return 0;
+        rd_kafka_topic_partition_list_t *offsets = NULL;
+
+        for (int p = 0; p < PACE_MAX_PARTITIONS; p++) {
+                if (!ins->wm[p] || cap[p] < 0)
+                        continue;
+                if (!offsets)
+                        offsets = rd_kafka_topic_partition_list_new(4);
+                rd_kafka_topic_partition_list_add(
+                    offsets, ins->cfg.common.topic_events, p)
+                    ->offset = cap[p];
         }
-        return 1;
+        return offsets;
 }
 
 /* Exactly-once: records and offsets move together, so a batch's records
@@ -485,9 +494,11 @@ static void commit_transaction(struct inspector *ins)
         char batch_id[160];
         int tries = 0, n = 0;
 
-        for (size_t i = 0; i < ins->flights.n; i++)
-                n += ins->flights.v[i]->held &&
-                     in_done_prefix(ins, ins->flights.v[i]);
+        int64_t cap[PACE_MAX_PARTITIONS];
+
+        for (int p = 0; p < PACE_MAX_PARTITIONS; p++)
+                cap[p] = ins->wm[p] ? watermark_contiguous(ins->wm[p]) : -1;
+        n = (int)flights_txn_select(&ins->flights, cap, PACE_MAX_PARTITIONS);
         if (n == 0)
                 return;
         error = rd_kafka_begin_transaction(ins->producer);
@@ -500,14 +511,13 @@ static void commit_transaction(struct inspector *ins)
         }
         for (size_t i = 0; i < ins->flights.n; i++) {
                 struct flight *f = ins->flights.v[i];
-                if (!f->held || !in_done_prefix(ins, f))
+                if (f->held != 2) /* not in this transaction */
                         continue;
                 snprintf(batch_id, sizeof(batch_id), "%s-%lld", ins->instance,
                          f->seq);
                 produce_results(ins, f, batch_id, NULL);
-                f->held = 2; /* in this transaction */
         }
-        offsets = commit_points(ins);
+        offsets = txn_points(ins, cap);
         cgmd = rd_kafka_consumer_group_metadata(ins->consumer);
         error = offsets ? rd_kafka_send_offsets_to_transaction(
                               ins->producer, offsets, cgmd, 30000)

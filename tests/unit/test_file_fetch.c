@@ -361,6 +361,15 @@ static void test_files_info_answers(void **state)
              "files.info: not an answer of Slack's"},
             {404, "not found", FILE_FETCH_UNINSPECTABLE,
              "files.info answered HTTP 404"},
+            /* a long code is cut on a character, never inside one
+             * (fuzz_files: the 60th byte was the first of an é) */
+            {200,
+             "{\"ok\":false,\"error\":"
+             "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\xc3"
+             "\xa9xyz\"}",
+             FILE_FETCH_UNINSPECTABLE,
+             "files.info: "
+             "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"},
         };
 
         (void)state;

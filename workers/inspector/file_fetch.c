@@ -267,7 +267,10 @@ enum file_fetch_outcome file_info_sort(long status, const char *body,
 
                 for (size_t i = 0; i < sizeof(later) / sizeof(later[0]); i++)
                         transient |= !strcmp(err, later[i]);
-                dlp_fmt(reason, reason_size, "files.info: %.60s", err);
+                /* Slack's code, cut at 60 bytes on a character boundary:
+                 * a reason is UTF-8 (fuzz_files found a cut one) */
+                dlp_fmt(reason, reason_size, "files.info: %.*s",
+                        (int)dlp_utf8_prefix(err, 60), err);
                 if (!transient)
                         o = FILE_FETCH_UNINSPECTABLE;
         }

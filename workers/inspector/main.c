@@ -458,7 +458,6 @@ static void mark_done(struct inspector *ins, const struct flight *f)
 
 static void reset_to_committed(struct inspector *ins);
 
-/* Is every message of \p f below its partition's finished prefix? */
 /* Exactly-once: the offsets a transaction commits, from
  * flights_txn_select()'s points (an unchanged one is committed again:
  * harmless); NULL when there are none. */

@@ -389,10 +389,10 @@ static void test_kill_rows_marks_whole_event(void **state)
         batch_clear(&b);
 }
 
-/* Once its records are produced, a batch keeps its entries (their messages'
- * offsets are done when the delivery reports come) and nothing of its
- * events. */
-static void test_release_written_keeps_the_messages(void **state)
+/* Once its records are produced, a batch keeps its entries' partitions
+ * and offsets (done when the delivery reports come) and nothing of its
+ * events or their messages. */
+static void test_release_written_keeps_the_offsets(void **state)
 {
         struct batch b;
 
@@ -402,6 +402,11 @@ static void test_release_written_keeps_the_messages(void **state)
         batch_add(&b, NULL, event("b"));
         batch_add_dead(&b, NULL, "not JSON");
         assert_int_equal(b.n_rows, 2);
+        for (size_t i = 0; i < b.n_entries; i++) { /* as a message sets */
+                assert_int_equal(b.entries[i].partition, -1);
+                b.entries[i].partition = (int32_t)i + 4;
+                b.entries[i].offset = (int64_t)i + 40;
+        }
         batch_release_written(&b);
         assert_int_equal(b.n_entries, 3);
         assert_int_equal(b.n_rows, 0);
@@ -410,6 +415,9 @@ static void test_release_written_keeps_the_messages(void **state)
                 assert_null(b.entries[i].event);
                 assert_null(b.entries[i].findings);
                 assert_null(b.entries[i].text);
+                assert_null(b.entries[i].rkm);
+                assert_int_equal(b.entries[i].partition, (int32_t)i + 4);
+                assert_int_equal(b.entries[i].offset, (int64_t)i + 40);
         }
         assert_true(b.entries[2].dead);
         batch_clear(&b); /* no double free (ASan) */
@@ -503,7 +511,7 @@ int main(void)
             cmocka_unit_test(test_result_shapes),
             cmocka_unit_test(test_error_message),
             cmocka_unit_test(test_kill_rows_marks_whole_event),
-            cmocka_unit_test(test_release_written_keeps_the_messages),
+            cmocka_unit_test(test_release_written_keeps_the_offsets),
             cmocka_unit_test(test_hostile_ranges_are_clamped_to_the_cell),
             cmocka_unit_test(test_errors_never_quote_the_input),
             cmocka_unit_test(test_error_message_cut_keeps_whole_characters),

@@ -59,6 +59,9 @@ void batch_release_written(struct batch *b)
         for (size_t i = 0; i < b->n_entries; i++) {
                 struct batch_entry *e = &b->entries[i];
 
+                if (e->rkm)
+                        rd_kafka_message_destroy(e->rkm);
+                e->rkm = NULL;
                 json_decref(e->event);
                 json_decref(e->findings);
                 file_job_free(e->files);
@@ -104,7 +107,20 @@ static struct batch_entry *entry_new(struct batch *b)
         struct batch_entry *e = &b->entries[b->n_entries];
         memset(e, 0, sizeof(*e));
         e->row_first = b->n_rows;
+        e->partition = -1;
+        e->offset = -1;
         return e;
+}
+
+/* \p e takes \p rkm (NULL in the unit tests) and remembers where it was
+ * read, for after the message is gone. */
+static void entry_source(struct batch_entry *e, rd_kafka_message_t *rkm)
+{
+        e->rkm = rkm;
+        if (rkm) {
+                e->partition = rkm->partition;
+                e->offset = rkm->offset;
+        }
 }
 
 static int rows_reserve(struct batch *b, size_t extra)
@@ -119,7 +135,7 @@ int batch_add_dead(struct batch *b, rd_kafka_message_t *rkm, const char *reason)
 
         if (!e)
                 return DLP_ERR_NOMEM;
-        e->rkm = rkm;
+        entry_source(e, rkm);
         e->dead = 1;
         snprintf(e->reason, sizeof(e->reason), "%s", reason);
         b->n_entries++;
@@ -380,7 +396,7 @@ static int add_entry(struct batch *b, rd_kafka_message_t *rkm, json_t *event,
                 err = DLP_ERR_NOMEM;
                 goto out;
         }
-        e->rkm = rkm;
+        entry_source(e, rkm);
         e->event = event;
         e->text = src[0].text;
         e->text_len = src[0].len;
@@ -600,7 +616,7 @@ void batch_drop_partitions(struct batch *b, const char *topic,
 
                 for (int p = 0; p < parts->cnt; p++)
                         if (!strcmp(parts->elems[p].topic, topic) &&
-                            parts->elems[p].partition == e->rkm->partition)
+                            parts->elems[p].partition == e->partition)
                                 gone = 1;
                 if (gone) {
                         entry_free(e);

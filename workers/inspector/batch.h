@@ -10,13 +10,15 @@
  * needs (batch_cut), and the chunks' findings are merged back with offsets
  * into the whole text. Events are never inspected in part: one needing more
  * rows than a batch may hold is dead-lettered. The batch owns its Kafka
- * messages until it is cleared. */
+ * messages until its records are written (batch_release_written) or it is
+ * cleared. */
 #ifndef DLP_BATCH_H
 #define DLP_BATCH_H
 
 #include <jansson.h>
 #include <librdkafka/rdkafka.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "backend.h"
 #include "file_job.h"
@@ -25,9 +27,14 @@
 #define BATCH_MAX_SOURCES   257 /* an event's text and up to 256 parts */
 
 struct batch_entry {
-        rd_kafka_message_t *rkm; /* owned */
-        json_t *event;           /* parsed dlp.event/1, owned; NULL if dead */
-        const char *text;        /* borrowed from event */
+        rd_kafka_message_t *rkm; /* owned; NULL once the records are written
+                                    (batch_release_written) */
+        int32_t partition;       /* where rkm was read in the worker's one
+                                    topic, kept after it is gone; -1: no
+                                    message (nothing to commit) */
+        int64_t offset;
+        json_t *event;    /* parsed dlp.event/1, owned; NULL if dead */
+        const char *text; /* borrowed from event */
         size_t text_len;
         size_t row_first, row_count;
         json_t *findings;       /* merged findings (masked), owned; NULL
@@ -126,12 +133,14 @@ struct batch_sink {
 void batch_on_finding(void *ctx, const struct backend_finding *f);
 
 /* The batch's records were handed to the producer: frees what only they
- * needed (each entry's event, findings and files, and the rows, whose
- * texts were the events'), keeping each entry's message, whose offset is
- * done once the delivery reports are in. A batch waiting for its reports
- * then holds its messages and not its events' trees: at a high R, with
- * the producer slow to start or to acknowledge, up to DLP_MAX_IN_FLIGHT
- * batches wait so (DESIGN §4). Nothing but batch_clear() may follow. */
+ * needed (each entry's event, findings and files, the rows, whose texts
+ * were the events', and the message itself: librdkafka frees a fetch
+ * response with its last message), keeping each entry's partition and
+ * offset, which are done once the delivery reports are in. A batch
+ * waiting for its reports then holds neither its events' trees nor the
+ * fetch responses they came in: at a high R, with the producer slow to
+ * start or to acknowledge, up to DLP_MAX_IN_FLIGHT batches wait so
+ * (DESIGN §4, §15). Nothing but batch_clear() may follow. */
 void batch_release_written(struct batch *b);
 
 /* Marks every entry with a row in [lo, hi) findings_truncated. */

@@ -136,9 +136,12 @@ int flight_has_partition(const struct flight *f, const char *topic,
                          int partition)
 {
         for (size_t i = 0; i < f->batch.n_entries; i++) {
-                const rd_kafka_message_t *rkm = f->batch.entries[i].rkm;
-                if (rkm && rkm->partition == partition &&
-                    !strcmp(rd_kafka_topic_name(rkm->rkt), topic))
+                const struct batch_entry *e = &f->batch.entries[i];
+                /* a message already released was read from the worker's
+                 * one topic */
+                if (e->partition >= 0 && e->partition == partition &&
+                    (!e->rkm ||
+                     !strcmp(rd_kafka_topic_name(e->rkm->rkt), topic)))
                         return 1;
         }
         return 0;
@@ -284,14 +287,14 @@ enum flight_outcome flight_answer(struct flights *fs, struct flight *f, int rc,
 static int entry_at(const struct flight *f, size_t i, size_t n_parts, size_t *p,
                     int64_t *off)
 {
-        const rd_kafka_message_t *m = f->batch.entries[i].rkm;
+        const struct batch_entry *e = &f->batch.entries[i];
 
-        if (!m)
+        if (e->partition < 0)
                 return 0;
-        if (m->partition < 0 || (size_t)m->partition >= n_parts)
+        if ((size_t)e->partition >= n_parts)
                 return -1;
-        *p = (size_t)m->partition;
-        *off = m->offset;
+        *p = (size_t)e->partition;
+        *off = e->offset;
         return 1;
 }
 

@@ -449,10 +449,10 @@ static rd_kafka_topic_partition_list_t *commit_points(struct inspector *ins)
 static void mark_done(struct inspector *ins, const struct flight *f)
 {
         for (size_t i = 0; i < f->batch.n_entries; i++) {
-                const rd_kafka_message_t *rkm = f->batch.entries[i].rkm;
-                struct watermark *w = wm_of(ins, rkm->partition);
+                const struct batch_entry *e = &f->batch.entries[i];
+                struct watermark *w = wm_of(ins, e->partition);
                 if (w)
-                        watermark_done(w, rkm->offset);
+                        watermark_done(w, e->offset);
         }
 }
 
@@ -1282,6 +1282,11 @@ int main(int argc, char **argv)
         const char *consumer_props[] = {
             "session.timeout.ms", session, "queued.max.messages.kbytes",
             prefetch,
+            /* a fetch response is one allocation, alive until the last of
+             * its messages is destroyed, and one may arrive when the
+             * prefetch is all but full: 1 MiB, not up to 1 MiB per
+             * partition (DESIGN §15); a larger record still comes alone */
+            "fetch.max.bytes", "1048576",
             /* eager, and it interleaves partitions over members, so an
              * inspector's slots are spread out instead of consecutive */
             "partition.assignment.strategy", "roundrobin", NULL};

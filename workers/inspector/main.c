@@ -24,6 +24,7 @@
 #include "log.h"
 #include "pace.h"
 #include "record.h"
+#include "refill.h"
 #include "settings.h"
 #include "util.h"
 #include "watermark.h"
@@ -35,6 +36,10 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+/* How often librdkafka 2.0 is woken to fetch while events are taken: the
+ * prefetch must last that long at the inspector's rate (DESIGN §15). */
+#define REFILL_INTERVAL_MS 20
 
 /* How often finished batches' offsets are committed (at-least-once) or
  * their transaction is committed (exactly-once): DESIGN §4. */
@@ -71,6 +76,10 @@ struct inspector {
             truncated_splits;
         atomic_ulong owned, partitions, in_flight, out_of_group; /* gauges */
         struct dlp_hist request_latency, send_lateness;
+        /* messages polled, dead letters included: the refill thread's sign
+         * that the prefetch is being drained (refill.h) */
+        atomic_ulong polled;
+        atomic_ulong fetch_wakes; /* counter */
 };
 
 static struct watermark *wm_of(struct inspector *ins, int partition)
@@ -885,6 +894,7 @@ static int take_polled(struct inspector *ins, int timeout_ms)
 
         if (!rkm)
                 return 0;
+        atomic_fetch_add_explicit(&ins->polled, 1, memory_order_relaxed);
         if (rkm->err) {
                 if (rkm->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
                         LOG_WARN("consume: %s", rd_kafka_message_errstr(rkm));
@@ -1275,7 +1285,8 @@ int main(int argc, char **argv)
         snprintf(prefetch, sizeof(prefetch), "%ld",
                  pace_prefetch_kbytes(ins->cfg.prefetch_kbytes,
                                       ins->cfg.rate_limit));
-        /* prefetch sized to the rate (pace_prefetch_kbytes); pause/resume is
+        /* prefetch sized to the rate (pace_prefetch_kbytes), refilled as it
+         * drains (refill.h); pause/resume is
          * never used: on librdkafka < 2.4 an app pause survives re-assignment
          * and resuming an unpaused partition refetches from a stale offset
          * (librdkafka #4637), i.e. duplicates */
@@ -1334,6 +1345,9 @@ int main(int argc, char **argv)
             C(truncated_splits, "truncated_splits_total",
               "answers with findingsTruncated whose rows were inspected "
               "again in halves"),
+            C(fetch_wakes, "fetch_wakes_total",
+              "times librdkafka's fetch was woken because the prefetch "
+              "drained fast (DESIGN §15)"),
             {"dlp_inspector_in_flight",
              "batches in flight (sealed, not yet written)", DLP_GAUGE,
              &ins->in_flight, NULL},
@@ -1366,7 +1380,14 @@ int main(int argc, char **argv)
                                "out of the consumer group after a failed "
                                "commit: rejoining");
 
+        /* the refill thread stops before the consumer closes */
+        struct dlp_refill *refill = dlp_refill_start(
+            ins->consumer, REFILL_INTERVAL_MS, &ins->polled, &ins->fetch_wakes);
+        if (!refill)
+                LOG_WARN("no refill thread: the prefetch is refilled about "
+                         "once a second");
         run(ins);
+        dlp_refill_stop(refill);
         dlp_admin_stop(admin);
 
         /* answers in flight get the revocation's time; what finishes is
@@ -1376,10 +1397,10 @@ int main(int argc, char **argv)
         abandon_flights(ins, NULL);
         LOG_INFO("stopping: events=%lu requests=%lu rejected=%lu retries=%lu "
                  "dead=%lu findings=%lu commits=%lu late_slots=%lu "
-                 "late_sends=%lu",
+                 "late_sends=%lu fetch_wakes=%lu",
                  ins->events, ins->requests, ins->rejected, ins->retries,
                  ins->dead, ins->findings, ins->commits, ins->late_slots,
-                 ins->late_sends);
+                 ins->late_sends, ins->fetch_wakes);
         /* the messages go before the consumer (librdkafka wants them back
          * first), and the batch and carry are left empty: closing the
          * consumer runs the revocation, which drops them again */

@@ -49,10 +49,10 @@ long long pace_current(const struct pace *p, double now);
 void pace_mark_used(struct pace *p, long long slot);
 
 /* KiB of events to fetch ahead (librdkafka's queued.max.messages.kbytes)
- * for \p rate requests/s: \p setting when > 0, else 25 KiB per request/s
- * within [4096, 32768]. librdkafka 2.0 looks at a full prefetch again only
- * about once a second, so the prefetch caps an inspector's events/s (4 MiB:
- * ~16,000 events/s of 0.5 KiB); at R = 10 the floor is ample (DESIGN §4). */
+ * for \p rate requests/s: \p setting when > 0, else 5 KiB per request/s
+ * (a fifth of a second of full requests of 0.25 KiB events, refilled every
+ * 20 ms: refill.h) within [4096, 32768]; at R = 10 the floor is ample
+ * (DESIGN §4, §15). */
 long pace_prefetch_kbytes(long setting, double rate);
 
 #endif

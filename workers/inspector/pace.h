@@ -50,8 +50,8 @@ void pace_mark_used(struct pace *p, long long slot);
 
 /* KiB of events to fetch ahead (librdkafka's queued.max.messages.kbytes)
  * for \p rate requests/s: \p setting when > 0, else 5 KiB per request/s
- * (a fifth of a second of full requests of 0.25 KiB events, refilled every
- * 20 ms: refill.h) within [4096, 32768]; at R = 10 the floor is ample
+ * (a fifth of a second of full requests of 0.25 KiB events, refilled as
+ * it drains: refill.h) within [4096, 32768]; at R = 10 the floor is ample
  * (DESIGN §4, §15). */
 long pace_prefetch_kbytes(long setting, double rate);
 

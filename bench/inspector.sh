@@ -47,7 +47,8 @@ setup() { # RUN RATE LATENCY_MS EVENTS: topics, dlp-sim, loaded events
         RATE=$rate
 }
 inspector() { # NAME
-        fleet_start "$1" "${FLEET_ENV[@]}" "DLP_API_URL=$SIM" DLP_GCP_PROJECT=bench \
+        fleet_start "$1" "${FLEET_ENV[@]}" "$(fleet_admin "$1")" \
+                "DLP_API_URL=$SIM" DLP_GCP_PROJECT=bench \
                 "DLP_RATE_LIMIT=$RATE" -- "$FLEET_BIN/dlp-inspector"
 }
 distinct() {
@@ -75,15 +76,20 @@ import json, sys, datetime
 ts = [json.loads(l)["ts"] for l in sys.stdin if "assigned" in l]
 print(max(datetime.datetime.fromisoformat(t.replace("Z", "+00:00")).timestamp() for t in ts))'
 }
-# Per-process figures before stopping: peak RSS (KiB) and CPU seconds.
+# Per-process figures before stopping: peak RSS (KiB), CPU seconds, and
+# when it sent its last request (its /metrics): from then on it had no
+# backlog left.
 proc_figures() { # NAME...
-        local name pid
+        local name pid last
         for name in "$@"; do
                 pid=$(fleet_pid "$name")
                 kill -0 "$pid" 2>/dev/null || continue
-                printf '{"name":"%s","hwm_kib":%s,"cpu_s":%s}\n' "$name" \
+                last=$(curl -s "$(cat "$FLEET_RUN/$name.admin")/metrics" |
+                        awk '$1 == "dlp_inspector_last_request_timestamp_seconds" {print $2}')
+                printf '{"name":"%s","hwm_kib":%s,"cpu_s":%s,"last_request":%s}\n' "$name" \
                         "$(awk '/VmHWM/{print $2}' "/proc/$pid/status")" \
-                        "$(awk -v t="$(getconf CLK_TCK)" '{print ($14+$15)/t}' "/proc/$pid/stat")"
+                        "$(awk -v t="$(getconf CLK_TCK)" '{print ($14+$15)/t}' "/proc/$pid/stat")" \
+                        "${last:-null}"
         done >"$FLEET_RUN/procs.jsonl"
 }
 finish() { # RUN EVENTS [extra JSON]
@@ -117,26 +123,34 @@ out = dict(run=run, rate=rate, events=events, inspected=len(set(keys)),
            rss_mib=max(p["hwm_kib"] for p in procs) / 1024 if procs else None,
            cpu_s=sum(p["cpu_s"] for p in procs), series=st["requests_per_second"])
 out["utilisation"] = out["req_per_s"] / rate
-# sustained: full seconds after the group settled, until 90 % of the
-# requests were made (later, partitions with fewer events run dry and
-# their owners' slots go unused)
-total, done, window = st["accepted"], 0, []
-for s in st["requests_per_second"]:
-    done += s["n"]
-    if s["t"] > settle + 1 and done <= 0.9 * total:
-        window.append(s["n"])
+# sustained: the full seconds after the group settled while every member
+# still had a backlog, i.e. before the second of the first member's last
+# request. An inspector sends only in its own partitions' slots, so from
+# then on that member's slots idle while the others finish (the tail:
+# reported apart, and in the whole run). Every loss inside the window
+# (late slots, no batch ready at a slot) counts.
+dry = min((p["last_request"] for p in procs if p.get("last_request")),
+          default=0)
+window = [s["n"] for s in st["requests_per_second"]
+          if settle + 1 < s["t"] < dry]
+tail = [s["n"] for s in st["requests_per_second"] if dry <= s["t"] <= last]
 out["t_settle"] = settle
+out["tail_seconds"] = len(tail)
+out["tail_util"] = sum(tail) / len(tail) / rate if tail else None
+out["member_requests"] = []
 # slots given up for lateness and sends that left late, from each
 # inspector's last words; the longest wait dlp-sim saw between a request's
 # arrival and its admission (DESIGN §4: what the old stamping added)
 import glob, re
 late = {"late_slots": 0, "late_sends": 0}
-for path in glob.glob(d + "/inspector-*.log"):
+for path in sorted(glob.glob(d + "/inspector-*.log")):
     for line in open(path):
         if "stopping:" in line:
             for k in late:
                 m = re.search(k + r"=(\d+)", line)
                 late[k] += int(m.group(1)) if m else 0
+            m = re.search(r" requests=(\d+)", line)
+            out["member_requests"].append(int(m.group(1)) if m else None)
 out.update(late)
 out["max_receive_delay_ms"] = st.get("max_receive_delay_ms")
 out["sustained_seconds"] = len(window)

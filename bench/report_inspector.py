@@ -17,12 +17,13 @@ def main():
              "| whole run: inspected/s, req/s ÷ R | items/request "
              "| most req in any 1 s | rejected | lost | duplicates "
              "| CPU % | peak RSS MiB | late slots, late sends "
-             "| dlp-sim receive delay max ms |",
+             "| dlp-sim receive delay max ms | dry tail: s, req/s ÷ R "
+             "| requests per inspector |",
              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- "
-             "| --- | --- | --- | --- | --- |"]
+             "| --- | --- | --- | --- | --- | --- | --- |"]
     for r in runs:
         cpu = 100.0 * r["cpu_s"] / r["seconds"] if r.get("seconds") else None
-        lines.append("| %s | %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+        lines.append("| %s | %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
             r["run"], "%g" % r["rate"] if "rate" in r else "–", r["events"],
             "%.0f" % r["sustained_events_per_s"] if r.get("sustained_events_per_s") else "–",
             "%.3f" % r["sustained_util"] if r.get("sustained_util") else "–",
@@ -33,14 +34,24 @@ def main():
             "%.0f" % cpu if cpu is not None else "–",
             "%.1f" % r["rss_mib"] if r.get("rss_mib") else "–",
             "%d, %d" % (r["late_slots"], r["late_sends"]) if "late_slots" in r else "–",
-            "%.1f" % r["max_receive_delay_ms"] if r.get("max_receive_delay_ms") is not None else "–"))
+            "%.1f" % r["max_receive_delay_ms"] if r.get("max_receive_delay_ms") is not None else "–",
+            "%d, %s" % (r["tail_seconds"], "%.3f" % r["tail_util"] if r.get("tail_util") is not None else "–")
+            if "tail_seconds" in r else "–",
+            " / ".join("%s" % n for n in r["member_requests"]) if r.get("member_requests") else "–"))
     lines.append("")
     lines.append("Sustained: the full seconds after the group settled (last "
-                 "assignment) until 90 % of the requests were made; req/s ÷ R "
-                 "is the utilisation of the cluster's quota (the design uses "
-                 "R·0.97 = 0.97 at most). Whole run: from the first to the "
-                 "last request, including start-up rebalances and the tail "
-                 "where partitions with fewer events run dry. CPU %: the "
+                 "assignment) while every inspector still had a backlog, i.e. "
+                 "before the second in which the first of them sent its last "
+                 "request (`dlp_inspector_last_request_timestamp_seconds`); "
+                 "req/s ÷ R is the utilisation of the cluster's quota (the "
+                 "design uses R·0.97 = 0.97 at most). Dry tail: the seconds "
+                 "from there to the last request, where an inspector whose "
+                 "partitions ran dry leaves its slots unused while the others "
+                 "finish (an inspector sends only in its own partitions' "
+                 "slots); requests per inspector shows how uneven their "
+                 "backlogs were. Whole run: from the first to the last "
+                 "request, start-up rebalances and the dry tail included. "
+                 "CPU %: the "
                  "inspectors together over the run; RSS: the largest "
                  "inspector's peak (VmHWM). Late slots: owned slots given up "
                  "because the inspector got to them more than `late` after "

@@ -75,6 +75,7 @@ struct inspector {
             commits, late_slots, late_sends, unusable, dropped_findings,
             truncated_splits;
         atomic_ulong owned, partitions, in_flight, out_of_group; /* gauges */
+        atomic_ulong last_request; /* unix time (s) of the last request */
         struct dlp_hist request_latency, send_lateness;
         /* messages polled, dead letters included: the refill thread's sign
          * that the prefetch is being drained (refill.h) */
@@ -995,7 +996,9 @@ static void send_request(struct inspector *ins, struct flight *f, char *body,
                 LOG_ERROR("DLP request not started: %s", errstr);
                 flight_unsend(f);
                 f->retry_at = dlp_wall_s() + 1;
+                return;
         }
+        atomic_store(&ins->last_request, (unsigned long)dlp_wall_s());
 }
 
 /* Seals the open batch into a flight, or NULL. */
@@ -1298,6 +1301,13 @@ int main(int argc, char **argv)
              * prefetch is all but full: 1 MiB, not up to 1 MiB per
              * partition (DESIGN §15); a larger record still comes alone */
             "fetch.max.bytes", "1048576",
+            /* a member learns of a rebalance (a member joining, leaving)
+             * at its next heartbeat; until then it keeps all it had, and
+             * the others' slots idle: with librdkafka's 3 s, 3 inspectors
+             * started together lost ~3 s of slots and the first one
+             * drained partitions that went to another, which ran dry
+             * 6.5-9 s before the others finished (DESIGN §4) */
+            "heartbeat.interval.ms", "1000",
             /* eager, and it interleaves partitions over members, so an
              * inspector's slots are spread out instead of consecutive */
             "partition.assignment.strategy", "roundrobin", NULL};
@@ -1361,6 +1371,11 @@ int main(int argc, char **argv)
              DLP_GAUGE, &ins->owned, NULL},
             {"dlp_inspector_partitions", "partitions of the events topic",
              DLP_GAUGE, &ins->partitions, NULL},
+            {"dlp_inspector_last_request_timestamp_seconds",
+             "unix time of the last DLP request sent (0: none yet): with a "
+             "backlog an inspector sends in each of its slots, so from then "
+             "on its partitions had nothing left to inspect",
+             DLP_GAUGE, &ins->last_request, NULL},
             {"dlp_inspector_request_seconds", "DLP request latency",
              DLP_HISTOGRAM, NULL, &ins->request_latency},
             {"dlp_inspector_send_lateness_seconds",

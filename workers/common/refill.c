@@ -39,30 +39,35 @@ static void refill_wake(rd_kafka_t *consumer)
         rd_kafka_topic_partition_list_destroy(parts);
 }
 
-/* Wakes the fetch when the worker is taking messages and the queue has
- * fallen to 3/4 of its recent high mark, which decays by 1/64 a tick: a
- * queue that drains slower than that (a low rate, whose prefetch lasts
- * many seconds) follows its high mark down and is left to librdkafka's own
- * look once a second; one that drains faster, the case that needs it, is
- * refilled every few ticks. */
+void dlp_refill_gauge_init(struct dlp_refill_gauge *g, unsigned long activity,
+                           int64_t now_ms)
+{
+        g->seen = activity;
+        g->moved_at = now_ms - 1000;
+        g->high = 0;
+}
+
+int dlp_refill_due(struct dlp_refill_gauge *g, size_t queue_len,
+                   unsigned long activity, int64_t now_ms)
+{
+        if (activity != g->seen) {
+                g->seen = activity;
+                g->moved_at = now_ms;
+        }
+        g->high = queue_len > g->high ? queue_len : g->high - g->high / 64;
+        return now_ms - g->moved_at < 1000 && 4 * queue_len <= 3 * g->high;
+}
+
 static void *refill_main(void *arg)
 {
         struct dlp_refill *r = arg;
         rd_kafka_queue_t *q = rd_kafka_queue_get_consumer(r->consumer);
-        unsigned long seen = atomic_load(r->activity);
-        int64_t moved_at = dlp_mono_ms();
-        size_t high = 0;
+        struct dlp_refill_gauge g;
 
+        dlp_refill_gauge_init(&g, atomic_load(r->activity), dlp_mono_ms());
         while (!atomic_load(&r->stop)) {
-                unsigned long now = atomic_load(r->activity);
-                size_t len = q ? rd_kafka_queue_length(q) : 0;
-
-                if (now != seen) {
-                        seen = now;
-                        moved_at = dlp_mono_ms();
-                }
-                high = len > high ? len : high - high / 64;
-                if (dlp_mono_ms() - moved_at < 1000 && 4 * len <= 3 * high) {
+                if (dlp_refill_due(&g, q ? rd_kafka_queue_length(q) : 0,
+                                   atomic_load(r->activity), dlp_mono_ms())) {
                         refill_wake(r->consumer);
                         atomic_fetch_add(r->wakes, 1);
                 }

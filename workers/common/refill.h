@@ -17,8 +17,31 @@
 
 #include <librdkafka/rdkafka.h>
 #include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
 
 struct dlp_refill;
+
+/* When to wake, one look at a time (the thread's whole decision, apart so
+ * that it can be tested without a broker): the worker is taking messages
+ * (\p activity moved within the last second) and the queue has fallen to
+ * 3/4 of its recent high mark, which decays by 1/64 a look. A queue that
+ * drains slower than that (a low rate, whose prefetch lasts many seconds)
+ * follows its high mark down and is left to librdkafka's own look once a
+ * second; one that drains faster, the case that needs it, is woken every
+ * few looks. */
+struct dlp_refill_gauge {
+        unsigned long seen; /* activity at the last look */
+        int64_t moved_at;   /* when it last moved (ms, monotonic) */
+        size_t high;        /* the queue's decaying high mark */
+};
+/* Idle until \p activity moves. */
+void dlp_refill_gauge_init(struct dlp_refill_gauge *g, unsigned long activity,
+                           int64_t now_ms);
+/* One look: the queue holds \p queue_len messages; 1 when the fetch is to
+ * be woken. */
+int dlp_refill_due(struct dlp_refill_gauge *g, size_t queue_len,
+                   unsigned long activity, int64_t now_ms);
 
 /* Starts the thread for \p consumer (borrowed: it must outlive
  * dlp_refill_stop()), looking at its queue every \p interval_ms and waking

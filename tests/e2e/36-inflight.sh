@@ -93,6 +93,12 @@ echo "       $quota; most batches in flight seen: $most; late slots: $(metric in
 check "$FLEET_PY" "$ROOT/tests/tools/sim_quota.py" "$FLEET_RUN/stats.json" 10 --min 0.9 \
         "phase A: >= 0.9 of the quota over the steady part at 400 ms median latency"
 check test "$most" -ge 2 "phase A: several batches in flight at once"
+# the benchmark's steady part ends by this gauge: it must be the second of
+# the last request dlp-sim accepted (same host clock; a second either side)
+last_sim=$("$FLEET_PY" -c 'import json,sys; print(max(s["t"] for s in json.load(open(sys.argv[1]))["requests_per_second"] if s["n"]))' "$FLEET_RUN/stats.json")
+last_ins=$(metric inspector-1 last_request_timestamp_seconds)
+check test "${last_ins:-0}" -ge $((last_sim - 1)) -a "${last_ins:-0}" -le $((last_sim + 1)) \
+        "phase A: dlp_inspector_last_request_timestamp_seconds ($last_ins) is the second of dlp-sim's last request ($last_sim)"
 pacing_checks A
 check fleet_down "phase A: stopped cleanly"
 

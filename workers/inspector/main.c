@@ -1302,9 +1302,9 @@ int main(int argc, char **argv)
              * partition (DESIGN §15); a larger record still comes alone */
             "fetch.max.bytes", "1048576",
             /* a member learns of a rebalance (a member joining, leaving)
-             * at its next heartbeat; until then it keeps all it had, and
-             * the others' slots idle: with librdkafka's 3 s, 3 inspectors
-             * started together lost ~3 s of slots and the first one
+             * at its next heartbeat: until then a leaver's slots idle and
+             * a joiner gets none. With librdkafka's 3 s, the first of 3
+             * inspectors started together held all 12 partitions ~3 s and
              * drained partitions that went to another, which ran dry
              * 6.5-9 s before the others finished (DESIGN §4) */
             "heartbeat.interval.ms", "1000",

@@ -11,8 +11,8 @@
 #                     (quota used vs latency, one line per inspector count)
 #   killadd           3 inspectors at R = 10, L = 400 ms; one is SIGKILLed
 #                     and a new one joins mid-run; requests/s plotted
-#   ceiling           1 inspector at R = 1000, L = 20 ms, 100,000 events:
-#                     its own ceiling (events/s, CPU, RSS) next to kcat
+#   ceiling           1 inspector at R = 1000, L = 20 ms, 300,000 events
+#                     (long enough for a steady part): its own ceiling (events/s, CPU, RSS) next to kcat
 #                     consuming the same topic (BENCH_CEILING_EVENTS,
 #                     BENCH_CEILING_LATENCY in ms; the inspector's own
 #                     settings, e.g. DLP_PREFETCH_KBYTES, pass through)
@@ -26,7 +26,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 . "$ROOT/scripts/lib/fleet.sh"
 WHAT=${1:-all}
 EVENTS=${BENCH_EVENTS:-30000}
-CEILING_EVENTS=${BENCH_CEILING_EVENTS:-100000}
+CEILING_EVENTS=${BENCH_CEILING_EVENTS:-300000}
 COUNTS=${BENCH_COUNTS:-1 3 6}
 LATENCIES=${BENCH_LATENCIES:-20 200 400 1000}
 SIGMA=${BENCH_SIGMA:-0.5}

@@ -182,9 +182,9 @@ static void test_slot_at_infinity(void **state)
 static void test_prefetch(void **state)
 {
         assert_int_equal(pace_prefetch_kbytes(0, 10), 4096);
-        assert_int_equal(pace_prefetch_kbytes(0, 200), 4096);
-        assert_int_equal(pace_prefetch_kbytes(0, 1000), 5000);
-        assert_int_equal(pace_prefetch_kbytes(0, 5000), 25000);
+        assert_int_equal(pace_prefetch_kbytes(0, 500), 4096);
+        assert_int_equal(pace_prefetch_kbytes(0, 1000), 8000);
+        assert_int_equal(pace_prefetch_kbytes(0, 3000), 24000);
         assert_int_equal(pace_prefetch_kbytes(0, 1e6), 32768);
         assert_int_equal(pace_prefetch_kbytes(0, NAN), 4096);
         assert_int_equal(pace_prefetch_kbytes(1024, 1000), 1024);

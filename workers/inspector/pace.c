@@ -111,7 +111,7 @@ void pace_mark_used(struct pace *p, long long slot)
 
 long pace_prefetch_kbytes(long setting, double rate)
 {
-        double kb = rate * 5;
+        double kb = rate * 8;
 
         if (setting > 0)
                 return setting;

@@ -49,9 +49,9 @@ long long pace_current(const struct pace *p, double now);
 void pace_mark_used(struct pace *p, long long slot);
 
 /* KiB of events to fetch ahead (librdkafka's queued.max.messages.kbytes)
- * for \p rate requests/s: \p setting when > 0, else 5 KiB per request/s
- * (a fifth of a second of full requests of 0.25 KiB events, refilled as
- * it drains: refill.h) within [4096, 32768]; at R = 10 the floor is ample
+ * for \p rate requests/s: \p setting when > 0, else 8 KiB per request/s
+ * (about a third of a second of full requests of 0.25 KiB events, refilled
+ * as it drains: refill.h) within [4096, 32768]; at R = 10 the floor is ample
  * (DESIGN §4, §15). */
 long pace_prefetch_kbytes(long setting, double rate);
 

@@ -55,7 +55,7 @@ static const struct dlp_setting inspector_settings[] = {
     {"DLP_PREFETCH_KBYTES", "prefetch-kbytes", DLP_SET_INT, "0", 0, 1048576,
      offsetof(CFG, prefetch_kbytes),
      "events fetched ahead of the batches, in KiB (librdkafka's "
-     "queued.max.messages.kbytes); 0 sizes it from the rate: 5 KiB per "
+     "queued.max.messages.kbytes); 0 sizes it from the rate: 8 KiB per "
      "request/s of DLP_RATE_LIMIT, at least 4096 and at most 32768. The "
      "inspector wakes librdkafka 2.0's fetch as the prefetch drains, so it "
      "needs to hold only a fraction of a second of events; memory grows "

@@ -80,6 +80,42 @@ static void test_passed_through_properties_win(void **state)
         assert_non_null(strstr(err, "no.such.property"));
 }
 
+/* A worker's own fetch.max.bytes (the inspector's 1 MiB) yields to a
+ * larger message.max.bytes passed through, which librdkafka would refuse
+ * for a consumer; one passed through itself is kept, and a refusal names
+ * it. */
+static void test_fetch_max_bytes_fits_messages(void **state)
+{
+        struct dlp_common_config cc = common();
+        const char *extra[] = {"fetch.max.bytes", "1048576", NULL};
+        char *names[] = {"message.max.bytes", "fetch.max.bytes"};
+        char *values[] = {"4000000", "1048576"};
+        char err[256];
+        rd_kafka_t *rk;
+
+        (void)state;
+        cc.kafka.name = names;
+        cc.kafka.value = values;
+        cc.kafka.cnt = 1;
+        rk = dlp_kafka_consumer_new(&cc, "test", "g", NULL, extra, NULL, NULL,
+                                    err, sizeof(err));
+        assert_non_null(rk);
+        assert_string_equal(prop(rk, "fetch.max.bytes"), "4000000");
+        dlp_kafka_consumer_destroy(rk);
+        /* without a larger message size the worker's value stands */
+        cc.kafka.cnt = 0;
+        rk = dlp_kafka_consumer_new(&cc, "test", "g", NULL, extra, NULL, NULL,
+                                    err, sizeof(err));
+        assert_non_null(rk);
+        assert_string_equal(prop(rk, "fetch.max.bytes"), "1048576");
+        dlp_kafka_consumer_destroy(rk);
+        /* the user's own too small fetch.max.bytes is refused, by name */
+        cc.kafka.cnt = 2;
+        assert_null(dlp_kafka_consumer_new(&cc, "test", "g", NULL, extra, NULL,
+                                           NULL, err, sizeof(err)));
+        assert_non_null(strstr(err, "fetch.max.bytes"));
+}
+
 static void test_produce_json_and_queue_full(void **state)
 {
         struct dlp_common_config cc = common();
@@ -153,6 +189,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_producer_is_idempotent_acks_all),
             cmocka_unit_test(test_passed_through_properties_win),
+            cmocka_unit_test(test_fetch_max_bytes_fits_messages),
             cmocka_unit_test(test_produce_json_and_queue_full),
             cmocka_unit_test(test_produce_json_out_of_memory),
             cmocka_unit_test(test_delivery_counters),

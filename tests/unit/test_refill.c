@@ -79,12 +79,36 @@ static void test_only_while_taking(void **state)
         assert_false(dlp_refill_due(&g, 0, 8, now));
 }
 
+/* A worker that has caught up takes each event as it comes: its queue
+ * holds a few messages at a time, librdkafka is fetching already, and
+ * nothing is woken, however often it takes. */
+static void test_trickle_is_left_alone(void **state)
+{
+        struct dlp_refill_gauge g;
+        int64_t now = 1000;
+        unsigned long taken = 0;
+
+        (void)state;
+        dlp_refill_gauge_init(&g, taken, now);
+        for (int i = 0; i < 500; i++) {
+                now += LOOK_MS;
+                taken += i % 3;
+                assert_false(dlp_refill_due(&g, (size_t)(i % 5), taken, now));
+        }
+        /* a burst that filled the queue once makes it a queue to refill */
+        now += LOOK_MS;
+        assert_false(dlp_refill_due(&g, 5000, ++taken, now));
+        now += LOOK_MS;
+        assert_true(dlp_refill_due(&g, 0, ++taken, now));
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_fast_drain_is_woken),
             cmocka_unit_test(test_slow_drain_is_left_alone),
             cmocka_unit_test(test_only_while_taking),
+            cmocka_unit_test(test_trickle_is_left_alone),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -178,6 +178,30 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         }
 }
 
+/* A worker's fetch.max.bytes (the inspector's 1 MiB) yields to a larger
+ * message.max.bytes passed through by the user, which librdkafka would
+ * otherwise refuse for a consumer; one the user set is left as set (and a
+ * refusal names it). */
+static int fetch_fits_messages(rd_kafka_conf_t *conf,
+                               const struct dlp_common_config *cc, char *errstr,
+                               size_t errstr_size)
+{
+        char fetch[32], msg[32];
+        size_t nf = sizeof(fetch), nm = sizeof(msg);
+
+        for (size_t i = 0; i < cc->kafka.cnt; i++)
+                if (!strcmp(cc->kafka.name[i], "fetch.max.bytes"))
+                        return DLP_OK;
+        if (rd_kafka_conf_get(conf, "fetch.max.bytes", fetch, &nf) !=
+                RD_KAFKA_CONF_OK ||
+            rd_kafka_conf_get(conf, "message.max.bytes", msg, &nm) !=
+                RD_KAFKA_CONF_OK)
+                return DLP_OK;
+        if (strtoll(fetch, NULL, 10) >= strtoll(msg, NULL, 10))
+                return DLP_OK;
+        return set(conf, "fetch.max.bytes", msg, errstr, errstr_size);
+}
+
 rd_kafka_t *dlp_kafka_consumer_new(const struct dlp_common_config *cc,
                                    const char *client_id, const char *group,
                                    const char *topic, const char *const *extra,
@@ -204,7 +228,8 @@ rd_kafka_t *dlp_kafka_consumer_new(const struct dlp_common_config *cc,
         conf = conf_new(cc, client_id, defaults, extra, errstr, errstr_size);
         if (!conf)
                 return NULL;
-        if (set(conf, "group.id", group, errstr, errstr_size)) {
+        if (set(conf, "group.id", group, errstr, errstr_size) ||
+            fetch_fits_messages(conf, cc, errstr, errstr_size)) {
                 rd_kafka_conf_destroy(conf);
                 return NULL;
         }

@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
 
 /* a request's answer waited for at most this long: also how long a stop
  * may wait for the thread */
@@ -55,7 +56,8 @@ int dlp_refill_due(struct dlp_refill_gauge *g, size_t queue_len,
                 g->moved_at = now_ms;
         }
         g->high = queue_len > g->high ? queue_len : g->high - g->high / 64;
-        return now_ms - g->moved_at < 1000 && 4 * queue_len <= 3 * g->high;
+        return now_ms - g->moved_at < 1000 && g->high >= DLP_REFILL_MIN_HIGH &&
+               4 * queue_len <= 3 * g->high;
 }
 
 static void *refill_main(void *arg)
@@ -71,7 +73,12 @@ static void *refill_main(void *arg)
                         refill_wake(r->consumer);
                         atomic_fetch_add(r->wakes, 1);
                 }
-                dlp_sleep_ms(r->interval_ms);
+                /* not dlp_sleep_ms, which returns at once when a stop has
+                 * begun: the stop may take seconds (revocation, delivery
+                 * reports) and this loop must not spin meanwhile */
+                struct timespec ts = {r->interval_ms / 1000,
+                                      (long)(r->interval_ms % 1000) * 1000000L};
+                nanosleep(&ts, NULL);
         }
         if (q)
                 rd_kafka_queue_destroy(q);

@@ -29,7 +29,11 @@ struct dlp_refill;
  * drains slower than that (a low rate, whose prefetch lasts many seconds)
  * follows its high mark down and is left to librdkafka's own look once a
  * second; one that drains faster, the case that needs it, is woken every
- * few looks. */
+ * few looks. A queue whose high mark is under DLP_REFILL_MIN_HIGH
+ * messages is never woken for: a worker that has caught up takes a
+ * trickle as it comes, its queue is never near full, and librdkafka is
+ * fetching already (waking it then only asks the brokers for nothing). */
+#define DLP_REFILL_MIN_HIGH 64
 struct dlp_refill_gauge {
         unsigned long seen; /* activity at the last look */
         int64_t moved_at;   /* when it last moved (ms, monotonic) */

@@ -72,8 +72,8 @@ struct inspector {
         struct record_buf record;     /* the inspection record being written */
         /* counters */
         atomic_ulong events, requests, rows, rejected, retries, dead, findings,
-            commits, late_slots, late_sends, unusable, dropped_findings,
-            truncated_splits;
+            commits, refused_commits, late_slots, late_sends, unusable,
+            dropped_findings, truncated_splits;
         atomic_ulong owned, partitions, in_flight, out_of_group; /* gauges */
         atomic_ulong last_request; /* unix time (s) of the last request */
         struct dlp_hist request_latency, send_lateness;
@@ -599,6 +599,7 @@ static void commit_done(struct inspector *ins)
             err == RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION ||
             err == RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID) {
                 ins->rejoining = 1;
+                ins->refused_commits++;
                 atomic_store(&ins->out_of_group, 1);
         }
 }
@@ -1342,6 +1343,10 @@ int main(int argc, char **argv)
             C(commits, "commits_total",
               "offset commits (transactions in exactly-once mode), each "
               "covering the batches finished since the last"),
+            C(refused_commits, "refused_commits_total",
+              "commits refused because the group moved on without this "
+              "member (each followed by a rejoin; the batches are inspected "
+              "again)"),
             C(late_slots, "late_slots_total",
               "owned slots given up because the start was late"),
             C(late_sends, "late_sends_total",
